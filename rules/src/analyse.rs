@@ -1,0 +1,117 @@
+//! Analysis of one file: classify, decode, parse, run the front-end, apply suppressions.
+
+use crate::catalogue::{Catalogue, Language};
+use crate::finding::Finding;
+use crate::lang::{self, notebook::Notebook};
+use crate::source::LineIndex;
+use crate::suppress;
+use std::path::Path;
+use tree_sitter::Tree;
+
+/// What kind of file this is, for analysis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum FileKind {
+    Python,
+    Notebook,
+    Rust,
+}
+
+impl FileKind {
+    pub fn of(path: &Path) -> Option<Self> {
+        match path.extension()?.to_str()? {
+            "py" | "pyi" | "pyw" => Some(Self::Python),
+            "ipynb" => Some(Self::Notebook),
+            "rs" => Some(Self::Rust),
+            _ => None,
+        }
+    }
+
+    pub fn language(self) -> Language {
+        match self {
+            Self::Python | Self::Notebook => Language::Python,
+            Self::Rust => Language::Rust,
+        }
+    }
+}
+
+/// The result of analysing one file: findings, plus problems that stopped part of the analysis.
+#[derive(Debug, Clone, Default)]
+pub struct Analysis {
+    pub findings: Vec<Finding>,
+    /// One-line explanations of what could not be analysed (not UTF-8, broken notebook, …).
+    pub errors: Vec<String>,
+}
+
+/// Analyses source text that is already parsed (the language server keeps trees to re-parse
+/// incrementally).
+pub fn analyse_tree(
+    catalogue: &Catalogue,
+    language: Language,
+    text: &str,
+    tree: &Tree,
+) -> Vec<Finding> {
+    let lines = LineIndex::new(text);
+    let mut findings = match language {
+        Language::Python => lang::python::analyse(catalogue, text, tree, &lines),
+        Language::Rust => lang::rust::analyse(catalogue, text, tree, &lines),
+    };
+    let suppressions = suppress::find(text, tree, &lines);
+    suppress::apply(catalogue, text, &lines, &suppressions, &mut findings);
+    findings
+}
+
+/// Parses and analyses source text.
+pub fn analyse_source(catalogue: &Catalogue, language: Language, text: &str) -> Analysis {
+    match lang::parse(language, text, None) {
+        Some(tree) => Analysis {
+            findings: analyse_tree(catalogue, language, text, &tree),
+            errors: Vec::new(),
+        },
+        None => Analysis {
+            findings: Vec::new(),
+            errors: vec!["the parser gave up on this file".into()],
+        },
+    }
+}
+
+/// Analyses a notebook's JSON.
+pub fn analyse_notebook(catalogue: &Catalogue, bytes: &[u8]) -> Analysis {
+    let notebook = match Notebook::parse(bytes) {
+        Ok(notebook) => notebook,
+        Err(error) => {
+            return Analysis {
+                findings: Vec::new(),
+                errors: vec![error],
+            };
+        }
+    };
+    let mut analysis = analyse_source(catalogue, Language::Python, &notebook.python);
+    notebook.map_findings(&mut analysis.findings);
+    analysis
+}
+
+/// Analyses file contents as read from disk.
+pub fn analyse_bytes(catalogue: &Catalogue, kind: FileKind, bytes: &[u8]) -> Analysis {
+    if kind == FileKind::Notebook {
+        return analyse_notebook(catalogue, bytes);
+    }
+    let probe = &bytes[..bytes.len().min(8192)];
+    if memchr::memchr(0, probe).is_some() {
+        return Analysis {
+            findings: Vec::new(),
+            errors: vec!["binary content (NUL bytes), not source code: skipped".into()],
+        };
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(text) => analyse_source(catalogue, kind.language(), text),
+        Err(error) => {
+            let text = String::from_utf8_lossy(bytes);
+            let mut analysis = analyse_source(catalogue, kind.language(), &text);
+            analysis.errors.push(format!(
+                "not valid UTF-8 (first bad byte at offset {}); analysed with replacement characters",
+                error.valid_up_to()
+            ));
+            analysis
+        }
+    }
+}

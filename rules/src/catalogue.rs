@@ -1,0 +1,651 @@
+//! The rule catalogue: rules are data, in `rules/catalogue/*.toml`, compiled once per process.
+//!
+//! A rule matches one of three shapes:
+//! - **calls** to qualified names (`torch.load`), with predicates on arguments (`when` must all
+//!   hold, any `unless` silences, any `opt_out` marks an explicit opt-out of a safety);
+//! - **assignments** to qualified targets (`os.environ.[CURL_CA_BUNDLE] = ""`);
+//! - **secrets**: string constants matching token patterns, or long random literals bound to
+//!   credential-like names;
+//! - a tree-sitter **query**, for the odd shapes that are not calls to one name.
+//!
+//! `semantics.toml` holds what the engine needs to understand code beyond rule matching: module
+//! aliases (`cPickle` is `pickle`), taint sources (LLM completions, HTTP requests, downloads) and
+//! sanitisers.
+
+use crate::finding::{Category, References, Severity};
+use crate::qname::{Pattern, PatternIndex};
+use regex::Regex;
+use serde::Deserialize;
+use std::collections::{HashMap, HashSet};
+use std::sync::LazyLock;
+
+/// The catalogue files compiled into the binary. Adding a rule to one of them needs no Rust.
+const CATALOGUE_FILES: &[(&str, &str)] = &[
+    (
+        "deserialisation.toml",
+        include_str!("../catalogue/deserialisation.toml"),
+    ),
+    ("yaml.toml", include_str!("../catalogue/yaml.toml")),
+    (
+        "supply-chain.toml",
+        include_str!("../catalogue/supply-chain.toml"),
+    ),
+    (
+        "llm-output.toml",
+        include_str!("../catalogue/llm-output.toml"),
+    ),
+    (
+        "transport.toml",
+        include_str!("../catalogue/transport.toml"),
+    ),
+    ("secrets.toml", include_str!("../catalogue/secrets.toml")),
+    ("exposure.toml", include_str!("../catalogue/exposure.toml")),
+    (
+        "artefacts.toml",
+        include_str!("../catalogue/artefacts.toml"),
+    ),
+    ("rust.toml", include_str!("../catalogue/rust.toml")),
+    ("meta.toml", include_str!("../catalogue/meta.toml")),
+];
+const SEMANTICS_FILE: &str = include_str!("../catalogue/semantics.toml");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    Python,
+    Rust,
+}
+
+/// Whether taint (an untrusted source flowing into the rule's subject) matters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TaintMode {
+    /// Fire regardless; an untrusted subject raises the severity.
+    #[default]
+    Raises,
+    /// Fire only when the subject is untrusted.
+    Required,
+    /// Provenance does not matter.
+    Ignored,
+}
+
+/// Where untrusted data comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SourceKind {
+    Llm,
+    Request,
+    Network,
+    HubDownload,
+    Socket,
+    UserInput,
+}
+
+impl SourceKind {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::Llm => "an LLM completion",
+            Self::Request => "HTTP request data",
+            Self::Network => "a network response",
+            Self::HubDownload => "a model-hub download",
+            Self::Socket => "a network socket",
+            Self::UserInput => "user input",
+        }
+    }
+}
+
+/// An argument of a call, by keyword and/or position (0-based, receiver excluded).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArgSpec {
+    pub keyword: Option<String>,
+    pub position: Option<usize>,
+}
+
+/// Named value tests implemented by the engine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Is {
+    Present,
+    Absent,
+    True,
+    False,
+    Constant,
+    NonConstant,
+    EmptyString,
+    /// A string constant that names a model-hub repository (`org/name`, `gpt2`), not a local path.
+    HubRepoId,
+    /// A string constant that is a commit hash (7 to 40 hex digits).
+    PinnedRevision,
+    /// A string constant with an `http://` URL to a host other than loopback.
+    InsecureUrl,
+    /// A string constant path on a shared or world-writable mount (`/mnt`, `/nfs`, `/tmp`, …).
+    SharedPath,
+    /// A state dict (`x.state_dict()`), or a dict/list of state dicts and plain values.
+    StateDict,
+    /// A bind address that listens on every interface (`0.0.0.0`, `::`, `*`).
+    AllInterfaces,
+    /// The value comes from an untrusted source.
+    Tainted,
+}
+
+/// One test on one argument (or, without `keyword`/`position`, on the rule's subject).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PredicateDef {
+    pub keyword: Option<String>,
+    pub position: Option<usize>,
+    pub is: Option<Is>,
+    #[serde(default)]
+    pub resolves_to: Vec<String>,
+    pub matches: Option<String>,
+    pub has_key: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MatchDef {
+    #[serde(default)]
+    pub calls: Vec<String>,
+    #[serde(default)]
+    pub assigns: Vec<String>,
+    pub secret: Option<SecretDef>,
+    pub query: Option<String>,
+    pub subject: Option<ArgSpec>,
+    #[serde(default)]
+    pub when: Vec<PredicateDef>,
+    #[serde(default)]
+    pub unless: Vec<PredicateDef>,
+    #[serde(default)]
+    pub opt_out: Vec<PredicateDef>,
+    #[serde(default)]
+    pub taint: TaintMode,
+    #[serde(default)]
+    pub taint_kinds: Vec<SourceKind>,
+    #[serde(default)]
+    pub skip_constant_subject: bool,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecretDef {
+    /// Token shapes recognised anywhere in a string constant.
+    #[serde(default)]
+    pub tokens: Vec<TokenDef>,
+    /// Credential-like names (keyword arguments, assignment targets, dict keys) whose string value
+    /// is reported when it looks random enough to be a real credential.
+    #[serde(default)]
+    pub names: Vec<String>,
+    /// Environment variable the fix reads instead, for `names` matches.
+    pub env: Option<String>,
+    #[serde(default = "default_min_length")]
+    pub min_length: usize,
+    #[serde(default = "default_min_entropy")]
+    pub min_entropy: f64,
+}
+
+fn default_min_length() -> usize {
+    16
+}
+fn default_min_entropy() -> f64 {
+    3.3
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenDef {
+    pub name: String,
+    pub regex: String,
+    /// Environment variable the fix reads instead.
+    pub env: Option<String>,
+}
+
+/// A mechanical fix, described as data.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "action", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum FixDef {
+    /// Set a keyword argument (added when absent; its value replaced when present, also when it
+    /// was passed by `position`).
+    SetKeyword {
+        title: String,
+        keyword: String,
+        value: String,
+        position: Option<usize>,
+        /// No fix when one of these keywords is passed (e.g. `pickle_module` for `weights_only`).
+        #[serde(default)]
+        unless_present: Vec<String>,
+    },
+    /// Delete a keyword argument.
+    RemoveKeyword { title: String, keyword: String },
+    /// Rename the called attribute (`yaml.load` → `yaml.safe_load`), keeping the receiver;
+    /// `map` goes from the current name to the new one.
+    RenameCallee {
+        title: String,
+        map: HashMap<String, String>,
+    },
+    /// Rename the last name of an argument (`yaml.Loader` → `yaml.SafeLoader`).
+    RenameArgument {
+        title: String,
+        keyword: Option<String>,
+        position: Option<usize>,
+        map: HashMap<String, String>,
+    },
+    /// Turn the `http://` string literal of an argument into `https://`.
+    UpgradeToHttps {
+        title: String,
+        keyword: Option<String>,
+        position: Option<usize>,
+    },
+    /// Wrap the subject in a call, adding `import` when needed (`html.escape(answer)`).
+    WrapSubject {
+        title: String,
+        function: String,
+        import: Option<String>,
+    },
+    /// Replace a secret literal by an environment variable lookup.
+    SecretToEnv { title: String },
+}
+
+impl FixDef {
+    pub fn title(&self) -> &str {
+        match self {
+            Self::SetKeyword { title, .. }
+            | Self::RemoveKeyword { title, .. }
+            | Self::RenameCallee { title, .. }
+            | Self::RenameArgument { title, .. }
+            | Self::UpgradeToHttps { title, .. }
+            | Self::WrapSubject { title, .. }
+            | Self::SecretToEnv { title } => title,
+        }
+    }
+}
+
+/// Snippets that must fire (`bad`) and must stay silent (`good`); the catalogue test runs them.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Examples {
+    #[serde(default)]
+    pub bad: Vec<Example>,
+    #[serde(default)]
+    pub good: Vec<Example>,
+}
+
+/// An example snippet: just code, or code with the severity it must get.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum Example {
+    Code(String),
+    Detailed {
+        code: String,
+        severity: Option<Severity>,
+        #[serde(default)]
+        notebook: bool,
+    },
+}
+
+impl Example {
+    pub fn code(&self) -> &str {
+        match self {
+            Self::Code(code) | Self::Detailed { code, .. } => code,
+        }
+    }
+    pub fn severity(&self) -> Option<Severity> {
+        match self {
+            Self::Code(_) => None,
+            Self::Detailed { severity, .. } => *severity,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    pub id: String,
+    pub slug: String,
+    pub title: String,
+    pub category: Category,
+    /// Severity when nothing raises it (unknown provenance, no explicit opt-out).
+    pub severity: Severity,
+    /// Severity when the subject comes from an untrusted source (default: high).
+    pub tainted_severity: Option<Severity>,
+    /// Severity when the code explicitly opts out of a safety (default: high).
+    pub opt_out_severity: Option<Severity>,
+    pub languages: Vec<Language>,
+    /// What is wrong and what to do, in one or two sentences. `{callee}` is the call as written.
+    pub message: String,
+    /// Why it matters (for `explain`, hovers and SARIF help).
+    pub rationale: String,
+    /// How to fix it.
+    pub mitigation: String,
+    pub references: References,
+    #[serde(rename = "match")]
+    pub matcher: MatchDef,
+    pub fix: Option<FixDef>,
+    #[serde(default)]
+    pub examples: Examples,
+    /// Set on rules the engine raises itself (suppression problems, unreadable files).
+    #[serde(default)]
+    pub builtin: bool,
+}
+
+impl Rule {
+    pub fn tainted_severity(&self) -> Severity {
+        self.tainted_severity
+            .unwrap_or(Severity::High)
+            .max(self.severity)
+    }
+    pub fn opt_out_severity(&self) -> Severity {
+        self.opt_out_severity
+            .unwrap_or(Severity::High)
+            .max(self.severity)
+    }
+    pub fn applies_to(&self, language: Language) -> bool {
+        self.languages.contains(&language)
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CatalogueFile {
+    #[serde(default)]
+    rule: Vec<Rule>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SemanticsFile {
+    #[serde(default)]
+    aliases: HashMap<String, String>,
+    #[serde(default)]
+    source: Vec<SourceDef>,
+    #[serde(default)]
+    sanitisers: Vec<String>,
+    #[serde(default)]
+    builtins: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SourceDef {
+    kind: SourceKind,
+    /// Qualified names whose value (or any attribute/call of it) is untrusted.
+    #[serde(default)]
+    patterns: Vec<String>,
+    /// Decorators whose function parameters are filled by an untrusted party (LLM tool calls).
+    #[serde(default)]
+    decorated_params: Vec<String>,
+}
+
+/// A compiled predicate.
+#[derive(Debug, Clone)]
+pub struct Predicate {
+    pub arg: Option<ArgSpec>,
+    pub is: Option<Is>,
+    pub resolves_to: Vec<Pattern>,
+    pub matches: Option<Regex>,
+    pub has_key: Option<String>,
+}
+
+/// A compiled secret token shape.
+#[derive(Debug, Clone)]
+pub struct Token {
+    pub name: String,
+    pub regex: Regex,
+    pub env: Option<String>,
+}
+
+/// A compiled secret rule.
+#[derive(Debug, Clone)]
+pub struct SecretMatcher {
+    pub rule: usize,
+    pub tokens: Vec<Token>,
+    pub names: Vec<Regex>,
+    pub env: Option<String>,
+    pub min_length: usize,
+    pub min_entropy: f64,
+}
+
+/// A compiled tree-sitter query rule.
+#[derive(Debug)]
+pub struct QueryMatcher {
+    pub rule: usize,
+    pub language: Language,
+    pub query: tree_sitter::Query,
+}
+
+/// Compiled per-rule matching data, parallel to [`Catalogue::rules`].
+#[derive(Debug, Clone, Default)]
+pub struct CompiledMatch {
+    pub when: Vec<Predicate>,
+    pub unless: Vec<Predicate>,
+    pub opt_out: Vec<Predicate>,
+}
+
+/// The loaded, validated, compiled catalogue.
+#[derive(Debug)]
+pub struct Catalogue {
+    pub rules: Vec<Rule>,
+    pub compiled: Vec<CompiledMatch>,
+    by_id: HashMap<String, usize>,
+    /// Call rules, by callee pattern, per language.
+    pub calls: HashMap<Language, PatternIndex<usize>>,
+    /// Assignment rules, by target pattern.
+    pub assigns: PatternIndex<usize>,
+    pub secrets: Vec<SecretMatcher>,
+    pub queries: Vec<QueryMatcher>,
+    /// Module aliases: canonical prefix for a prefix (`cPickle` → `pickle`).
+    pub aliases: Vec<(String, String)>,
+    pub sources: PatternIndex<SourceKind>,
+    pub decorated_sources: PatternIndex<SourceKind>,
+    pub sanitisers: PatternIndex<()>,
+    pub builtins: HashSet<String>,
+}
+
+static BUILTIN: LazyLock<Catalogue> = LazyLock::new(|| {
+    Catalogue::load(CATALOGUE_FILES, SEMANTICS_FILE)
+        .unwrap_or_else(|error| panic!("the built-in rule catalogue is invalid: {error}"))
+});
+
+impl Catalogue {
+    /// The catalogue compiled into this binary (validated by the catalogue tests).
+    pub fn builtin() -> &'static Catalogue {
+        &BUILTIN
+    }
+
+    pub fn load(files: &[(&str, &str)], semantics: &str) -> Result<Self, String> {
+        let mut rules = Vec::new();
+        for (name, text) in files {
+            let file: CatalogueFile =
+                toml::from_str(text).map_err(|e| format!("{name}: {}", e.message()))?;
+            rules.extend(file.rule);
+        }
+        let semantics: SemanticsFile =
+            toml::from_str(semantics).map_err(|e| format!("semantics.toml: {}", e.message()))?;
+
+        let mut catalogue = Catalogue {
+            compiled: Vec::with_capacity(rules.len()),
+            by_id: HashMap::new(),
+            calls: HashMap::new(),
+            assigns: PatternIndex::default(),
+            secrets: Vec::new(),
+            queries: Vec::new(),
+            aliases: Vec::new(),
+            sources: PatternIndex::default(),
+            decorated_sources: PatternIndex::default(),
+            sanitisers: PatternIndex::default(),
+            builtins: semantics.builtins.into_iter().collect(),
+            rules: Vec::new(),
+        };
+        let mut slugs = HashSet::new();
+        for (index, rule) in rules.iter().enumerate() {
+            let context = |e: String| format!("rule {}: {e}", rule.id);
+            if !is_rule_id(&rule.id) {
+                return Err(context("ids look like `TL` and three digits".into()));
+            }
+            if catalogue.by_id.insert(rule.id.clone(), index).is_some() {
+                return Err(context("duplicate id".into()));
+            }
+            if !slugs.insert(rule.slug.clone()) {
+                return Err(context(format!("duplicate slug `{}`", rule.slug)));
+            }
+            catalogue
+                .compiled
+                .push(compile_match(&rule.matcher).map_err(context)?);
+            for call in &rule.matcher.calls {
+                let pattern = Pattern::parse(call).map_err(context)?;
+                for language in &rule.languages {
+                    catalogue
+                        .calls
+                        .entry(*language)
+                        .or_default()
+                        .insert(pattern.clone(), index);
+                }
+            }
+            for target in &rule.matcher.assigns {
+                catalogue
+                    .assigns
+                    .insert(Pattern::parse(target).map_err(context)?, index);
+            }
+            if let Some(secret) = &rule.matcher.secret {
+                catalogue
+                    .secrets
+                    .push(compile_secret(index, secret).map_err(context)?);
+            }
+            if let Some(query) = &rule.matcher.query {
+                for language in &rule.languages {
+                    let grammar = crate::lang::grammar(*language);
+                    let query = tree_sitter::Query::new(&grammar, query)
+                        .map_err(|e| context(format!("query: {e}")))?;
+                    if query.capture_index_for_name("finding").is_none() {
+                        return Err(context("a query needs a @finding capture".into()));
+                    }
+                    catalogue.queries.push(QueryMatcher {
+                        rule: index,
+                        language: *language,
+                        query,
+                    });
+                }
+            }
+        }
+        catalogue.rules = rules;
+
+        let mut aliases: Vec<_> = semantics.aliases.into_iter().collect();
+        // Longest prefix first, so `torch.serialization.load` wins over `torch`.
+        aliases.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.0.cmp(&b.0)));
+        catalogue.aliases = aliases;
+        for source in semantics.source {
+            for pattern in &source.patterns {
+                catalogue
+                    .sources
+                    .insert(Pattern::parse(pattern)?, source.kind);
+            }
+            for pattern in &source.decorated_params {
+                catalogue
+                    .decorated_sources
+                    .insert(Pattern::parse(pattern)?, source.kind);
+            }
+        }
+        for pattern in &semantics.sanitisers {
+            catalogue.sanitisers.insert(Pattern::parse(pattern)?, ());
+        }
+        Ok(catalogue)
+    }
+
+    pub fn rule(&self, id: &str) -> Option<&Rule> {
+        self.by_id.get(id).map(|&index| &self.rules[index])
+    }
+
+    pub fn index_of(&self, id: &str) -> Option<usize> {
+        self.by_id.get(id).copied()
+    }
+
+    /// Rewrites a qualified name to its canonical module (`cPickle.loads` → `pickle.loads`).
+    pub fn canonical(&self, qname: &str) -> Option<String> {
+        for (from, to) in &self.aliases {
+            if let Some(rest) = qname.strip_prefix(from.as_str())
+                && (rest.is_empty() || rest.starts_with('.'))
+            {
+                return Some(format!("{to}{rest}"));
+            }
+        }
+        None
+    }
+}
+
+fn is_rule_id(id: &str) -> bool {
+    id.len() == 5 && id.starts_with("TL") && id[2..].bytes().all(|b| b.is_ascii_digit())
+}
+
+fn compile_predicates(defs: &[PredicateDef]) -> Result<Vec<Predicate>, String> {
+    defs.iter()
+        .map(|def| {
+            let arg = (def.keyword.is_some() || def.position.is_some()).then(|| ArgSpec {
+                keyword: def.keyword.clone(),
+                position: def.position,
+            });
+            let tests = usize::from(def.is.is_some())
+                + usize::from(!def.resolves_to.is_empty())
+                + usize::from(def.matches.is_some())
+                + usize::from(def.has_key.is_some());
+            if tests == 0 && arg.is_none() {
+                return Err("a predicate needs an argument or a test".into());
+            }
+            Ok(Predicate {
+                arg,
+                is: def.is,
+                resolves_to: def
+                    .resolves_to
+                    .iter()
+                    .map(|p| Pattern::parse(p))
+                    .collect::<Result<_, _>>()?,
+                matches: def
+                    .matches
+                    .as_deref()
+                    .map(Regex::new)
+                    .transpose()
+                    .map_err(|e| e.to_string())?,
+                has_key: def.has_key.clone(),
+            })
+        })
+        .collect()
+}
+
+fn compile_match(def: &MatchDef) -> Result<CompiledMatch, String> {
+    let shapes = usize::from(!def.calls.is_empty())
+        + usize::from(!def.assigns.is_empty())
+        + usize::from(def.secret.is_some())
+        + usize::from(def.query.is_some());
+    if shapes > 1 {
+        return Err("a rule matches calls, assignments, secrets or a query, not several".into());
+    }
+    Ok(CompiledMatch {
+        when: compile_predicates(&def.when)?,
+        unless: compile_predicates(&def.unless)?,
+        opt_out: compile_predicates(&def.opt_out)?,
+    })
+}
+
+fn compile_secret(rule: usize, def: &SecretDef) -> Result<SecretMatcher, String> {
+    Ok(SecretMatcher {
+        rule,
+        tokens: def
+            .tokens
+            .iter()
+            .map(|token| {
+                Ok(Token {
+                    name: token.name.clone(),
+                    regex: Regex::new(&token.regex).map_err(|e| e.to_string())?,
+                    env: token.env.clone(),
+                })
+            })
+            .collect::<Result<_, String>>()?,
+        names: def
+            .names
+            .iter()
+            .map(|name| Regex::new(&format!("(?i)^(?:{name})$")).map_err(|e| e.to_string()))
+            .collect::<Result<_, _>>()?,
+        env: def.env.clone(),
+        min_length: def.min_length,
+        min_entropy: def.min_entropy,
+    })
+}

@@ -1,0 +1,716 @@
+//! The rule engine: evaluates catalogue rules on the events the language front-ends produce
+//! (calls, assignments, string constants) and turns matches into findings with fixes.
+
+use crate::catalogue::{
+    ArgSpec, Catalogue, FixDef, Is, Language, Predicate, Rule, SecretMatcher, TaintMode,
+};
+use crate::finding::{Edit, Finding, Fix, Related, Severity};
+use crate::source::LineIndex;
+use crate::value::{Arg, AssignEvent, CallEvent, Const, Range, Shape, Sym, Taint};
+use std::collections::HashSet;
+
+/// Where a Python file can take a new `import` line, and which modules it already binds.
+#[derive(Debug, Clone, Default)]
+pub struct ImportContext {
+    pub bound: HashSet<String>,
+    pub insert_at: usize,
+}
+
+/// Collects the findings of one analysed text.
+pub struct Emitter<'a> {
+    pub catalogue: &'a Catalogue,
+    pub text: &'a str,
+    pub lines: &'a LineIndex,
+    pub language: Language,
+    pub imports: ImportContext,
+    pub findings: Vec<Finding>,
+    seen: HashSet<(usize, usize, usize)>,
+}
+
+impl<'a> Emitter<'a> {
+    pub fn new(
+        catalogue: &'a Catalogue,
+        text: &'a str,
+        lines: &'a LineIndex,
+        language: Language,
+    ) -> Self {
+        Self {
+            catalogue,
+            text,
+            lines,
+            language,
+            imports: ImportContext::default(),
+            findings: Vec::new(),
+            seen: HashSet::new(),
+        }
+    }
+
+    fn slice(&self, range: Range) -> &'a str {
+        self.text.get(range.0..range.1).unwrap_or("")
+    }
+
+    /// Evaluates every call rule whose callee pattern matches `event`.
+    pub fn on_call(&mut self, event: &CallEvent) {
+        let Some(index) = self.catalogue.calls.get(&self.language) else {
+            return;
+        };
+        let candidates: Vec<usize> = index.matching(&event.qname).copied().collect();
+        for rule_index in candidates {
+            self.check_call(rule_index, event);
+        }
+    }
+
+    fn check_call(&mut self, rule_index: usize, event: &CallEvent) {
+        let rule = &self.catalogue.rules[rule_index];
+        let compiled = &self.catalogue.compiled[rule_index];
+        let subject = rule
+            .matcher
+            .subject
+            .as_ref()
+            .and_then(|spec| find_arg(event, spec));
+        let holds = |p: &Predicate| predicate_holds(p, event, subject, rule);
+        if !compiled.when.iter().all(holds) || compiled.unless.iter().any(holds) {
+            return;
+        }
+        if rule.matcher.skip_constant_subject && subject.is_some_and(|arg| arg.sym.konst.is_some())
+        {
+            return;
+        }
+        let taint = match subject {
+            Some(arg) => relevant_taint(rule, &arg.sym),
+            // No subject (or it is not passed): any tainted argument or receiver counts.
+            None => event
+                .args
+                .iter()
+                .find_map(|arg| relevant_taint(rule, &arg.sym))
+                .or_else(|| {
+                    let receiver = event.callee_taint.as_deref()?;
+                    (rule.matcher.taint != TaintMode::Ignored
+                        && (rule.matcher.taint_kinds.is_empty()
+                            || rule.matcher.taint_kinds.contains(&receiver.kind)))
+                    .then_some(receiver)
+                }),
+        };
+        if rule.matcher.taint == TaintMode::Required && taint.is_none() {
+            return;
+        }
+        let opted_out = compiled.opt_out.iter().any(holds);
+        let fix = rule
+            .fix
+            .as_ref()
+            .and_then(|fix| self.build_fix(fix, event, subject));
+        let callee = self.slice(event.callee);
+        self.push(rule_index, event.range, callee, taint, opted_out, fix);
+    }
+
+    /// Evaluates every assignment rule whose target pattern matches `event`.
+    pub fn on_assign(&mut self, event: &AssignEvent) {
+        let candidates: Vec<usize> = self
+            .catalogue
+            .assigns
+            .matching(&event.target)
+            .copied()
+            .collect();
+        for rule_index in candidates {
+            let rule = &self.catalogue.rules[rule_index];
+            if !rule.applies_to(self.language) {
+                continue;
+            }
+            let compiled = &self.catalogue.compiled[rule_index];
+            let holds = |p: &Predicate| value_holds(p, Some(&event.value), false, rule);
+            if !compiled.when.iter().all(holds) || compiled.unless.iter().any(holds) {
+                continue;
+            }
+            let taint = relevant_taint(rule, &event.value);
+            if rule.matcher.taint == TaintMode::Required && taint.is_none() {
+                continue;
+            }
+            let opted_out = compiled.opt_out.iter().any(holds);
+            let target = self.slice((event.range.0, event.value_range.0));
+            let target = target.trim_end().trim_end_matches('=').trim_end();
+            self.push(rule_index, event.range, target, taint, opted_out, None);
+        }
+    }
+
+    /// Checks a string constant for secrets. `name` is the credential-like name it is bound to
+    /// (keyword argument, assignment target, dict key), when there is one.
+    pub fn on_string(&mut self, value: &str, range: Range, name: Option<&str>) {
+        if value.len() < 8 {
+            return;
+        }
+        for secret_index in 0..self.catalogue.secrets.len() {
+            let secret = &self.catalogue.secrets[secret_index];
+            if let Some(env) = secret_match(secret, value, name) {
+                let rule_index = secret.rule;
+                let fix = self.secret_fix(rule_index, range, env.as_deref());
+                self.push(rule_index, range, "", None, false, fix);
+                return;
+            }
+        }
+    }
+
+    fn push(
+        &mut self,
+        rule_index: usize,
+        range: Range,
+        callee: &str,
+        taint: Option<&Taint>,
+        opted_out: bool,
+        fix: Option<Fix>,
+    ) {
+        if !self.seen.insert((rule_index, range.0, range.1)) {
+            return;
+        }
+        let rule = &self.catalogue.rules[rule_index];
+        let mut severity = rule.severity;
+        if opted_out {
+            severity = severity.max(rule.opt_out_severity());
+        }
+        let mut message = render_message(&rule.message, callee);
+        let mut related = Vec::new();
+        if let Some(taint) = taint {
+            severity = severity.max(rule.tainted_severity());
+            let span = self.lines.span(self.text, taint.range.0, taint.range.1);
+            message.push_str(&format!(
+                " The value comes from {} (line {}).",
+                taint.kind.describe(),
+                span.start.line
+            ));
+            related.push(Related {
+                span,
+                message: format!("untrusted value: {}", taint.kind.describe()),
+            });
+        }
+        self.findings.push(Finding {
+            rule: rule.id.clone(),
+            slug: rule.slug.clone(),
+            category: rule.category,
+            severity,
+            span: self.lines.span(self.text, range.0, range.1),
+            message,
+            fix,
+            related,
+            suppressed: None,
+        });
+    }
+
+    /// Reports a rule match found by a tree-sitter query (the odd shapes).
+    pub fn on_query_match(&mut self, rule_index: usize, range: Range, severity: Option<Severity>) {
+        let before = self.findings.len();
+        self.push(rule_index, range, "", None, false, None);
+        if let (Some(severity), Some(finding)) = (severity, self.findings.get_mut(before)) {
+            finding.severity = finding.severity.max(severity);
+        }
+    }
+
+    fn edit(&self, range: Range, new_text: impl Into<String>) -> Edit {
+        Edit {
+            span: self.lines.span(self.text, range.0, range.1),
+            new_text: new_text.into(),
+        }
+    }
+
+    fn import_edit(&self, module: &str) -> Option<Edit> {
+        (!self.imports.bound.contains(module)).then(|| {
+            let at = self.imports.insert_at;
+            self.edit((at, at), format!("import {module}\n"))
+        })
+    }
+
+    fn build_fix(&self, def: &FixDef, event: &CallEvent, subject: Option<&Arg>) -> Option<Fix> {
+        let edits = match def {
+            FixDef::SetKeyword {
+                keyword,
+                value,
+                position,
+                unless_present,
+                ..
+            } => {
+                if event.args.iter().any(|a| {
+                    a.keyword
+                        .as_deref()
+                        .is_some_and(|k| unless_present.iter().any(|u| u == k))
+                }) {
+                    return None;
+                }
+                let spec = ArgSpec {
+                    keyword: Some(keyword.clone()),
+                    position: *position,
+                };
+                match find_arg(event, &spec) {
+                    Some(arg) if arg.in_call => vec![self.edit(arg.value, value.as_str())],
+                    Some(_) => return None,
+                    None if event.star_kwargs => return None,
+                    None => vec![self.insert_keyword(event, &format!("{keyword}={value}"))?],
+                }
+            }
+            FixDef::RemoveKeyword { keyword, .. } => {
+                let arg = event
+                    .args
+                    .iter()
+                    .find(|a| a.in_call && a.keyword.as_deref() == Some(keyword.as_str()))?;
+                vec![self.edit(self.removal_range(arg.whole), "")]
+            }
+            FixDef::RenameCallee { map, .. } => {
+                let name = event.callee_name?;
+                // Only `module.function(...)`: a bare imported name would also need its import changed.
+                if name.0 <= event.callee.0 {
+                    return None;
+                }
+                let to = map.get(self.slice(name))?;
+                vec![self.edit(name, to.as_str())]
+            }
+            FixDef::RenameArgument {
+                keyword,
+                position,
+                map,
+                ..
+            } => {
+                let spec = ArgSpec {
+                    keyword: keyword.clone(),
+                    position: *position,
+                };
+                let arg = find_arg(event, &spec).filter(|a| a.in_call)?;
+                let text = self.slice(arg.value);
+                let last_start = text.rfind('.').map_or(0, |dot| dot + 1);
+                let replacement = map.get(text[last_start..].trim())?;
+                vec![self.edit(
+                    (arg.value.0 + last_start, arg.value.1),
+                    replacement.as_str(),
+                )]
+            }
+            FixDef::UpgradeToHttps {
+                keyword, position, ..
+            } => {
+                let spec = ArgSpec {
+                    keyword: keyword.clone(),
+                    position: *position,
+                };
+                let literal = find_arg(event, &spec)?.sym.literal?;
+                let text = self.slice(literal);
+                let at = text.to_ascii_lowercase().find("http://")?;
+                let start = literal.0 + at;
+                vec![self.edit((start, start + "http://".len()), "https://")]
+            }
+            FixDef::WrapSubject {
+                function, import, ..
+            } => {
+                let arg = subject.filter(|a| a.in_call)?;
+                let mut edits =
+                    vec![self.edit(arg.value, format!("{function}({})", self.slice(arg.value)))];
+                edits.extend(import.as_deref().and_then(|m| self.import_edit(m)));
+                edits
+            }
+            FixDef::SecretToEnv { .. } => return None,
+        };
+        Some(Fix {
+            title: def.title().to_string(),
+            edits,
+        })
+    }
+
+    fn secret_fix(&self, rule_index: usize, range: Range, env: Option<&str>) -> Option<Fix> {
+        let def = self.catalogue.rules[rule_index].fix.as_ref()?;
+        if self.language != Language::Python || !matches!(def, FixDef::SecretToEnv { .. }) {
+            return None;
+        }
+        let env = env?;
+        let mut edits = vec![self.edit(range, format!("os.environ[\"{env}\"]"))];
+        edits.extend(self.import_edit("os"));
+        Some(Fix {
+            title: def.title().replace("{env}", env),
+            edits,
+        })
+    }
+
+    /// Inserts `text` as a new last argument of the call.
+    fn insert_keyword(&self, event: &CallEvent, text: &str) -> Option<Edit> {
+        let (open, _close) = event.parens?;
+        let last = event
+            .args
+            .iter()
+            .filter(|a| a.in_call)
+            .map(|a| a.whole.1)
+            .max();
+        Some(match last {
+            Some(end) => self.edit((end, end), format!(", {text}")),
+            None => self.edit((open, open), text),
+        })
+    }
+
+    /// The range that deletes an argument together with one separating comma.
+    fn removal_range(&self, whole: Range) -> Range {
+        let bytes = self.text.as_bytes();
+        let mut before = whole.0;
+        while before > 0 && bytes[before - 1].is_ascii_whitespace() {
+            before -= 1;
+        }
+        if before > 0 && bytes[before - 1] == b',' {
+            return (before - 1, whole.1);
+        }
+        let mut after = whole.1;
+        while after < bytes.len() && bytes[after].is_ascii_whitespace() {
+            after += 1;
+        }
+        if after < bytes.len() && bytes[after] == b',' {
+            after += 1;
+            while after < bytes.len() && matches!(bytes[after], b' ' | b'\t') {
+                after += 1;
+            }
+            return (whole.0, after);
+        }
+        whole
+    }
+}
+
+fn render_message(template: &str, callee: &str) -> String {
+    let callee = if callee.chars().count() > 60 {
+        let short: String = callee.chars().take(57).collect();
+        format!("{short}...")
+    } else {
+        callee.split_whitespace().collect::<Vec<_>>().join(" ")
+    };
+    template.trim().replace("{callee}", &callee)
+}
+
+fn relevant_taint<'s>(rule: &Rule, sym: &'s Sym) -> Option<&'s Taint> {
+    if rule.matcher.taint == TaintMode::Ignored {
+        return None;
+    }
+    let taint = sym.taint.as_deref()?;
+    (rule.matcher.taint_kinds.is_empty() || rule.matcher.taint_kinds.contains(&taint.kind))
+        .then_some(taint)
+}
+
+/// The argument `spec` names: by keyword first, then by position among positional arguments.
+pub fn find_arg<'e>(event: &'e CallEvent, spec: &ArgSpec) -> Option<&'e Arg> {
+    if let Some(keyword) = &spec.keyword
+        && let Some(arg) = event
+            .args
+            .iter()
+            .find(|a| a.keyword.as_deref() == Some(keyword.as_str()))
+    {
+        return Some(arg);
+    }
+    let position = spec.position?;
+    let mut positional = event.args.iter().filter(|a| a.keyword.is_none());
+    positional.nth(position)
+}
+
+fn predicate_holds(
+    predicate: &Predicate,
+    event: &CallEvent,
+    subject: Option<&Arg>,
+    rule: &Rule,
+) -> bool {
+    let (arg, unknown) = match &predicate.arg {
+        Some(spec) => {
+            let arg = find_arg(event, spec);
+            // Without the argument, a `*args`/`**kwargs` we could not expand might hold it.
+            let unknown = arg.is_none()
+                && (event.star_kwargs || (spec.position.is_some() && event.star_args));
+            (arg, unknown)
+        }
+        None => (subject, false),
+    };
+    value_holds(predicate, arg.map(|a| &a.sym), unknown, rule)
+}
+
+/// Evaluates a predicate on a value (`None`: the argument is not there). `unknown` says the value
+/// might be there without us seeing it; then neither `present` nor `absent` holds.
+fn value_holds(predicate: &Predicate, sym: Option<&Sym>, unknown: bool, rule: &Rule) -> bool {
+    if let Some(is) = predicate.is {
+        let holds = match (is, sym) {
+            (Is::Absent, None) => !unknown,
+            (Is::Absent, Some(_)) => false,
+            (_, None) => false,
+            (Is::Present, Some(_)) => true,
+            (Is::True, Some(s)) => s.konst == Some(Const::Bool(true)),
+            (Is::False, Some(s)) => s.konst == Some(Const::Bool(false)),
+            (Is::Constant, Some(s)) => s.konst.is_some(),
+            (Is::NonConstant, Some(s)) => s.konst.is_none(),
+            (Is::EmptyString, Some(s)) => s.str_value() == Some(""),
+            (Is::HubRepoId, Some(s)) => s.str_value().is_some_and(is_hub_repo_id),
+            (Is::PinnedRevision, Some(s)) => s.str_value().is_some_and(is_commit_hash),
+            (Is::InsecureUrl, Some(s)) => s.str_value().is_some_and(is_insecure_url),
+            (Is::SharedPath, Some(s)) => s.str_value().is_some_and(is_shared_path),
+            (Is::StateDict, Some(s)) => is_state_dict_like(s),
+            (Is::AllInterfaces, Some(s)) => binds_all_interfaces(s),
+            (Is::Tainted, Some(s)) => relevant_taint(rule, s).is_some(),
+        };
+        if !holds {
+            return false;
+        }
+    }
+    if !predicate.resolves_to.is_empty() {
+        let Some(qname) = sym.and_then(Sym::qname) else {
+            return false;
+        };
+        if !predicate.resolves_to.iter().any(|p| p.matches(qname)) {
+            return false;
+        }
+    }
+    if let Some(regex) = &predicate.matches {
+        let text = sym.and_then(|s| match &s.konst {
+            Some(Const::Str(s)) => Some(s.to_string()),
+            Some(Const::Tuple(items)) => match items.first() {
+                Some(Const::Str(s)) => Some(s.to_string()),
+                _ => None,
+            },
+            _ => None,
+        });
+        if !text.is_some_and(|t| regex.is_match(&t)) {
+            return false;
+        }
+    }
+    if let Some(key) = &predicate.has_key {
+        let has = sym.is_some_and(|s| match &s.shape {
+            Shape::Dict(entries) => entries.iter().any(|(k, _)| k.as_ref() == key),
+            _ => false,
+        });
+        if !has {
+            return false;
+        }
+    }
+    if predicate.is.is_none()
+        && predicate.resolves_to.is_empty()
+        && predicate.matches.is_none()
+        && predicate.has_key.is_none()
+    {
+        return sym.is_some();
+    }
+    true
+}
+
+/// `org/name` or a legacy single-name id (`gpt2`), not a local or remote path.
+pub fn is_hub_repo_id(s: &str) -> bool {
+    const FILE_SUFFIXES: &[&str] = &[
+        ".json",
+        ".bin",
+        ".pt",
+        ".pth",
+        ".safetensors",
+        ".yaml",
+        ".yml",
+        ".txt",
+        ".csv",
+        ".tsv",
+        ".parquet",
+        ".arrow",
+        ".jsonl",
+        ".pkl",
+        ".ckpt",
+        ".gguf",
+        ".onnx",
+        ".h5",
+        ".zip",
+        ".gz",
+        ".tar",
+        ".py",
+        ".model",
+    ];
+    if s.is_empty() || s.len() > 96 || s.starts_with(['.', '/', '~', '-']) || s.contains("://") {
+        return false;
+    }
+    let lower = s.to_ascii_lowercase();
+    if FILE_SUFFIXES.iter().any(|suffix| lower.ends_with(suffix)) {
+        return false;
+    }
+    let parts: Vec<&str> = s.split('/').collect();
+    parts.len() <= 2
+        && parts.iter().all(|part| {
+            !part.is_empty()
+                && part
+                    .bytes()
+                    .next()
+                    .is_some_and(|b| b.is_ascii_alphanumeric())
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        })
+}
+
+pub fn is_commit_hash(s: &str) -> bool {
+    (7..=40).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// `http://` to anything but loopback.
+pub fn is_insecure_url(s: &str) -> bool {
+    let lower = s.trim().to_ascii_lowercase();
+    let Some(rest) = lower.strip_prefix("http://") else {
+        return false;
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host_port = authority.rsplit('@').next().unwrap_or(authority);
+    let host = if let Some(v6) = host_port.strip_prefix('[') {
+        v6.split(']').next().unwrap_or("")
+    } else {
+        host_port.split(':').next().unwrap_or("")
+    };
+    let loopback = host == "localhost"
+        || host.ends_with(".localhost")
+        || host.starts_with("127.")
+        || host == "::1"
+        || host == "0.0.0.0";
+    !host.is_empty() && !loopback
+}
+
+pub fn is_shared_path(s: &str) -> bool {
+    const SHARED: &[&str] = &[
+        "/mnt/",
+        "/nfs/",
+        "/shared/",
+        "/share/",
+        "/tmp/",
+        "/var/tmp/",
+        "/dev/shm/",
+        "//",
+        "\\\\",
+    ];
+    SHARED.iter().any(|prefix| s.starts_with(prefix))
+}
+
+fn is_state_dict(sym: &Sym) -> bool {
+    sym.qname()
+        .is_some_and(|q| q.ends_with(".state_dict()") || q == "state_dict()")
+}
+
+fn is_state_dict_like(sym: &Sym) -> bool {
+    if is_state_dict(sym) {
+        return true;
+    }
+    let values: Vec<&Sym> = match &sym.shape {
+        Shape::Dict(entries) => entries.iter().map(|(_, v)| v).collect(),
+        Shape::Seq(items) => items.iter().collect(),
+        _ => return false,
+    };
+    // At least one state dict, and nothing else that is an object built by a call.
+    values.iter().any(|v| is_state_dict_like(v))
+        && values.iter().all(|v| {
+            is_state_dict_like(v)
+                || v.konst.is_some()
+                || !v.qname().is_some_and(|q| q.ends_with("()"))
+        })
+}
+
+fn binds_all_interfaces(sym: &Sym) -> bool {
+    let host = match &sym.konst {
+        Some(Const::Str(s)) => s.to_string(),
+        Some(Const::Tuple(items)) => match items.first() {
+            Some(Const::Str(s)) => s.to_string(),
+            _ => return false,
+        },
+        _ => return false,
+    };
+    let host = host
+        .strip_prefix("tcp://")
+        .map(|rest| rest.rsplit_once(':').map_or(rest, |(h, _)| h).to_string())
+        .unwrap_or(host);
+    matches!(host.as_str(), "0.0.0.0" | "::" | "" | "*" | "[::]")
+}
+
+/// Shannon entropy in bits per character.
+pub fn entropy(s: &str) -> f64 {
+    let mut counts = [0u32; 256];
+    for b in s.bytes() {
+        counts[b as usize] += 1;
+    }
+    let len = s.len() as f64;
+    counts
+        .iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| {
+            let p = f64::from(c) / len;
+            -p * p.log2()
+        })
+        .sum()
+}
+
+/// Obvious stand-ins that are not credentials.
+fn is_placeholder(value: &str) -> bool {
+    let lower = value.to_ascii_lowercase();
+    const WORDS: &[&str] = &[
+        "your",
+        "example",
+        "placeholder",
+        "changeme",
+        "dummy",
+        "redacted",
+        "xxxx",
+        "****",
+        "<",
+        "${",
+        "{{",
+        "todo",
+        "fake",
+        "sample",
+        "insert",
+        "replace",
+    ];
+    WORDS.iter().any(|w| lower.contains(w)) || value.chars().collect::<HashSet<_>>().len() <= 4
+}
+
+/// When `value` is a secret for `secret`, the environment variable a fix should read instead.
+fn secret_match(secret: &SecretMatcher, value: &str, name: Option<&str>) -> Option<Option<String>> {
+    for token in &secret.tokens {
+        if let Some(found) = token.regex.find(value)
+            && !is_placeholder(found.as_str())
+        {
+            // The whole literal must be the token (an assignment of the key), not prose around it.
+            let whole = found.start() == 0 && found.end() == value.len();
+            return Some(whole.then(|| token.env.clone()).flatten());
+        }
+    }
+    let name = name?;
+    if secret.names.iter().any(|re| re.is_match(name))
+        && value.len() >= secret.min_length
+        && !value.contains(char::is_whitespace)
+        && entropy(value) >= secret.min_entropy
+        && !is_placeholder(value)
+        && !value.starts_with(['/', '.', '$'])
+        && !value.contains("://")
+    {
+        return Some(secret.env.clone());
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hub_ids_and_paths() {
+        assert!(is_hub_repo_id("meta-llama/Llama-2-7b-hf"));
+        assert!(is_hub_repo_id("gpt2"));
+        assert!(!is_hub_repo_id("./checkpoints/best"));
+        assert!(!is_hub_repo_id("/models/bert"));
+        assert!(!is_hub_repo_id("a/b/c"));
+        assert!(!is_hub_repo_id("data/train.csv"));
+        assert!(!is_hub_repo_id("https://huggingface.co/gpt2"));
+    }
+
+    #[test]
+    fn urls() {
+        assert!(is_insecure_url("http://models.example.com/x.bin"));
+        assert!(is_insecure_url("HTTP://10.0.0.5:8000/v1"));
+        assert!(!is_insecure_url("https://models.example.com/x.bin"));
+        assert!(!is_insecure_url("http://localhost:8000/v1"));
+        assert!(!is_insecure_url("http://127.0.0.1:11434"));
+        assert!(!is_insecure_url("http://[::1]:80/"));
+    }
+
+    #[test]
+    fn revisions() {
+        assert!(is_commit_hash("e0b3293"));
+        assert!(is_commit_hash("a9f0e3c4b1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f6"));
+        assert!(!is_commit_hash("main"));
+        assert!(!is_commit_hash("v1.0.0"));
+    }
+
+    #[test]
+    fn entropy_separates_keys_from_words() {
+        assert!(entropy("wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLE") > 4.0);
+        assert!(entropy("aaaaaaaaaaaaaaaa") < 1.0);
+    }
+}

@@ -1,0 +1,43 @@
+//! Language front-ends: parsing (one parser per thread, reused) and the per-language analyses.
+
+pub mod notebook;
+pub mod python;
+pub mod rust;
+
+use crate::catalogue::Language;
+use std::cell::RefCell;
+use tree_sitter::{Parser, Tree};
+
+pub fn grammar(language: Language) -> tree_sitter::Language {
+    match language {
+        Language::Python => tree_sitter_python::LANGUAGE.into(),
+        Language::Rust => tree_sitter_rust::LANGUAGE.into(),
+    }
+}
+
+thread_local! {
+    static PARSERS: RefCell<Vec<(Language, Parser)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Parses `text`, reusing this thread's parser for the language. `old` is the previous tree of an
+/// edited document (already `edit`ed), for an incremental re-parse.
+pub fn parse(language: Language, text: &str, old: Option<&Tree>) -> Option<Tree> {
+    PARSERS.with(|parsers| {
+        let mut parsers = parsers.borrow_mut();
+        let position = match parsers.iter().position(|(l, _)| *l == language) {
+            Some(position) => position,
+            None => {
+                let mut parser = Parser::new();
+                parser.set_language(&grammar(language)).ok()?;
+                parsers.push((language, parser));
+                parsers.len() - 1
+            }
+        };
+        parsers[position].1.parse(text, old)
+    })
+}
+
+/// The UTF-8 text of a node (empty if the range is not on character boundaries).
+pub(crate) fn node_text<'a>(node: tree_sitter::Node<'_>, text: &'a str) -> &'a str {
+    text.get(node.start_byte()..node.end_byte()).unwrap_or("")
+}

@@ -1,0 +1,1674 @@
+//! The Python front-end: a semantic walk over the tree-sitter tree that resolves what every name
+//! refers to and where untrusted data flows, and hands calls, assignments and string constants
+//! to the rule engine.
+//!
+//! Resolution follows Python's rules closely enough for security rules:
+//! - imports and aliases (`import torch as th`, `from yaml import load as l`, `cPickle` via the
+//!   catalogue's aliases), `getattr(mod, "name")`, `importlib.import_module("pickle")`;
+//! - values bound to names, attributes of `self`, and `**dict` spreads of literal dicts;
+//! - `functools.partial(f, …)` bindings, whose calls are calls of `f` with the merged arguments;
+//! - instances: `client = OpenAI()` makes `client.chat.completions.create` resolve to
+//!   `openai.OpenAI().chat.completions.create`; parameter annotations do the same;
+//! - function bodies run after the enclosing scope (late binding), as Python does.
+//!
+//! Taint is intra-file: sources from the catalogue (LLM completions, request data, downloads)
+//! propagate through assignments, attribute and subscript access, string building, calls (their
+//! result is tainted by tainted arguments unless the callee is a sanitiser), local function
+//! parameters and return values. The walk repeats (at most [`MAX_PASSES`] times) while a function
+//! or class summary learns something that an earlier part of the walk already read.
+
+use crate::catalogue::{Catalogue, Language, SourceKind};
+use crate::engine::{Emitter, ImportContext};
+use crate::finding::Finding;
+use crate::lang::node_text;
+use crate::source::LineIndex;
+use crate::value::{Arg, AssignEvent, CallEvent, Const, Partial, Range, Shape, Sym, Taint};
+use std::cell::RefCell;
+use std::collections::{HashMap, VecDeque};
+use std::rc::Rc;
+use tree_sitter::{Node, Tree};
+
+const MAX_PASSES: usize = 4;
+/// Deeper expressions or statements are not analysed (keeps the walk's stack bounded).
+const MAX_DEPTH: usize = 150;
+
+/// Analyses a parsed Python module.
+pub fn analyse(catalogue: &Catalogue, text: &str, tree: &Tree, lines: &LineIndex) -> Vec<Finding> {
+    let root = tree.root_node();
+    let imports = import_context(root, text);
+    let mut summaries = Summaries::default();
+    let mut findings = Vec::new();
+    for _ in 0..MAX_PASSES {
+        let mut emitter = Emitter::new(catalogue, text, lines, Language::Python);
+        emitter.imports = imports.clone();
+        let mut walker = Walker {
+            catalogue,
+            text,
+            emitter: &mut emitter,
+            summaries: &mut summaries,
+            star_imports: Vec::new(),
+            deferred: VecDeque::new(),
+            changed: false,
+            depth: 0,
+        };
+        walker.walk_module(root);
+        let changed = walker.changed;
+        summaries.reset_reads();
+        findings = emitter.findings;
+        if !changed {
+            break;
+        }
+    }
+    findings.sort_by_key(|f| (f.span.start_byte, f.rule.clone()));
+    findings
+}
+
+/// What the walk learns about local functions and classes, kept across passes.
+#[derive(Default)]
+struct Summaries {
+    functions: Vec<FunctionInfo>,
+    function_by_node: HashMap<usize, usize>,
+    classes: Vec<ClassInfo>,
+    class_by_node: HashMap<usize, usize>,
+}
+
+impl Summaries {
+    fn reset_reads(&mut self) {
+        for f in &mut self.functions {
+            f.returns_read = false;
+            f.params_read = false;
+        }
+        for c in &mut self.classes {
+            c.attrs_read = false;
+        }
+    }
+}
+
+#[derive(Default)]
+struct FunctionInfo {
+    name: Rc<str>,
+    params: Vec<Rc<str>>,
+    param_taint: Vec<Option<Rc<Taint>>>,
+    returns: Option<Rc<Taint>>,
+    return_qname: Option<Rc<str>>,
+    return_shape: Shape,
+    returns_read: bool,
+    params_read: bool,
+}
+
+#[derive(Default)]
+struct ClassInfo {
+    name: Rc<str>,
+    attrs: HashMap<Rc<str>, Sym>,
+    methods: HashMap<Rc<str>, usize>,
+    attrs_read: bool,
+}
+
+#[derive(Default)]
+struct Scope {
+    vars: HashMap<Rc<str>, Sym>,
+    /// Set on a class body's scope.
+    class: Option<usize>,
+}
+
+type ScopeRef = Rc<RefCell<Scope>>;
+
+#[derive(Clone, Default)]
+struct Ctx {
+    /// Visible scopes, outermost first.
+    chain: Vec<ScopeRef>,
+    function: Option<usize>,
+    /// The class whose method body this is (`self` / `cls`).
+    class: Option<usize>,
+    /// Inside a conditional or loop body: rebinding keeps earlier taint.
+    branch: bool,
+}
+
+impl Ctx {
+    fn innermost(&self) -> Option<&ScopeRef> {
+        self.chain.last()
+    }
+
+    /// The chain a nested function sees: class scopes are not visible from method bodies.
+    fn for_nested_function(&self) -> Vec<ScopeRef> {
+        self.chain
+            .iter()
+            .filter(|s| s.borrow().class.is_none())
+            .cloned()
+            .collect()
+    }
+}
+
+struct Deferred<'t> {
+    node: Node<'t>,
+    chain: Vec<ScopeRef>,
+    function: usize,
+    class: Option<usize>,
+    /// First parameter is `self` (instance) or `cls` (class).
+    receiver: Receiver,
+    decorated: Option<SourceKind>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Receiver {
+    None,
+    Instance,
+    Class,
+}
+
+struct Walker<'a, 'e, 't> {
+    catalogue: &'a Catalogue,
+    text: &'a str,
+    emitter: &'e mut Emitter<'a>,
+    summaries: &'e mut Summaries,
+    star_imports: Vec<Rc<str>>,
+    deferred: VecDeque<Deferred<'t>>,
+    changed: bool,
+    depth: usize,
+}
+
+fn range(node: Node) -> Range {
+    (node.start_byte(), node.end_byte())
+}
+
+fn join(base: &str, name: &str) -> Rc<str> {
+    let mut qname = String::with_capacity(base.len() + name.len() + 1);
+    qname.push_str(base);
+    qname.push('.');
+    qname.push_str(name);
+    qname.into()
+}
+
+fn taint_of<'s>(syms: impl IntoIterator<Item = &'s Sym>) -> Option<Rc<Taint>> {
+    syms.into_iter().find_map(|s| s.taint.clone())
+}
+
+impl<'a, 'e, 't> Walker<'a, 'e, 't> {
+    fn text(&self, node: Node) -> &'a str {
+        node_text(node, self.text)
+    }
+
+    // ----- module, statements -------------------------------------------------------------
+
+    fn walk_module(&mut self, root: Node<'t>) {
+        let module = Rc::new(RefCell::new(Scope::default()));
+        let ctx = Ctx {
+            chain: vec![module],
+            ..Ctx::default()
+        };
+        self.visit_block(root, &ctx);
+        while let Some(job) = self.deferred.pop_front() {
+            self.visit_function_body(job);
+        }
+    }
+
+    fn visit_block(&mut self, block: Node<'t>, ctx: &Ctx) {
+        let mut cursor = block.walk();
+        for child in block.named_children(&mut cursor) {
+            self.visit_stmt(child, ctx);
+        }
+    }
+
+    fn visit_stmt(&mut self, node: Node<'t>, ctx: &Ctx) {
+        if self.depth >= MAX_DEPTH {
+            return;
+        }
+        self.depth += 1;
+        self.visit_stmt_inner(node, ctx);
+        self.depth -= 1;
+    }
+
+    fn visit_stmt_inner(&mut self, node: Node<'t>, ctx: &Ctx) {
+        match node.kind() {
+            "comment"
+            | "pass_statement"
+            | "break_statement"
+            | "continue_statement"
+            | "global_statement"
+            | "nonlocal_statement"
+            | "type_alias_statement" => {}
+            "expression_statement" => {
+                let mut cursor = node.walk();
+                for child in node.named_children(&mut cursor) {
+                    match child.kind() {
+                        "assignment" => {
+                            self.visit_assignment(child, ctx);
+                        }
+                        "augmented_assignment" => self.visit_augmented(child, ctx),
+                        _ => {
+                            self.eval(child, ctx);
+                        }
+                    }
+                }
+            }
+            "import_statement" => self.visit_import(node, ctx),
+            "import_from_statement" => self.visit_import_from(node, ctx),
+            "future_import_statement" => {}
+            "function_definition" => self.visit_function_def(node, ctx, &[]),
+            "class_definition" => self.visit_class_def(node, ctx, &[]),
+            "decorated_definition" => {
+                let mut decorators = Vec::new();
+                let mut cursor = node.walk();
+                for child in node.named_children(&mut cursor) {
+                    if child.kind() == "decorator"
+                        && let Some(expr) = child.named_child(0)
+                    {
+                        decorators.push(self.eval(expr, ctx));
+                    }
+                }
+                if let Some(definition) = node.child_by_field_name("definition") {
+                    match definition.kind() {
+                        "function_definition" => {
+                            self.visit_function_def(definition, ctx, &decorators)
+                        }
+                        "class_definition" => self.visit_class_def(definition, ctx, &decorators),
+                        _ => self.visit_stmt(definition, ctx),
+                    }
+                }
+            }
+            "return_statement" => {
+                let value = node.named_child(0).map(|v| self.eval(v, ctx));
+                if let (Some(value), Some(function)) = (value, ctx.function) {
+                    self.record_return(function, &value);
+                }
+            }
+            "if_statement" | "elif_clause" | "while_statement" => {
+                if let Some(condition) = node.child_by_field_name("condition") {
+                    self.eval(condition, ctx);
+                }
+                let inner = Ctx {
+                    branch: true,
+                    ..ctx.clone()
+                };
+                let mut cursor = node.walk();
+                for child in node.named_children(&mut cursor) {
+                    if Some(child) == node.child_by_field_name("condition") {
+                        continue;
+                    }
+                    self.visit_stmt(child, &inner);
+                }
+            }
+            "else_clause" | "finally_clause" | "block" => {
+                let mut cursor = node.walk();
+                for child in node.named_children(&mut cursor) {
+                    self.visit_stmt(child, ctx);
+                }
+            }
+            "for_statement" => {
+                let iterable = node
+                    .child_by_field_name("right")
+                    .map(|r| self.eval(r, ctx))
+                    .unwrap_or_default();
+                let inner = Ctx {
+                    branch: true,
+                    ..ctx.clone()
+                };
+                if let Some(left) = node.child_by_field_name("left") {
+                    let element = Sym {
+                        taint: iterable.taint.clone(),
+                        ..Sym::default()
+                    };
+                    self.bind_target(left, element, (0, 0), &inner);
+                }
+                for field in ["body", "alternative"] {
+                    if let Some(body) = node.child_by_field_name(field) {
+                        self.visit_stmt(body, &inner);
+                    }
+                }
+            }
+            "try_statement"
+            | "except_clause"
+            | "except_group_clause"
+            | "with_statement"
+            | "match_statement"
+            | "case_clause" => {
+                let inner = Ctx {
+                    branch: node.kind() != "with_statement",
+                    ..ctx.clone()
+                };
+                let mut cursor = node.walk();
+                for child in node.named_children(&mut cursor) {
+                    match child.kind() {
+                        "with_clause" => self.visit_with_clause(child, &inner),
+                        "block"
+                        | "except_clause"
+                        | "except_group_clause"
+                        | "else_clause"
+                        | "finally_clause"
+                        | "case_clause" => self.visit_stmt(child, &inner),
+                        "as_pattern" => {
+                            // `except E as e`
+                            if let Some(value) = child.named_child(0) {
+                                self.eval(value, ctx);
+                            }
+                        }
+                        "comment" => {}
+                        _ => {
+                            self.eval(child, ctx);
+                        }
+                    }
+                }
+            }
+            "assignment" => {
+                self.visit_assignment(node, ctx);
+            }
+            "augmented_assignment" => self.visit_augmented(node, ctx),
+            _ => {
+                // delete, raise, assert, print/exec (Python 2), ERROR recovery, …: evaluate what
+                // is inside so that no call is missed.
+                let mut cursor = node.walk();
+                for child in node.named_children(&mut cursor) {
+                    if is_statement(child.kind()) {
+                        self.visit_stmt(child, ctx);
+                    } else {
+                        self.eval(child, ctx);
+                    }
+                }
+            }
+        }
+    }
+
+    fn visit_with_clause(&mut self, clause: Node<'t>, ctx: &Ctx) {
+        let mut cursor = clause.walk();
+        for item in clause.named_children(&mut cursor) {
+            let Some(value) = item.child_by_field_name("value").or(item.named_child(0)) else {
+                continue;
+            };
+            if value.kind() == "as_pattern" {
+                let Some(expr) = value.named_child(0) else {
+                    continue;
+                };
+                let sym = self.eval(expr, ctx);
+                if let Some(alias) = value.child_by_field_name("alias") {
+                    let target = alias.named_child(0).unwrap_or(alias);
+                    self.bind_target(target, sym, range(expr), ctx);
+                }
+            } else {
+                self.eval(value, ctx);
+            }
+        }
+    }
+
+    // ----- imports ------------------------------------------------------------------------
+
+    fn canonical_module(&self, module: &str) -> Rc<str> {
+        self.catalogue
+            .canonical(module)
+            .map_or_else(|| module.into(), Into::into)
+    }
+
+    fn visit_import(&mut self, node: Node<'t>, ctx: &Ctx) {
+        let mut cursor = node.walk();
+        for name in node.children_by_field_name("name", &mut cursor) {
+            match name.kind() {
+                "dotted_name" => {
+                    // `import a.b.c` binds `a`.
+                    let full = self.text(name);
+                    let first = full.split('.').next().unwrap_or(full).trim();
+                    let qname = self.canonical_module(first);
+                    self.bind_name(ctx, first, Sym::named(qname));
+                }
+                "aliased_import" => {
+                    let (Some(module), Some(alias)) = (
+                        name.child_by_field_name("name"),
+                        name.child_by_field_name("alias"),
+                    ) else {
+                        continue;
+                    };
+                    let qname = self.canonical_module(&compact(self.text(module)));
+                    self.bind_name(ctx, self.text(alias), Sym::named(qname));
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn visit_import_from(&mut self, node: Node<'t>, ctx: &Ctx) {
+        let Some(module) = node.child_by_field_name("module_name") else {
+            return;
+        };
+        let module = compact(self.text(module));
+        let mut cursor = node.walk();
+        let mut any_name = false;
+        for name in node.children_by_field_name("name", &mut cursor) {
+            any_name = true;
+            let (imported, local) = match name.kind() {
+                "aliased_import" => {
+                    let (Some(imported), Some(alias)) = (
+                        name.child_by_field_name("name"),
+                        name.child_by_field_name("alias"),
+                    ) else {
+                        continue;
+                    };
+                    (compact(self.text(imported)), self.text(alias).to_string())
+                }
+                _ => {
+                    let imported = compact(self.text(name));
+                    (imported.clone(), imported)
+                }
+            };
+            let qname = self.canonical_module(&format!("{module}.{imported}"));
+            self.bind_name(ctx, &local, Sym::named(qname));
+        }
+        let mut cursor = node.walk();
+        let wildcard = node
+            .named_children(&mut cursor)
+            .any(|c| c.kind() == "wildcard_import");
+        if wildcard || !any_name {
+            let canonical = self.canonical_module(&module);
+            self.star_imports.push(canonical);
+        }
+    }
+
+    // ----- definitions --------------------------------------------------------------------
+
+    fn decorated_source(&self, decorators: &[Sym]) -> Option<SourceKind> {
+        decorators.iter().find_map(|d| {
+            let qname = d.qname()?;
+            self.catalogue
+                .decorated_sources
+                .matching(qname)
+                .next()
+                .copied()
+                .or_else(|| {
+                    qname
+                        .strip_suffix("()")
+                        .and_then(|q| self.catalogue.decorated_sources.matching(q).next().copied())
+                })
+        })
+    }
+
+    fn visit_function_def(&mut self, node: Node<'t>, ctx: &Ctx, decorators: &[Sym]) {
+        let name: Rc<str> = node
+            .child_by_field_name("name")
+            .map_or("<lambda>", |n| self.text(n))
+            .into();
+        let id = *self
+            .summaries
+            .function_by_node
+            .entry(node.id())
+            .or_insert_with(|| {
+                self.summaries.functions.push(FunctionInfo {
+                    name: name.clone(),
+                    ..FunctionInfo::default()
+                });
+                self.summaries.functions.len() - 1
+            });
+        let mut receiver = Receiver::None;
+        if let Some(class) = ctx.class_of_scope() {
+            self.summaries.classes[class]
+                .methods
+                .insert(name.clone(), id);
+            let is = |q: &str| decorators.iter().any(|d| d.qname() == Some(q));
+            receiver = if is("builtins.staticmethod") {
+                Receiver::None
+            } else if is("builtins.classmethod") {
+                Receiver::Class
+            } else {
+                Receiver::Instance
+            };
+        }
+        // Defaults and annotations are evaluated at definition time.
+        let mut params = Vec::new();
+        if let Some(parameters) = node.child_by_field_name("parameters") {
+            let mut cursor = parameters.walk();
+            for param in parameters.named_children(&mut cursor) {
+                if let Some(default) = param.child_by_field_name("value") {
+                    self.eval(default, ctx);
+                }
+                if let Some(name) = param_name(param, self.text) {
+                    params.push(Rc::from(name));
+                }
+            }
+        }
+        let info = &mut self.summaries.functions[id];
+        if info.params.is_empty() {
+            info.param_taint = vec![None; params.len()];
+            info.params = params;
+        }
+        let class = ctx.class_of_scope();
+        self.bind_name(
+            ctx,
+            &name,
+            Sym {
+                qname: Some(format!("<local>.{name}").into()),
+                shape: Shape::Function(id),
+                ..Sym::default()
+            },
+        );
+        self.deferred.push_back(Deferred {
+            node,
+            chain: ctx.for_nested_function(),
+            function: id,
+            class: class.or(ctx.class),
+            receiver,
+            decorated: self.decorated_source(decorators),
+        });
+    }
+
+    fn visit_function_body(&mut self, job: Deferred<'t>) {
+        let scope = Rc::new(RefCell::new(Scope::default()));
+        let mut chain = job.chain;
+        chain.push(scope);
+        let ctx = Ctx {
+            chain,
+            function: Some(job.function),
+            class: job.class,
+            branch: false,
+        };
+        self.summaries.functions[job.function].params_read = true;
+        if let Some(parameters) = job.node.child_by_field_name("parameters") {
+            let mut cursor = parameters.walk();
+            let mut index = 0;
+            for param in parameters.named_children(&mut cursor) {
+                let Some(name) = param_name(param, self.text) else {
+                    continue;
+                };
+                let mut sym = Sym::named(format!("?{name}"));
+                if let Some(annotation) = param.child_by_field_name("type") {
+                    let annotation = self.eval_quiet(annotation, &ctx);
+                    if let Some(q) = annotation.qname() {
+                        sym.qname = Some(format!("{q}()").into());
+                        sym.taint = self.source_taint(&format!("{q}()"), range(param));
+                    }
+                }
+                if index == 0
+                    && job.receiver != Receiver::None
+                    && let Some(class) = job.class
+                {
+                    let class_name = self.summaries.classes[class].name.clone();
+                    sym = match job.receiver {
+                        Receiver::Instance => Sym {
+                            qname: Some(format!("<local>.{class_name}()").into()),
+                            shape: Shape::Instance(class),
+                            ..Sym::default()
+                        },
+                        _ => Sym {
+                            qname: Some(format!("<local>.{class_name}").into()),
+                            shape: Shape::Class(class),
+                            ..Sym::default()
+                        },
+                    };
+                }
+                if sym.taint.is_none() {
+                    sym.taint = job
+                        .decorated
+                        .map(|kind| {
+                            Rc::new(Taint {
+                                kind,
+                                range: range(param),
+                            })
+                        })
+                        .or_else(|| {
+                            self.summaries.functions[job.function]
+                                .param_taint
+                                .get(index)
+                                .cloned()
+                                .flatten()
+                        });
+                }
+                self.bind_name(&ctx, name, sym);
+                index += 1;
+            }
+        }
+        if let Some(body) = job.node.child_by_field_name("body") {
+            self.visit_stmt(body, &ctx);
+        }
+    }
+
+    fn record_return(&mut self, function: usize, value: &Sym) {
+        let info = &mut self.summaries.functions[function];
+        let mut learned = false;
+        if info.returns.is_none() && value.taint.is_some() {
+            info.returns = value.taint.clone();
+            learned = true;
+        }
+        if info.return_qname.is_none() && value.qname.is_some() {
+            info.return_qname = value.qname.clone();
+            info.return_shape = value.shape.clone();
+            learned = true;
+        }
+        if learned && info.returns_read {
+            self.changed = true;
+        }
+    }
+
+    fn visit_class_def(&mut self, node: Node<'t>, ctx: &Ctx, _decorators: &[Sym]) {
+        let name: Rc<str> = node
+            .child_by_field_name("name")
+            .map_or("<class>", |n| self.text(n))
+            .into();
+        let id = *self
+            .summaries
+            .class_by_node
+            .entry(node.id())
+            .or_insert_with(|| {
+                self.summaries.classes.push(ClassInfo {
+                    name: name.clone(),
+                    ..ClassInfo::default()
+                });
+                self.summaries.classes.len() - 1
+            });
+        if let Some(bases) = node.child_by_field_name("superclasses") {
+            self.eval(bases, ctx);
+        }
+        self.bind_name(
+            ctx,
+            &name,
+            Sym {
+                qname: Some(format!("<local>.{name}").into()),
+                shape: Shape::Class(id),
+                ..Sym::default()
+            },
+        );
+        let scope = Rc::new(RefCell::new(Scope {
+            class: Some(id),
+            ..Scope::default()
+        }));
+        let mut chain = ctx.chain.clone();
+        chain.push(scope);
+        let inner = Ctx {
+            chain,
+            ..ctx.clone()
+        };
+        if let Some(body) = node.child_by_field_name("body") {
+            self.visit_stmt(body, &inner);
+        }
+    }
+
+    // ----- bindings -----------------------------------------------------------------------
+
+    fn bind_name(&mut self, ctx: &Ctx, name: &str, mut sym: Sym) {
+        let Some(scope) = ctx.innermost() else {
+            return;
+        };
+        let mut scope = scope.borrow_mut();
+        if ctx.branch
+            && sym.taint.is_none()
+            && let Some(previous) = scope.vars.get(name)
+        {
+            sym.taint = previous.taint.clone();
+        }
+        scope.vars.insert(name.into(), sym);
+    }
+
+    fn lookup(&self, ctx: &Ctx, name: &str) -> Option<Sym> {
+        let innermost = ctx.chain.len().saturating_sub(1);
+        for (depth, scope) in ctx.chain.iter().enumerate().rev() {
+            let scope = scope.borrow();
+            // A class body sees its own scope, but nothing nested sees a class scope.
+            if scope.class.is_some() && depth != innermost {
+                continue;
+            }
+            if let Some(sym) = scope.vars.get(name) {
+                return Some(sym.clone());
+            }
+        }
+        None
+    }
+
+    fn resolve_name(&self, ctx: &Ctx, name: &str) -> Sym {
+        if let Some(sym) = self.lookup(ctx, name) {
+            return sym;
+        }
+        if self.catalogue.builtins.contains(name) {
+            return Sym::named(join("builtins", name));
+        }
+        if let [module] = self.star_imports.as_slice() {
+            return Sym::named(join(module, name));
+        }
+        Sym::named(format!("?{name}"))
+    }
+
+    fn visit_assignment(&mut self, node: Node<'t>, ctx: &Ctx) -> Sym {
+        let Some(right) = node.child_by_field_name("right") else {
+            if let Some(annotation) = node.child_by_field_name("type") {
+                self.eval_quiet(annotation, ctx);
+            }
+            return Sym::default();
+        };
+        let value = if right.kind() == "assignment" {
+            self.visit_assignment(right, ctx)
+        } else {
+            self.eval(right, ctx)
+        };
+        if let Some(left) = node.child_by_field_name("left") {
+            self.bind_target(left, value.clone(), range(right), ctx);
+        }
+        value
+    }
+
+    fn visit_augmented(&mut self, node: Node<'t>, ctx: &Ctx) {
+        let right = node
+            .child_by_field_name("right")
+            .map(|r| self.eval(r, ctx))
+            .unwrap_or_default();
+        if let Some(left) = node.child_by_field_name("left") {
+            let old = self.eval_quiet(left, ctx);
+            let sym = Sym {
+                taint: Sym::merge_taint(old.taint, &right.taint),
+                ..Sym::default()
+            };
+            if left.kind() == "identifier" {
+                self.bind_name(ctx, self.text(left), sym);
+            }
+        }
+    }
+
+    /// Binds an assignment target (`x`, `self.x`, `d["k"]`, `a, b`) to `value`.
+    fn bind_target(&mut self, target: Node<'t>, value: Sym, value_range: Range, ctx: &Ctx) {
+        match target.kind() {
+            "identifier" => {
+                let name = self.text(target);
+                self.check_named_secret(&value, name);
+                self.bind_name(ctx, name, value);
+            }
+            "attribute" => {
+                let (Some(object), Some(attribute)) = (
+                    target.child_by_field_name("object"),
+                    target.child_by_field_name("attribute"),
+                ) else {
+                    return;
+                };
+                let object = self.eval(object, ctx);
+                let name = self.text(attribute);
+                self.check_named_secret(&value, name);
+                if let Some(qname) = object.qname() {
+                    self.emit_assign(join(qname, name).to_string(), &value, target, value_range);
+                }
+                if let Shape::Instance(class) = object.shape {
+                    let info = &mut self.summaries.classes[class];
+                    let entry = info.attrs.entry(name.into()).or_default();
+                    let learned = (entry.qname.is_none() && value.qname.is_some())
+                        || (entry.taint.is_none() && value.taint.is_some());
+                    if entry.qname.is_none() || value.qname.is_some() {
+                        let taint = Sym::merge_taint(value.taint.clone(), &entry.taint);
+                        *entry = Sym { taint, ..value };
+                    }
+                    if learned && info.attrs_read {
+                        self.changed = true;
+                    }
+                }
+            }
+            "subscript" => {
+                let Some(object) = target.child_by_field_name("value") else {
+                    return;
+                };
+                let container = self.eval(object, ctx);
+                let key = target
+                    .child_by_field_name("subscript")
+                    .map(|s| self.eval(s, ctx))
+                    .and_then(|k| k.str_value().map(Rc::<str>::from));
+                if let Some(key) = &key {
+                    self.check_named_secret(&value, key);
+                    if let Some(qname) = container.qname() {
+                        let target_name = format!("{qname}.[{}]", key.replace('.', "_"));
+                        self.emit_assign(target_name, &value, target, value_range);
+                    }
+                    // `kwargs["trust_remote_code"] = True` extends a dict bound to a name.
+                    if object.kind() == "identifier"
+                        && let Shape::Dict(entries) = &container.shape
+                    {
+                        let mut entries: Vec<_> = entries.as_ref().clone();
+                        entries.retain(|(k, _)| k != key);
+                        entries.push((key.clone(), value.clone()));
+                        let updated = Sym {
+                            shape: Shape::Dict(Rc::new(entries)),
+                            taint: Sym::merge_taint(container.taint.clone(), &value.taint),
+                            ..container
+                        };
+                        self.bind_name(ctx, self.text(object), updated);
+                    }
+                }
+            }
+            "pattern_list" | "tuple_pattern" | "list_pattern" | "tuple" | "list"
+            | "expression_list" => {
+                let mut cursor = target.walk();
+                let targets: Vec<Node<'t>> = target.named_children(&mut cursor).collect();
+                let items = match &value.shape {
+                    Shape::Seq(items) if items.len() == targets.len() => Some(items.clone()),
+                    _ => None,
+                };
+                for (i, t) in targets.into_iter().enumerate() {
+                    let element = match &items {
+                        Some(items) => items[i].clone(),
+                        None => Sym {
+                            taint: value.taint.clone(),
+                            ..Sym::default()
+                        },
+                    };
+                    self.bind_target(t, element, value_range, ctx);
+                }
+            }
+            "list_splat_pattern" | "parenthesized_expression" => {
+                if let Some(inner) = target.named_child(0) {
+                    self.bind_target(inner, value, value_range, ctx);
+                }
+            }
+            _ => {
+                self.eval(target, ctx);
+            }
+        }
+    }
+
+    fn emit_assign(&mut self, target_name: String, value: &Sym, target: Node, value_range: Range) {
+        let start = target.start_byte();
+        let end = value_range.1.max(target.end_byte());
+        self.emitter.on_assign(&AssignEvent {
+            target: target_name,
+            value: value.clone(),
+            range: (start, end),
+            value_range,
+        });
+    }
+
+    fn check_named_secret(&mut self, value: &Sym, name: &str) {
+        if let (Some(text), Some(literal)) = (value.str_value(), value.literal) {
+            self.emitter.on_string(text, literal, Some(name));
+        }
+    }
+
+    // ----- expressions --------------------------------------------------------------------
+
+    /// Evaluates an expression without reporting secrets in it (annotations, re-reads).
+    fn eval_quiet(&mut self, node: Node<'t>, ctx: &Ctx) -> Sym {
+        match node.kind() {
+            "identifier" => self.resolve_name(ctx, self.text(node)),
+            "attribute" => {
+                let (Some(object), Some(attribute)) = (
+                    node.child_by_field_name("object"),
+                    node.child_by_field_name("attribute"),
+                ) else {
+                    return Sym::default();
+                };
+                let object = self.eval_quiet(object, ctx);
+                self.attribute_of(object, self.text(attribute), range(node))
+            }
+            "type" => node
+                .named_child(0)
+                .map(|inner| self.eval_quiet(inner, ctx))
+                .unwrap_or_default(),
+            "string" => self.eval_string(node, ctx, false),
+            _ => self.eval(node, ctx),
+        }
+    }
+
+    fn eval(&mut self, node: Node<'t>, ctx: &Ctx) -> Sym {
+        if self.depth >= MAX_DEPTH {
+            return Sym::default();
+        }
+        self.depth += 1;
+        let sym = self.eval_inner(node, ctx);
+        self.depth -= 1;
+        sym
+    }
+
+    fn eval_inner(&mut self, node: Node<'t>, ctx: &Ctx) -> Sym {
+        match node.kind() {
+            "identifier" => {
+                let sym = self.resolve_name(ctx, self.text(node));
+                self.with_source(sym, range(node))
+            }
+            "attribute" => {
+                let (Some(object), Some(attribute)) = (
+                    node.child_by_field_name("object"),
+                    node.child_by_field_name("attribute"),
+                ) else {
+                    return Sym::default();
+                };
+                let object = self.eval(object, ctx);
+                self.attribute_of(object, self.text(attribute), range(node))
+            }
+            "call" => self.eval_call(node, ctx),
+            "subscript" => {
+                let container = node
+                    .child_by_field_name("value")
+                    .map(|v| self.eval(v, ctx))
+                    .unwrap_or_default();
+                let mut cursor = node.walk();
+                let keys: Vec<Sym> = node
+                    .children_by_field_name("subscript", &mut cursor)
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .map(|s| self.eval(s, ctx))
+                    .collect();
+                let key = match keys.as_slice() {
+                    [key] => key.str_value().map(|k| k.replace('.', "_")),
+                    _ => None,
+                };
+                if let (Some(key), Shape::Dict(entries)) = (&key, &container.shape)
+                    && let Some((_, value)) = entries.iter().find(|(k, _)| k.as_ref() == key)
+                {
+                    return value.clone();
+                }
+                let qname = container
+                    .qname()
+                    .map(|q| join(q, &format!("[{}]", key.as_deref().unwrap_or(""))));
+                let sym = Sym {
+                    qname,
+                    taint: container.taint.clone(),
+                    ..Sym::default()
+                };
+                self.with_source(sym, range(node))
+            }
+            "string" => self.eval_string(node, ctx, true),
+            "concatenated_string" => {
+                let mut cursor = node.walk();
+                let parts: Vec<Sym> = node
+                    .named_children(&mut cursor)
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .map(|part| self.eval_string(part, ctx, false))
+                    .collect();
+                let konst = parts
+                    .iter()
+                    .map(|p| p.str_value())
+                    .collect::<Option<Vec<_>>>()
+                    .map(|strings| Const::Str(strings.concat().into()));
+                let sym = Sym {
+                    konst,
+                    taint: taint_of(&parts),
+                    literal: Some(range(node)),
+                    ..Sym::default()
+                };
+                if let Some(value) = sym.str_value() {
+                    self.emitter.on_string(value, range(node), None);
+                }
+                sym
+            }
+            "integer" => Sym::constant(
+                self.text(node)
+                    .replace('_', "")
+                    .parse()
+                    .map_or(Const::Float, Const::Int),
+            ),
+            "float" => Sym::constant(Const::Float),
+            "true" => Sym::constant(Const::Bool(true)),
+            "false" => Sym::constant(Const::Bool(false)),
+            "none" => Sym::constant(Const::None),
+            "parenthesized_expression" | "await" | "type" => node
+                .named_child(0)
+                .map(|inner| self.eval(inner, ctx))
+                .unwrap_or_default(),
+            "named_expression" => {
+                let value = node
+                    .child_by_field_name("value")
+                    .map(|v| self.eval(v, ctx))
+                    .unwrap_or_default();
+                if let Some(name) = node.child_by_field_name("name") {
+                    self.bind_name(ctx, self.text(name), value.clone());
+                }
+                value
+            }
+            "binary_operator" => self.eval_binary(node, ctx),
+            "unary_operator" => {
+                let operand = node
+                    .child_by_field_name("argument")
+                    .map(|a| self.eval(a, ctx))
+                    .unwrap_or_default();
+                let negative = node
+                    .child_by_field_name("operator")
+                    .is_some_and(|op| self.text(op) == "-");
+                match operand.konst {
+                    Some(Const::Int(n)) if negative => Sym::constant(Const::Int(-n)),
+                    _ => Sym {
+                        taint: operand.taint,
+                        konst: operand.konst,
+                        ..Sym::default()
+                    },
+                }
+            }
+            "list" | "tuple" | "set" | "expression_list" => {
+                let mut cursor = node.walk();
+                let items: Vec<Sym> = node
+                    .named_children(&mut cursor)
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .filter(|c| c.kind() != "comment")
+                    .map(|c| self.eval(c, ctx))
+                    .collect();
+                let konst = items
+                    .iter()
+                    .map(|i| i.konst.clone())
+                    .collect::<Option<Vec<_>>>()
+                    .filter(|_| node.kind() == "tuple")
+                    .map(|consts| Const::Tuple(consts.into()));
+                Sym {
+                    taint: taint_of(&items),
+                    konst,
+                    shape: Shape::Seq(Rc::new(items)),
+                    ..Sym::default()
+                }
+            }
+            "dictionary" => self.eval_dict(node, ctx),
+            "lambda" => {
+                let scope = Rc::new(RefCell::new(Scope::default()));
+                let mut chain = ctx.for_nested_function();
+                chain.push(scope);
+                let inner = Ctx {
+                    chain,
+                    function: None,
+                    ..ctx.clone()
+                };
+                if let Some(body) = node.child_by_field_name("body") {
+                    self.eval(body, &inner);
+                }
+                Sym::default()
+            }
+            "list_comprehension"
+            | "set_comprehension"
+            | "generator_expression"
+            | "dictionary_comprehension" => self.eval_comprehension(node, ctx),
+            "comment" => Sym::default(),
+            _ => {
+                // Boolean/comparison/conditional expressions, splats, slices, yield, keyword
+                // arguments outside calls, ERROR nodes: evaluate the parts, keep their taint.
+                let mut cursor = node.walk();
+                let parts: Vec<Sym> = node
+                    .named_children(&mut cursor)
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .map(|c| {
+                        if is_statement(c.kind()) {
+                            self.visit_stmt(c, ctx);
+                            Sym::default()
+                        } else {
+                            self.eval(c, ctx)
+                        }
+                    })
+                    .collect();
+                Sym {
+                    taint: taint_of(&parts),
+                    ..Sym::default()
+                }
+            }
+        }
+    }
+
+    /// Attaches source taint when `sym`'s qualified name is a source.
+    fn with_source(&self, mut sym: Sym, at: Range) -> Sym {
+        if sym.taint.is_none()
+            && let Some(qname) = sym.qname()
+        {
+            sym.taint = self.source_taint(qname, at);
+        }
+        sym
+    }
+
+    fn source_taint(&self, qname: &str, at: Range) -> Option<Rc<Taint>> {
+        if self.catalogue.sources.is_empty() {
+            return None;
+        }
+        self.catalogue
+            .sources
+            .matching(qname)
+            .next()
+            .map(|&kind| Rc::new(Taint { kind, range: at }))
+    }
+
+    fn attribute_of(&mut self, object: Sym, name: &str, at: Range) -> Sym {
+        match object.shape {
+            Shape::Instance(class) | Shape::Class(class) => {
+                let info = &mut self.summaries.classes[class];
+                if let Some(attr) = info.attrs.get(name) {
+                    return attr.clone();
+                }
+                if let Some(&method) = info.methods.get(name) {
+                    let class_name = info.name.clone();
+                    return Sym {
+                        qname: Some(format!("<local>.{class_name}.{name}").into()),
+                        shape: Shape::Function(method),
+                        ..Sym::default()
+                    };
+                }
+                info.attrs_read = true;
+            }
+            Shape::Dict(_) | Shape::Seq(_) | Shape::Partial(_) | Shape::Function(_) => {}
+            Shape::Plain => {}
+        }
+        let sym = Sym {
+            qname: object.qname().map(|q| join(q, name)),
+            taint: object.taint.clone(),
+            ..Sym::default()
+        };
+        self.with_source(sym, at)
+    }
+
+    fn eval_string(&mut self, node: Node<'t>, ctx: &Ctx, check_secret: bool) -> Sym {
+        if node.kind() != "string" {
+            return self.eval(node, ctx);
+        }
+        let mut value = String::new();
+        let mut constant = true;
+        let mut taint = None;
+        let mut cursor = node.walk();
+        for child in node.named_children(&mut cursor) {
+            match child.kind() {
+                "string_content" => value.push_str(self.text(child)),
+                "escape_sequence" => value.push_str(&unescape(self.text(child))),
+                "interpolation" => {
+                    constant = false;
+                    if let Some(expr) = child.child_by_field_name("expression") {
+                        let sym = self.eval(expr, ctx);
+                        taint = taint.or(sym.taint);
+                    }
+                }
+                _ => {}
+            }
+        }
+        if !constant {
+            return Sym {
+                taint,
+                ..Sym::default()
+            };
+        }
+        let at = range(node);
+        // A string inside a concatenation or a `+` is checked as the whole constant.
+        let in_larger = node
+            .parent()
+            .is_some_and(|p| matches!(p.kind(), "concatenated_string" | "binary_operator"));
+        if check_secret && !in_larger {
+            self.emitter.on_string(&value, at, None);
+        }
+        Sym {
+            konst: Some(Const::Str(value.into())),
+            literal: Some(at),
+            ..Sym::default()
+        }
+    }
+
+    fn eval_binary(&mut self, node: Node<'t>, ctx: &Ctx) -> Sym {
+        let (Some(left), Some(right)) = (
+            node.child_by_field_name("left"),
+            node.child_by_field_name("right"),
+        ) else {
+            return Sym::default();
+        };
+        let left = self.eval(left, ctx);
+        let right = self.eval(right, ctx);
+        let plus = node
+            .child_by_field_name("operator")
+            .is_some_and(|op| self.text(op) == "+");
+        let konst = match (plus, left.str_value(), right.str_value()) {
+            (true, Some(a), Some(b)) => Some(Const::Str(format!("{a}{b}").into())),
+            _ => None,
+        };
+        let in_larger = node.parent().is_some_and(|p| p.kind() == "binary_operator");
+        if let Some(Const::Str(value)) = &konst
+            && !in_larger
+        {
+            self.emitter.on_string(value, range(node), None);
+        }
+        Sym {
+            literal: konst.as_ref().map(|_| range(node)),
+            konst,
+            taint: Sym::merge_taint(left.taint, &right.taint),
+            ..Sym::default()
+        }
+    }
+
+    fn eval_dict(&mut self, node: Node<'t>, ctx: &Ctx) -> Sym {
+        let mut entries: Vec<(Rc<str>, Sym)> = Vec::new();
+        let mut taint = None;
+        let mut cursor = node.walk();
+        for child in node.named_children(&mut cursor) {
+            match child.kind() {
+                "pair" => {
+                    let key = child
+                        .child_by_field_name("key")
+                        .map(|k| self.eval(k, ctx))
+                        .unwrap_or_default();
+                    let value = child
+                        .child_by_field_name("value")
+                        .map(|v| self.eval(v, ctx))
+                        .unwrap_or_default();
+                    taint = Sym::merge_taint(taint, &value.taint);
+                    if let Some(key) = key.str_value() {
+                        self.check_named_secret(&value, key);
+                        entries.push((key.into(), value));
+                    }
+                }
+                "dictionary_splat" => {
+                    let inner = child
+                        .named_child(0)
+                        .map(|v| self.eval(v, ctx))
+                        .unwrap_or_default();
+                    taint = Sym::merge_taint(taint, &inner.taint);
+                    if let Shape::Dict(more) = inner.shape {
+                        entries.extend(more.iter().cloned());
+                    }
+                }
+                _ => {}
+            }
+        }
+        Sym {
+            taint,
+            shape: Shape::Dict(Rc::new(entries)),
+            ..Sym::default()
+        }
+    }
+
+    fn eval_comprehension(&mut self, node: Node<'t>, ctx: &Ctx) -> Sym {
+        let scope = Rc::new(RefCell::new(Scope::default()));
+        let mut chain = ctx.chain.clone();
+        chain.push(scope);
+        let inner = Ctx {
+            chain,
+            ..ctx.clone()
+        };
+        let mut cursor = node.walk();
+        let children: Vec<Node<'t>> = node.named_children(&mut cursor).collect();
+        // Clauses first (they bind the loop variables), then the body.
+        for clause in &children {
+            match clause.kind() {
+                "for_in_clause" => {
+                    let iterable = clause
+                        .child_by_field_name("right")
+                        .map(|r| self.eval(r, &inner))
+                        .unwrap_or_default();
+                    if let Some(left) = clause.child_by_field_name("left") {
+                        let element = Sym {
+                            taint: iterable.taint,
+                            ..Sym::default()
+                        };
+                        self.bind_target(left, element, (0, 0), &inner);
+                    }
+                }
+                "if_clause" => {
+                    if let Some(condition) = clause.named_child(0) {
+                        self.eval(condition, &inner);
+                    }
+                }
+                _ => {}
+            }
+        }
+        let mut taint = None;
+        for body in children
+            .iter()
+            .filter(|c| !matches!(c.kind(), "for_in_clause" | "if_clause" | "comment"))
+        {
+            let sym = self.eval(*body, &inner);
+            taint = Sym::merge_taint(taint, &sym.taint);
+        }
+        Sym {
+            taint,
+            ..Sym::default()
+        }
+    }
+
+    fn eval_call(&mut self, node: Node<'t>, ctx: &Ctx) -> Sym {
+        let Some(function) = node.child_by_field_name("function") else {
+            return Sym::default();
+        };
+        let callee = self.eval(function, ctx);
+        let mut args = Vec::new();
+        let mut star_args = false;
+        let mut star_kwargs = false;
+        let mut parens = None;
+        if let Some(arguments) = node.child_by_field_name("arguments") {
+            if arguments.kind() == "argument_list" {
+                parens = Some((
+                    arguments.start_byte() + 1,
+                    arguments.end_byte().saturating_sub(1),
+                ));
+                let mut cursor = arguments.walk();
+                for child in arguments.named_children(&mut cursor) {
+                    match child.kind() {
+                        "comment" => {}
+                        "keyword_argument" => {
+                            let (Some(name), Some(value)) = (
+                                child.child_by_field_name("name"),
+                                child.child_by_field_name("value"),
+                            ) else {
+                                continue;
+                            };
+                            let keyword = self.text(name);
+                            let sym = self.eval(value, ctx);
+                            self.check_named_secret(&sym, keyword);
+                            args.push(Arg {
+                                keyword: Some(keyword.into()),
+                                sym,
+                                value: range(value),
+                                whole: range(child),
+                                in_call: true,
+                            });
+                        }
+                        "list_splat" => {
+                            star_args = true;
+                            if let Some(inner) = child.named_child(0) {
+                                self.eval(inner, ctx);
+                            }
+                        }
+                        "dictionary_splat" => {
+                            let inner = child
+                                .named_child(0)
+                                .map(|v| self.eval(v, ctx))
+                                .unwrap_or_default();
+                            match &inner.shape {
+                                Shape::Dict(entries) => {
+                                    for (key, value) in entries.iter() {
+                                        args.push(Arg {
+                                            keyword: Some(key.clone()),
+                                            sym: value.clone(),
+                                            value: range(child),
+                                            whole: range(child),
+                                            in_call: false,
+                                        });
+                                    }
+                                }
+                                _ => star_kwargs = true,
+                            }
+                        }
+                        _ => {
+                            let sym = self.eval(child, ctx);
+                            args.push(Arg {
+                                keyword: None,
+                                sym,
+                                value: range(child),
+                                whole: range(child),
+                                in_call: true,
+                            });
+                        }
+                    }
+                }
+            } else {
+                // A generator expression as the only argument.
+                let sym = self.eval(arguments, ctx);
+                args.push(Arg {
+                    keyword: None,
+                    sym,
+                    value: range(arguments),
+                    whole: range(arguments),
+                    in_call: false,
+                });
+            }
+        }
+
+        // `p = partial(torch.load, …); p(x)` is a call of torch.load with the merged arguments.
+        let (target, args) = match &callee.shape {
+            Shape::Partial(partial) => {
+                let mut merged: Vec<Arg> = partial
+                    .args
+                    .iter()
+                    .filter(|a| {
+                        a.keyword.is_none() || !args.iter().any(|b: &Arg| b.keyword == a.keyword)
+                    })
+                    .cloned()
+                    .collect();
+                merged.extend(args);
+                (partial.target.clone(), merged)
+            }
+            _ => (callee.clone(), args),
+        };
+
+        let qname = target
+            .qname()
+            .map(|q| self.catalogue.canonical(q).unwrap_or_else(|| q.to_string()));
+        if let Some(qname) = &qname {
+            let callee_name = match function.kind() {
+                "attribute" => function.child_by_field_name("attribute").map(range),
+                "identifier" => Some(range(function)),
+                _ => None,
+            };
+            self.emitter.on_call(&CallEvent {
+                qname: qname.clone(),
+                range: range(node),
+                callee: range(function),
+                callee_name,
+                args: args.clone(),
+                parens,
+                callee_taint: target.taint.clone(),
+                star_args,
+                star_kwargs,
+            });
+        }
+        self.call_result(
+            node,
+            qname.as_deref(),
+            &target,
+            &args,
+            function.kind() == "attribute",
+        )
+    }
+
+    /// The value a call returns.
+    fn call_result(
+        &mut self,
+        node: Node<'t>,
+        qname: Option<&str>,
+        callee: &Sym,
+        args: &[Arg],
+        bound: bool,
+    ) -> Sym {
+        let arg_taint = taint_of(args.iter().map(|a| &a.sym));
+        match (qname, &callee.shape) {
+            (Some("functools.partial"), _) => {
+                let mut args = args.iter();
+                let Some(target) = args.next() else {
+                    return Sym::default();
+                };
+                return Sym {
+                    shape: Shape::Partial(Rc::new(Partial {
+                        target: target.sym.clone(),
+                        args: args
+                            .map(|a| Arg {
+                                in_call: false,
+                                ..a.clone()
+                            })
+                            .collect(),
+                    })),
+                    ..Sym::default()
+                };
+            }
+            (Some("builtins.getattr"), _) => {
+                if let (Some(object), Some(name)) =
+                    (args.first(), args.get(1).and_then(|a| a.sym.str_value()))
+                {
+                    let object = object.sym.clone();
+                    return self.attribute_of(object, name, range(node));
+                }
+            }
+            (Some("importlib.import_module" | "builtins.__import__"), _) => {
+                if let Some(module) = args.first().and_then(|a| a.sym.str_value()) {
+                    return Sym::named(self.canonical_module(module));
+                }
+            }
+            (Some("builtins.dict"), _) => {
+                let entries = args
+                    .iter()
+                    .filter_map(|a| Some((a.keyword.clone()?, a.sym.clone())))
+                    .collect();
+                return Sym {
+                    shape: Shape::Dict(Rc::new(entries)),
+                    taint: arg_taint,
+                    ..Sym::default()
+                };
+            }
+            (_, Shape::Function(function)) => {
+                let function = *function;
+                self.record_param_taint(
+                    function,
+                    args,
+                    usize::from(bound && self.is_method(function)),
+                );
+                let info = &mut self.summaries.functions[function];
+                info.returns_read = true;
+                let name = info.name.clone();
+                return Sym {
+                    qname: Some(
+                        info.return_qname
+                            .clone()
+                            .unwrap_or_else(|| format!("<local>.{name}()").into()),
+                    ),
+                    shape: info.return_shape.clone(),
+                    taint: info.returns.clone().or(arg_taint),
+                    ..Sym::default()
+                };
+            }
+            (_, Shape::Class(class)) => {
+                let class = *class;
+                if let Some(&init) = self.summaries.classes[class].methods.get("__init__") {
+                    self.record_param_taint(init, args, 1);
+                }
+                let name = self.summaries.classes[class].name.clone();
+                return Sym {
+                    qname: Some(format!("<local>.{name}()").into()),
+                    shape: Shape::Instance(class),
+                    ..Sym::default()
+                };
+            }
+            _ => {}
+        }
+        let Some(qname) = callee.qname() else {
+            return Sym {
+                taint: Sym::merge_taint(callee.taint.clone(), &arg_taint),
+                ..Sym::default()
+            };
+        };
+        let result: Rc<str> = format!("{qname}()").into();
+        let canonical = self.catalogue.canonical(qname);
+        let taint = self.source_taint(&result, range(node)).or_else(|| {
+            let sanitised = self
+                .catalogue
+                .sanitisers
+                .matching(canonical.as_deref().unwrap_or(qname))
+                .next()
+                .is_some();
+            if sanitised {
+                None
+            } else {
+                Sym::merge_taint(callee.taint.clone(), &arg_taint)
+            }
+        });
+        Sym {
+            qname: Some(result),
+            taint,
+            ..Sym::default()
+        }
+    }
+
+    fn is_method(&self, function: usize) -> bool {
+        self.summaries
+            .classes
+            .iter()
+            .any(|c| c.methods.values().any(|&m| m == function))
+    }
+
+    fn record_param_taint(&mut self, function: usize, args: &[Arg], offset: usize) {
+        let info = &mut self.summaries.functions[function];
+        let mut learned = false;
+        let mut position = offset;
+        for arg in args {
+            let index = match &arg.keyword {
+                Some(keyword) => info.params.iter().position(|p| p == keyword),
+                None => {
+                    position += 1;
+                    Some(position - 1)
+                }
+            };
+            if let (Some(index), Some(taint)) = (index, &arg.sym.taint)
+                && let Some(slot) = info.param_taint.get_mut(index)
+                && slot.is_none()
+            {
+                *slot = Some(taint.clone());
+                learned = true;
+            }
+        }
+        if learned && info.params_read {
+            self.changed = true;
+        }
+    }
+}
+
+impl Ctx {
+    /// The class whose body is the innermost scope, if it is a class body.
+    fn class_of_scope(&self) -> Option<usize> {
+        self.innermost()?.borrow().class
+    }
+}
+
+fn is_statement(kind: &str) -> bool {
+    kind.ends_with("_statement")
+        || matches!(
+            kind,
+            "function_definition" | "class_definition" | "decorated_definition" | "block"
+        )
+}
+
+fn param_name<'a>(param: Node, text: &'a str) -> Option<&'a str> {
+    let name = match param.kind() {
+        "identifier" => param,
+        "typed_parameter" | "list_splat_pattern" | "dictionary_splat_pattern" => {
+            let first = param.named_child(0)?;
+            if first.kind() == "identifier" {
+                first
+            } else {
+                first.named_child(0)?
+            }
+        }
+        "default_parameter" | "typed_default_parameter" => param.child_by_field_name("name")?,
+        _ => return None,
+    };
+    Some(node_text(name, text))
+}
+
+/// `a . b` written with spaces is still `a.b`.
+fn compact(dotted: &str) -> String {
+    dotted.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+fn unescape(escape: &str) -> String {
+    match escape {
+        "\\n" => "\n".into(),
+        "\\t" => "\t".into(),
+        "\\\\" => "\\".into(),
+        "\\'" => "'".into(),
+        "\\\"" => "\"".into(),
+        other => other.into(),
+    }
+}
+
+/// Which modules the file imports under their own name, and where a new import line goes.
+fn import_context(root: Node, text: &str) -> ImportContext {
+    let mut context = ImportContext::default();
+    let mut after_imports = None;
+    let mut first_statement = None;
+    let mut cursor = root.walk();
+    for (i, child) in root.named_children(&mut cursor).enumerate() {
+        match child.kind() {
+            "comment" => continue,
+            "import_statement" => {
+                let mut names = child.walk();
+                for name in child.children_by_field_name("name", &mut names) {
+                    if name.kind() == "dotted_name" {
+                        let module = node_text(name, text);
+                        context
+                            .bound
+                            .insert(module.split('.').next().unwrap_or(module).to_string());
+                    }
+                }
+                after_imports = Some(child.end_byte());
+            }
+            "import_from_statement" | "future_import_statement" => {
+                after_imports = Some(child.end_byte());
+            }
+            "expression_statement"
+                if i == 0 && child.named_child(0).is_some_and(|c| c.kind() == "string") =>
+            {
+                after_imports.get_or_insert(child.end_byte());
+            }
+            _ => {
+                first_statement.get_or_insert(child.start_byte());
+            }
+        }
+    }
+    context.insert_at = match after_imports {
+        // Start of the line after the last leading import (or the docstring).
+        Some(end) => text[end..].find('\n').map_or(text.len(), |nl| end + nl + 1),
+        None => first_statement.unwrap_or(0),
+    };
+    if context.insert_at > text.len() {
+        context.insert_at = text.len();
+    }
+    context
+}

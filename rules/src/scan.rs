@@ -1,0 +1,181 @@
+//! Scanning paths: a parallel, `.gitignore`-aware walk, then one analysis per file on rayon.
+
+use crate::analyse::{Analysis, FileKind, analyse_bytes};
+use crate::catalogue::Catalogue;
+use crate::config::Config;
+use crate::finding::Finding;
+use ignore::WalkBuilder;
+use rayon::prelude::*;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// Directories never worth walking into (virtual environments, caches, build output).
+const DEFAULT_EXCLUDES: &[&str] = &[
+    ".bzr",
+    ".direnv",
+    ".eggs",
+    ".git",
+    ".git-rewrite",
+    ".hg",
+    ".ipynb_checkpoints",
+    ".mypy_cache",
+    ".nox",
+    ".pants.d",
+    ".pyenv",
+    ".pytest_cache",
+    ".pytype",
+    ".ruff_cache",
+    ".svn",
+    ".tox",
+    ".venv",
+    "__pypackages__",
+    "_build",
+    "buck-out",
+    "node_modules",
+    "site-packages",
+    "venv",
+    "target",
+];
+
+/// One analysed file.
+#[derive(Debug, Clone)]
+pub struct FileReport {
+    /// The path as reported: joined onto the PATH argument as given.
+    pub path: PathBuf,
+    pub kind: FileKind,
+    pub findings: Vec<Finding>,
+    pub errors: Vec<String>,
+}
+
+/// The result of a scan, files in path order.
+#[derive(Debug, Clone, Default)]
+pub struct ScanResult {
+    pub files: Vec<FileReport>,
+    /// Problems with the paths themselves (missing, unreadable directories).
+    pub errors: Vec<String>,
+}
+
+impl ScanResult {
+    pub fn findings(&self) -> impl Iterator<Item = (&FileReport, &Finding)> {
+        self.files
+            .iter()
+            .flat_map(|file| file.findings.iter().map(move |f| (file, f)))
+    }
+}
+
+/// Lists the files to analyse under `paths`.
+pub fn collect_files(
+    paths: &[PathBuf],
+    config: &Config,
+) -> (Vec<(PathBuf, FileKind)>, Vec<String>) {
+    let mut files = Vec::new();
+    let mut errors = Vec::new();
+    for root in paths {
+        if !root.exists() {
+            errors.push(format!("{}: no such file or directory", root.display()));
+            continue;
+        }
+        if root.is_file() {
+            // Files named explicitly are analysed whatever their extension says, if we know it.
+            match FileKind::of(root) {
+                Some(kind) if !config.is_excluded(root) => files.push((root.clone(), kind)),
+                _ => {}
+            }
+            continue;
+        }
+        let walker = WalkBuilder::new(root)
+            .hidden(false)
+            .follow_links(false)
+            .require_git(false)
+            .filter_entry(|entry| {
+                !(entry.file_type().is_some_and(|t| t.is_dir())
+                    && entry
+                        .file_name()
+                        .to_str()
+                        .is_some_and(|name| DEFAULT_EXCLUDES.contains(&name)))
+            })
+            .build();
+        for entry in walker {
+            match entry {
+                Ok(entry) => {
+                    if !entry.file_type().is_some_and(|t| t.is_file()) {
+                        continue;
+                    }
+                    let path = entry.path();
+                    if let Some(kind) = FileKind::of(path)
+                        && !config.is_excluded(path)
+                    {
+                        files.push((tidy(path), kind));
+                    }
+                }
+                Err(error) => errors.push(error.to_string()),
+            }
+        }
+    }
+    files.sort();
+    files.dedup();
+    (files, errors)
+}
+
+/// `./a/b.py` → `a/b.py` (the form users and CI annotations expect).
+fn tidy(path: &Path) -> PathBuf {
+    path.strip_prefix(".")
+        .map_or_else(|_| path.to_path_buf(), Path::to_path_buf)
+}
+
+/// Reads a file, refusing ones above the size limit before reading them.
+pub fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>, String> {
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot read: {e}"))?;
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    if size > limit {
+        return Err(format!(
+            "skipped: {:.1} MB is over the {:.1} MB limit (max-file-size in threatlens.toml)",
+            size as f64 / 1_048_576.0,
+            limit as f64 / 1_048_576.0
+        ));
+    }
+    let mut bytes = Vec::with_capacity(size as usize);
+    file.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read: {e}"))?;
+    if bytes.len() as u64 > limit {
+        return Err("skipped: file grew over the size limit while being read".into());
+    }
+    Ok(bytes)
+}
+
+/// Analyses one file from disk.
+pub fn analyse_file(
+    catalogue: &Catalogue,
+    config: &Config,
+    path: &Path,
+    kind: FileKind,
+) -> FileReport {
+    let Analysis {
+        mut findings,
+        errors,
+    } = match read_limited(path, config.max_file_size()) {
+        Ok(bytes) => analyse_bytes(catalogue, kind, &bytes),
+        Err(error) => Analysis {
+            findings: Vec::new(),
+            errors: vec![error],
+        },
+    };
+    config.apply(catalogue, &mut findings);
+    FileReport {
+        path: path.to_path_buf(),
+        kind,
+        findings,
+        errors,
+    }
+}
+
+/// Walks `paths` and analyses every file in parallel.
+pub fn scan(catalogue: &Catalogue, config: &Config, paths: &[PathBuf]) -> ScanResult {
+    let (files, errors) = collect_files(paths, config);
+    let files = files
+        .par_iter()
+        .map(|(path, kind)| analyse_file(catalogue, config, path, *kind))
+        .collect();
+    ScanResult { files, errors }
+}

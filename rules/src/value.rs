@@ -1,0 +1,139 @@
+//! What the front-ends know about a value: the symbolic result of evaluating an expression.
+
+use crate::catalogue::SourceKind;
+use std::rc::Rc;
+
+/// A byte range in the analysed text (end exclusive).
+pub type Range = (usize, usize);
+
+/// A known constant.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Const {
+    Str(Rc<str>),
+    Bool(bool),
+    Int(i64),
+    Float,
+    None,
+    Tuple(Rc<[Const]>),
+}
+
+/// Untrusted data: where it enters the file, and what kind of source it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Taint {
+    pub kind: SourceKind,
+    pub range: Range,
+}
+
+/// The structure of a value beyond its name, when the front-end can see it.
+#[derive(Debug, Clone, Default)]
+pub enum Shape {
+    #[default]
+    Plain,
+    /// A dict whose keys are constant strings (a literal, or `dict(k=v)`).
+    Dict(Rc<Vec<(Rc<str>, Sym)>>),
+    /// A list or tuple display.
+    Seq(Rc<Vec<Sym>>),
+    /// `functools.partial(target, *args, **kwargs)`.
+    Partial(Rc<Partial>),
+    /// A function defined in this file (index into the front-end's function table).
+    Function(usize),
+    /// A class defined in this file.
+    Class(usize),
+    /// An instance of a class defined in this file.
+    Instance(usize),
+}
+
+#[derive(Debug, Clone)]
+pub struct Partial {
+    pub target: Sym,
+    pub args: Vec<Arg>,
+}
+
+/// A symbolic value.
+#[derive(Debug, Clone, Default)]
+pub struct Sym {
+    /// What the value is, as a qualified name (see [`crate::qname`]).
+    pub qname: Option<Rc<str>>,
+    pub konst: Option<Const>,
+    pub taint: Option<Rc<Taint>>,
+    pub shape: Shape,
+    /// Where a constant string was written, when it is one literal (for fixes that edit it).
+    pub literal: Option<Range>,
+}
+
+impl Sym {
+    pub fn named(qname: impl Into<Rc<str>>) -> Self {
+        Self {
+            qname: Some(qname.into()),
+            ..Self::default()
+        }
+    }
+
+    pub fn constant(konst: Const) -> Self {
+        Self {
+            konst: Some(konst),
+            ..Self::default()
+        }
+    }
+
+    pub fn str_value(&self) -> Option<&str> {
+        match &self.konst {
+            Some(Const::Str(s)) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn qname(&self) -> Option<&str> {
+        self.qname.as_deref()
+    }
+
+    /// Keeps the first taint seen: `a` wins over `b`.
+    pub fn merge_taint(a: Option<Rc<Taint>>, b: &Option<Rc<Taint>>) -> Option<Rc<Taint>> {
+        a.or_else(|| b.clone())
+    }
+}
+
+/// One argument of a call, after `**dict` expansion and `partial` merging.
+#[derive(Debug, Clone)]
+pub struct Arg {
+    pub keyword: Option<Rc<str>>,
+    pub sym: Sym,
+    /// The value expression.
+    pub value: Range,
+    /// The whole argument (`name=value` for a keyword argument).
+    pub whole: Range,
+    /// False when the argument is not written inside this call's parentheses (it came from a
+    /// `partial` or a `**dict`), so fixes must not edit it.
+    pub in_call: bool,
+}
+
+/// A call, as the rule engine sees it.
+#[derive(Debug, Clone)]
+pub struct CallEvent {
+    /// Canonical qualified name of the callee.
+    pub qname: String,
+    /// The call expression.
+    pub range: Range,
+    /// The callee expression as written.
+    pub callee: Range,
+    /// The last name of the callee (`load` in `yaml.load`), for renames.
+    pub callee_name: Option<Range>,
+    pub args: Vec<Arg>,
+    /// Byte just after `(` and byte of `)`, when the call has a parenthesised argument list.
+    pub parens: Option<(usize, usize)>,
+    /// Taint of the callee itself (the receiver of a method call: `Unpickler(tainted).load()`).
+    pub callee_taint: Option<Rc<Taint>>,
+    /// A `*args` makes positions after it unknown.
+    pub star_args: bool,
+    /// A `**kwargs` that could not be expanded makes "keyword absent" unknown.
+    pub star_kwargs: bool,
+}
+
+/// An assignment to a qualified target (`os.environ["X"] = v`, `ctx.verify_mode = v`).
+#[derive(Debug, Clone)]
+pub struct AssignEvent {
+    pub target: String,
+    pub value: Sym,
+    pub range: Range,
+    pub value_range: Range,
+}

@@ -1,0 +1,149 @@
+//! The catalogue test: every rule's `bad` examples fire, its `good` examples stay silent, and
+//! its fix (when it has one) applied to a `bad` example makes the finding go away.
+
+use threatlens_rules::catalogue::{Catalogue, Example, Language};
+use threatlens_rules::{Finding, analyse_source};
+
+fn language(rule: &threatlens_rules::Rule) -> Language {
+    rule.languages[0]
+}
+
+fn findings_of(catalogue: &Catalogue, language: Language, code: &str, rule: &str) -> Vec<Finding> {
+    analyse_source(catalogue, language, code)
+        .findings
+        .into_iter()
+        .filter(|f| f.rule == rule)
+        .collect()
+}
+
+/// Applies non-overlapping edits (from the last to the first).
+fn apply(code: &str, finding: &Finding) -> String {
+    let mut edits = finding
+        .fix
+        .as_ref()
+        .map(|f| f.edits.clone())
+        .unwrap_or_default();
+    edits.sort_by_key(|e| std::cmp::Reverse(e.span.start_byte));
+    let mut text = code.to_string();
+    for edit in edits {
+        text.replace_range(edit.span.start_byte..edit.span.end_byte, &edit.new_text);
+    }
+    text
+}
+
+#[test]
+fn every_rule_has_examples_both_ways() {
+    let catalogue = Catalogue::builtin();
+    let mut missing = Vec::new();
+    for rule in catalogue.rules.iter().filter(|r| !r.builtin) {
+        if rule.examples.bad.len() < 2 || rule.examples.good.len() < 2 {
+            missing.push(rule.id.clone());
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "rules with fewer than two bad and two good examples: {missing:?}"
+    );
+}
+
+#[test]
+fn bad_examples_fire_and_good_examples_stay_silent() {
+    let catalogue = Catalogue::builtin();
+    let mut failures = Vec::new();
+    for rule in &catalogue.rules {
+        let language = language(rule);
+        for example in &rule.examples.bad {
+            let found = findings_of(catalogue, language, example.code(), &rule.id);
+            if found.is_empty() {
+                failures.push(format!("{} did not fire on:\n{}", rule.id, example.code()));
+                continue;
+            }
+            if let Some(expected) = example.severity()
+                && found.iter().all(|f| f.severity != expected)
+            {
+                failures.push(format!(
+                    "{} fired with {:?}, expected {expected} on:\n{}",
+                    rule.id,
+                    found.iter().map(|f| f.severity).collect::<Vec<_>>(),
+                    example.code()
+                ));
+            }
+        }
+        for example in &rule.examples.good {
+            let found = findings_of(catalogue, language, example.code(), &rule.id);
+            if !found.is_empty() {
+                failures.push(format!(
+                    "{} fired on a good example (line {}):\n{}",
+                    rule.id,
+                    found[0].span.start.line,
+                    example.code()
+                ));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} example failures:\n\n{}",
+        failures.len(),
+        failures.join("\n---\n")
+    );
+}
+
+#[test]
+fn fixes_resolve_their_findings() {
+    let catalogue = Catalogue::builtin();
+    let mut failures = Vec::new();
+    let mut fixed = 0;
+    for rule in catalogue.rules.iter().filter(|r| r.fix.is_some()) {
+        let language = language(rule);
+        for example in &rule.examples.bad {
+            let code = example.code();
+            for finding in findings_of(catalogue, language, code, &rule.id) {
+                if finding.fix.is_none() {
+                    continue;
+                }
+                let after = apply(code, &finding);
+                fixed += 1;
+                let still = findings_of(catalogue, language, &after, &rule.id);
+                if still
+                    .iter()
+                    .any(|f| f.span.start.line == finding.span.start.line)
+                {
+                    failures.push(format!(
+                        "{}: fix did not resolve the finding:\n{after}",
+                        rule.id
+                    ));
+                }
+                let tree = threatlens_rules::lang::parse(language, &after, None).expect("parses");
+                if tree.root_node().has_error() {
+                    failures.push(format!(
+                        "{}: fix produced a syntax error:\n{after}",
+                        rule.id
+                    ));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n---\n"));
+    assert!(fixed > 0, "no rule fix was exercised");
+}
+
+#[test]
+fn every_fixable_rule_fixes_at_least_one_bad_example() {
+    let catalogue = Catalogue::builtin();
+    let mut unfixed = Vec::new();
+    for rule in catalogue.rules.iter().filter(|r| r.fix.is_some()) {
+        let any = rule.examples.bad.iter().any(|example: &Example| {
+            findings_of(catalogue, language(rule), example.code(), &rule.id)
+                .iter()
+                .any(|f| f.fix.is_some())
+        });
+        if !any {
+            unfixed.push(rule.id.clone());
+        }
+    }
+    assert!(
+        unfixed.is_empty(),
+        "rules whose fix never applies to their examples: {unfixed:?}"
+    );
+}
