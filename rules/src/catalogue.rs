@@ -329,6 +329,20 @@ pub struct Rule {
 }
 
 impl Rule {
+    pub fn doc(&self) -> crate::finding::RuleDoc {
+        crate::finding::RuleDoc {
+            id: self.id.clone(),
+            slug: self.slug.clone(),
+            title: self.title.clone(),
+            category: self.category,
+            severity: self.severity,
+            rationale: self.rationale.trim().to_string(),
+            mitigation: self.mitigation.trim().to_string(),
+            references: self.references.clone(),
+            fix: self.fix.as_ref().map(|f| f.title().to_string()),
+        }
+    }
+
     pub fn tainted_severity(&self) -> Severity {
         self.tainted_severity
             .unwrap_or(Severity::High)

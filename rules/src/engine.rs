@@ -191,6 +191,9 @@ impl<'a> Emitter<'a> {
             fix,
             related,
             suppressed: None,
+            target: None,
+            missing: Vec::new(),
+            threats: Vec::new(),
         });
     }
 

@@ -65,6 +65,12 @@ pub enum Category {
     UnsafeArtefactFile,
     /// A suppression comment that is itself wrong (no reason, unknown rule).
     Suppression,
+    /// The threat model lacks a control the graph shows is needed.
+    MissingControl,
+    /// Risk governance in the threat model is incomplete (owner, treatment, approval, expiry).
+    Governance,
+    /// The threat model itself is invalid (syntax, unknown keys, dangling ids).
+    ModelError,
 }
 
 impl Category {
@@ -84,6 +90,9 @@ impl Category {
             Self::DebugExposure => "debug-exposure",
             Self::UnsafeArtefactFile => "unsafe-artefact-file",
             Self::Suppression => "suppression",
+            Self::MissingControl => "missing-control",
+            Self::Governance => "governance",
+            Self::ModelError => "model-error",
         }
     }
 }
@@ -191,6 +200,32 @@ pub struct Finding {
     pub related: Vec<Related>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suppressed: Option<Suppressed>,
+    /// For threat-model findings: the id of the model element the finding is about.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    /// For missing-control findings: control capabilities, any of which would satisfy the rule.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub missing: Vec<String>,
+    /// AI threat library ids (`AITL-022`) the finding relates to.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub threats: Vec<String>,
+}
+
+/// What outputs need to know about a rule, whatever produced it (code catalogue, artefact
+/// scanner, threat-model checks): for `threatlens rules`/`explain`, hovers and SARIF.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RuleDoc {
+    pub id: String,
+    pub slug: String,
+    pub title: String,
+    pub category: Category,
+    pub severity: Severity,
+    pub rationale: String,
+    pub mitigation: String,
+    pub references: References,
+    /// Title of the mechanical fix, when the rule has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
 }
 
 impl Finding {

@@ -20,5 +20,7 @@ pub mod value;
 pub use analyse::{Analysis, FileKind, analyse_bytes, analyse_source};
 pub use catalogue::{Catalogue, Language, Rule};
 pub use config::Config;
-pub use finding::{Category, Edit, Finding, Fix, Position, References, Related, Severity, Span};
+pub use finding::{
+    Category, Edit, Finding, Fix, Position, References, Related, RuleDoc, Severity, Span,
+};
 pub use scan::{FileReport, ScanResult, scan};

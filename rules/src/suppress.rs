@@ -120,6 +120,9 @@ pub fn apply(
                 fix: None,
                 related: Vec::new(),
                 suppressed: None,
+                target: None,
+                missing: Vec::new(),
+                threats: Vec::new(),
             });
         }
     }
