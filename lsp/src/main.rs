@@ -1,1 +1,96 @@
-fn main() {}
+//! `threatlens`: threat modelling and secure-by-design checks for AI projects.
+//!
+//! One binary: the CLI (`check`, `rules`, `explain`, …) and the language server (`lsp`).
+//! Exit codes: 0 clean, 1 findings at or above `--fail-on`, 2 usage, config or internal error.
+
+mod check;
+mod explain;
+mod output;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use threatlens_rules::Severity;
+
+#[derive(Parser)]
+#[command(
+    name = "threatlens",
+    version,
+    about = "Threat modelling and secure-by-design checks for AI projects",
+    long_about = "threatlens finds insecure AI patterns (untrusted deserialisation, remote code trust, \
+                  LLM output reaching interpreters, disabled TLS, secrets, …) in Python, Jupyter \
+                  notebooks and Rust, with the ISO/IEC 27001, MITRE ATLAS and OWASP references of each."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check files and directories (default: the current directory).
+    Check(CheckArgs),
+    /// List the rules.
+    Rules {
+        #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+        format: ListFormat,
+    },
+    /// Explain a rule: why it matters, how to fix it, references.
+    Explain {
+        /// A rule id (`TL110`) or slug (`torch-load-without-weights-only`).
+        rule: String,
+    },
+}
+
+#[derive(clap::Args)]
+pub struct CheckArgs {
+    /// Files or directories to check.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Exit with 1 when a finding has at least this severity.
+    #[arg(long, value_name = "SEVERITY", default_value = "high", value_parser = parse_severity)]
+    pub fail_on: Severity,
+    /// Configuration file (default: the nearest threatlens.toml or pyproject.toml with
+    /// [tool.threatlens]).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Json,
+    Sarif,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum ListFormat {
+    Text,
+    Json,
+}
+
+fn parse_severity(text: &str) -> Result<Severity, String> {
+    text.parse()
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Check(args) => check::run(&args),
+        Command::Rules { format } => explain::list(format == ListFormat::Json),
+        Command::Explain { rule } => explain::explain(&rule),
+    };
+    match result {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
+        }
+    }
+}

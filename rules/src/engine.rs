@@ -181,6 +181,7 @@ impl<'a> Emitter<'a> {
                 message: format!("untrusted value: {}", taint.kind.describe()),
             });
         }
+        let fingerprint = crate::finding::fingerprint(&rule.id, self.slice(range));
         self.findings.push(Finding {
             rule: rule.id.clone(),
             slug: rule.slug.clone(),
@@ -194,6 +195,7 @@ impl<'a> Emitter<'a> {
             target: None,
             missing: Vec::new(),
             threats: Vec::new(),
+            fingerprint,
         });
     }
 

@@ -209,6 +209,28 @@ pub struct Finding {
     /// AI threat library ids (`AITL-022`) the finding relates to.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub threats: Vec<String>,
+    /// Identifies the finding across edits that move it: a hash of the rule and the code it
+    /// covers (whitespace-normalised), not of its position.
+    #[serde(skip)]
+    pub fingerprint: u64,
+}
+
+/// 64-bit FNV-1a: a stable hash (unlike `std`'s, which is seeded per process).
+pub fn stable_hash(parts: &[&str]) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in parts {
+        for byte in part.bytes().chain(std::iter::once(0xff)) {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    hash
+}
+
+/// A fingerprint for `rule` on `code`, ignoring whitespace differences.
+pub fn fingerprint(rule: &str, code: &str) -> u64 {
+    let normalised: String = code.split_whitespace().collect::<Vec<_>>().join(" ");
+    stable_hash(&[rule, &normalised])
 }
 
 /// What outputs need to know about a rule, whatever produced it (code catalogue, artefact

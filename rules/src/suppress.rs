@@ -123,6 +123,10 @@ pub fn apply(
                 target: None,
                 missing: Vec::new(),
                 threats: Vec::new(),
+                fingerprint: crate::finding::fingerprint(
+                    id,
+                    text.get(span.start_byte..span.end_byte).unwrap_or(""),
+                ),
             });
         }
     }
