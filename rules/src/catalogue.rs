@@ -164,6 +164,9 @@ pub struct MatchDef {
     pub taint_kinds: Vec<SourceKind>,
     #[serde(default)]
     pub skip_constant_subject: bool,
+    /// An explicit opt-out fires even when an `unless` predicate holds.
+    #[serde(default)]
+    pub opt_out_overrides_unless: bool,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -278,8 +281,8 @@ pub enum Example {
     Detailed {
         code: String,
         severity: Option<Severity>,
-        #[serde(default)]
-        notebook: bool,
+        /// The example's language, when the rule has several (default: the first).
+        language: Option<Language>,
     },
 }
 
@@ -293,6 +296,16 @@ impl Example {
         match self {
             Self::Code(_) => None,
             Self::Detailed { severity, .. } => *severity,
+        }
+    }
+    /// The language to analyse the example as, for a rule whose first language is `default`.
+    pub fn language(&self, default: Language) -> Language {
+        match self {
+            Self::Detailed {
+                language: Some(language),
+                ..
+            } => *language,
+            _ => default,
         }
     }
 }

@@ -69,10 +69,16 @@ impl<'a> Emitter<'a> {
             .as_ref()
             .and_then(|spec| find_arg(event, spec));
         let holds = |p: &Predicate| predicate_holds(p, event, subject, rule);
-        if !compiled.when.iter().all(holds) || compiled.unless.iter().any(holds) {
+        let opted_out = compiled.opt_out.iter().any(holds);
+        let overridden = opted_out && rule.matcher.opt_out_overrides_unless;
+        if !compiled.when.iter().all(holds) || (!overridden && compiled.unless.iter().any(holds)) {
             return;
         }
         if rule.matcher.skip_constant_subject && subject.is_some_and(|arg| arg.sym.konst.is_some())
+        {
+            return;
+        }
+        if rule.matcher.taint != TaintMode::Ignored && subject.is_some_and(|arg| arg.sym.sanitised)
         {
             return;
         }
@@ -94,7 +100,6 @@ impl<'a> Emitter<'a> {
         if rule.matcher.taint == TaintMode::Required && taint.is_none() {
             return;
         }
-        let opted_out = compiled.opt_out.iter().any(holds);
         let fix = rule
             .fix
             .as_ref()
@@ -301,6 +306,11 @@ impl<'a> Emitter<'a> {
                 function, import, ..
             } => {
                 let arg = subject.filter(|a| a.in_call)?;
+                // Escaping a whole f-string or concatenation would escape its markup too.
+                let text = self.slice(arg.value);
+                if !is_plain_expression(text) {
+                    return None;
+                }
                 let mut edits =
                     vec![self.edit(arg.value, format!("{function}({})", self.slice(arg.value)))];
                 edits.extend(import.as_deref().and_then(|m| self.import_edit(m)));
@@ -366,6 +376,16 @@ impl<'a> Emitter<'a> {
         }
         whole
     }
+}
+
+/// A name, attribute chain, subscript or call: wrapping it escapes exactly the value (an
+/// f-string or concatenation would have its own markup escaped too).
+fn is_plain_expression(text: &str) -> bool {
+    let text = text.trim();
+    let prefix = text.chars().take_while(|c| c.is_ascii_alphabetic()).count();
+    let starts_string = text[prefix..].starts_with(['"', '\'']) && prefix <= 2;
+    let first = text.chars().next();
+    first.is_some_and(|c| c.is_alphabetic() || c == '_') && !starts_string && !text.contains(" + ")
 }
 
 fn render_message(template: &str, callee: &str) -> String {
@@ -675,7 +695,18 @@ fn secret_match(secret: &SecretMatcher, value: &str, name: Option<&str>) -> Opti
         && !value.starts_with(['/', '.', '$'])
         && !value.contains("://")
     {
-        return Some(secret.env.clone());
+        // Without a configured variable, the name says it: `api_key` → `API_KEY`.
+        let derived: String = name
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_uppercase()
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        return Some(Some(secret.env.clone().unwrap_or(derived)));
     }
     None
 }

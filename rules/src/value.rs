@@ -59,6 +59,8 @@ pub struct Sym {
     pub shape: Shape,
     /// Where a constant string was written, when it is one literal (for fixes that edit it).
     pub literal: Option<Range>,
+    /// The value was returned by a sanitiser (`html.escape`, `bleach.clean`, `shlex.quote`, …).
+    pub sanitised: bool,
 }
 
 impl Sym {

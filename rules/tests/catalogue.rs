@@ -4,8 +4,8 @@
 use threatlens_rules::catalogue::{Catalogue, Example, Language};
 use threatlens_rules::{Finding, analyse_source};
 
-fn language(rule: &threatlens_rules::Rule) -> Language {
-    rule.languages[0]
+fn language(rule: &threatlens_rules::Rule, example: &Example) -> Language {
+    example.language(rule.languages[0])
 }
 
 fn findings_of(catalogue: &Catalogue, language: Language, code: &str, rule: &str) -> Vec<Finding> {
@@ -51,8 +51,8 @@ fn bad_examples_fire_and_good_examples_stay_silent() {
     let catalogue = Catalogue::builtin();
     let mut failures = Vec::new();
     for rule in &catalogue.rules {
-        let language = language(rule);
         for example in &rule.examples.bad {
+            let language = language(rule, example);
             let found = findings_of(catalogue, language, example.code(), &rule.id);
             if found.is_empty() {
                 failures.push(format!("{} did not fire on:\n{}", rule.id, example.code()));
@@ -70,6 +70,7 @@ fn bad_examples_fire_and_good_examples_stay_silent() {
             }
         }
         for example in &rule.examples.good {
+            let language = language(rule, example);
             let found = findings_of(catalogue, language, example.code(), &rule.id);
             if !found.is_empty() {
                 failures.push(format!(
@@ -95,8 +96,8 @@ fn fixes_resolve_their_findings() {
     let mut failures = Vec::new();
     let mut fixed = 0;
     for rule in catalogue.rules.iter().filter(|r| r.fix.is_some()) {
-        let language = language(rule);
         for example in &rule.examples.bad {
+            let language = language(rule, example);
             let code = example.code();
             for finding in findings_of(catalogue, language, code, &rule.id) {
                 if finding.fix.is_none() {
@@ -134,7 +135,7 @@ fn every_fixable_rule_fixes_at_least_one_bad_example() {
     let mut unfixed = Vec::new();
     for rule in catalogue.rules.iter().filter(|r| r.fix.is_some()) {
         let any = rule.examples.bad.iter().any(|example: &Example| {
-            findings_of(catalogue, language(rule), example.code(), &rule.id)
+            findings_of(catalogue, language(rule, example), example.code(), &rule.id)
                 .iter()
                 .any(|f| f.fix.is_some())
         });

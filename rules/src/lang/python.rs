@@ -89,6 +89,8 @@ struct FunctionInfo {
     name: Rc<str>,
     params: Vec<Rc<str>>,
     param_taint: Vec<Option<Rc<Taint>>>,
+    /// What call sites pass, when it has a qualified name (`llm` ← `ChatOpenAI()`).
+    param_qnames: Vec<Option<Rc<str>>>,
     returns: Option<Rc<Taint>>,
     return_qname: Option<Rc<str>>,
     return_shape: Shape,
@@ -524,6 +526,7 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
         let info = &mut self.summaries.functions[id];
         if info.params.is_empty() {
             info.param_taint = vec![None; params.len()];
+            info.param_qnames = vec![None; params.len()];
             info.params = params;
         }
         let class = ctx.class_of_scope();
@@ -589,6 +592,13 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
                             ..Sym::default()
                         },
                     };
+                }
+                if sym.qname().is_some_and(|q| q.starts_with('?'))
+                    && let Some(Some(passed)) = self.summaries.functions[job.function]
+                        .param_qnames
+                        .get(index)
+                {
+                    sym.qname = Some(passed.clone());
                 }
                 if sym.taint.is_none() {
                     sym.taint = job
@@ -1527,13 +1537,13 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
         };
         let result: Rc<str> = format!("{qname}()").into();
         let canonical = self.catalogue.canonical(qname);
+        let sanitised = self
+            .catalogue
+            .sanitisers
+            .matching(canonical.as_deref().unwrap_or(qname))
+            .next()
+            .is_some();
         let taint = self.source_taint(&result, range(node)).or_else(|| {
-            let sanitised = self
-                .catalogue
-                .sanitisers
-                .matching(canonical.as_deref().unwrap_or(qname))
-                .next()
-                .is_some();
             if sanitised {
                 None
             } else {
@@ -1543,6 +1553,7 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
         Sym {
             qname: Some(result),
             taint,
+            sanitised,
             ..Sym::default()
         }
     }
@@ -1566,11 +1577,22 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
                     Some(position - 1)
                 }
             };
-            if let (Some(index), Some(taint)) = (index, &arg.sym.taint)
+            let Some(index) = index else {
+                continue;
+            };
+            if let Some(taint) = &arg.sym.taint
                 && let Some(slot) = info.param_taint.get_mut(index)
                 && slot.is_none()
             {
                 *slot = Some(taint.clone());
+                learned = true;
+            }
+            // Only real things (imports, instances), not other unresolved names.
+            if let Some(qname) = arg.sym.qname().filter(|q| !q.starts_with(['?', '<']))
+                && let Some(slot) = info.param_qnames.get_mut(index)
+                && slot.is_none()
+            {
+                *slot = Some(qname.into());
                 learned = true;
             }
         }

@@ -59,9 +59,18 @@ fn run_queries(catalogue: &Catalogue, text: &str, tree: &Tree, emitter: &mut Emi
         let Some(finding) = matcher.query.capture_index_for_name("finding") else {
             continue;
         };
+        // A `@subject` capture must not be a literal: constant commands are not injectable.
+        let subject = matcher.query.capture_index_for_name("subject");
         let mut cursor = QueryCursor::new();
         let mut matches = cursor.matches(&matcher.query, tree.root_node(), text.as_bytes());
         while let Some(m) = matches.next() {
+            let constant_subject = m
+                .captures()
+                .iter()
+                .any(|c| Some(c.index) == subject && c.node.kind().ends_with("_literal"));
+            if constant_subject {
+                continue;
+            }
             if let Some(capture) = m.captures().iter().find(|c| c.index == finding) {
                 emitter.on_query_match(matcher.rule, range(capture.node), None);
             }
