@@ -2,7 +2,6 @@
 
 use crate::output::{self, Report};
 use crate::{CheckArgs, Format};
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use threatlens_rules::{Catalogue, Config, scan};
@@ -33,12 +32,7 @@ pub fn run(args: &CheckArgs) -> Result<ExitCode, String> {
     match &args.output {
         Some(file) => std::fs::write(file, rendered)
             .map_err(|e| format!("cannot write {}: {e}", file.display()))?,
-        None => {
-            let mut stdout = std::io::stdout().lock();
-            // A closed pipe (`| head`) is not an error worth reporting.
-            let _ = stdout.write_all(rendered.as_bytes());
-            let _ = stdout.flush();
-        }
+        None => crate::print_stdout(&rendered),
     }
     for error in report.errors() {
         eprintln!("warning: {error}");

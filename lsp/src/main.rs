@@ -70,9 +70,18 @@ pub enum Format {
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
-enum ListFormat {
+pub enum ListFormat {
     Text,
     Json,
+    Markdown,
+}
+
+/// Writes to standard output; a closed pipe (`| head`) is not an error worth reporting.
+pub fn print_stdout(text: &str) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(text.as_bytes());
+    let _ = stdout.flush();
 }
 
 fn parse_severity(text: &str) -> Result<Severity, String> {
@@ -83,7 +92,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Check(args) => check::run(&args),
-        Command::Rules { format } => explain::list(format == ListFormat::Json),
+        Command::Rules { format } => explain::list(format),
         Command::Explain { rule } => explain::explain(&rule),
     };
     match result {

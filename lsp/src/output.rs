@@ -260,7 +260,8 @@ fn source_root() -> PathBuf {
 
 /// A relative URI for `path` under `root` (percent-encoding what URIs do not allow).
 fn relative_uri(root: &Path, path: &Path) -> String {
-    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let absolute =
+        lexically_normal(&std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()));
     let relative = absolute.strip_prefix(root).unwrap_or(&absolute);
     let text = display_path(relative);
     let mut uri = String::with_capacity(text.len());
@@ -273,6 +274,22 @@ fn relative_uri(root: &Path, path: &Path) -> String {
         }
     }
     uri
+}
+
+/// `a/b/../c` → `a/c`, without touching the file system (symlinks stay as written).
+fn lexically_normal(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut normal = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                normal.pop();
+            }
+            other => normal.push(other),
+        }
+    }
+    normal
 }
 
 fn file_uri(dir: &Path) -> String {

@@ -1,6 +1,7 @@
 //! Analysis of one file: classify, decode, parse, run the front-end, apply suppressions.
 
 use crate::catalogue::{Catalogue, Language};
+use crate::engine::Emitter;
 use crate::finding::Finding;
 use crate::lang::{self, notebook::Notebook};
 use crate::source::LineIndex;
@@ -57,6 +58,7 @@ pub fn analyse_tree(
     };
     let suppressions = suppress::find(text, tree, &lines);
     suppress::apply(catalogue, text, &lines, &suppressions, &mut findings);
+    findings.sort_by(|a, b| (a.span.start_byte, &a.rule).cmp(&(b.span.start_byte, &b.rule)));
     findings
 }
 
@@ -86,7 +88,17 @@ pub fn analyse_notebook(catalogue: &Catalogue, bytes: &[u8]) -> Analysis {
         }
     };
     let mut analysis = analyse_source(catalogue, Language::Python, &notebook.python);
+    // Shell lines and magics are not Python, but tokens pasted into them are still secrets.
+    let lines = LineIndex::new(&notebook.python);
+    let mut emitter = Emitter::new(catalogue, &notebook.python, &lines, Language::Python);
+    for (offset, line) in &notebook.magic_lines {
+        emitter.on_tokens(line, *offset);
+    }
+    analysis.findings.extend(emitter.findings);
     notebook.map_findings(&mut analysis.findings);
+    analysis.findings.sort_by(|a, b| {
+        (a.span.cell, a.span.start_byte, &a.rule).cmp(&(b.span.cell, b.span.start_byte, &b.rule))
+    });
     analysis
 }
 

@@ -140,6 +140,14 @@ pub struct PredicateDef {
     pub resolves_to: Vec<String>,
     pub matches: Option<String>,
     pub has_key: Option<String>,
+    /// Test the entry under this key of a dict argument (`model_kwargs={"trust_remote_code": True}`).
+    pub key: Option<String>,
+    /// Only for calls whose callee matches one of these patterns.
+    #[serde(default)]
+    pub callee: Vec<String>,
+    /// Holds when any of these holds.
+    #[serde(default)]
+    pub any: Vec<PredicateDef>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -149,6 +157,9 @@ pub struct MatchDef {
     pub calls: Vec<String>,
     #[serde(default)]
     pub assigns: Vec<String>,
+    /// Values returned from functions with one of these decorators (a web route's response).
+    #[serde(default)]
+    pub returns_from: Vec<String>,
     pub secret: Option<SecretDef>,
     pub query: Option<String>,
     pub subject: Option<ArgSpec>,
@@ -217,6 +228,9 @@ pub enum FixDef {
         /// No fix when one of these keywords is passed (e.g. `pickle_module` for `weights_only`).
         #[serde(default)]
         unless_present: Vec<String>,
+        /// Only replace an argument that is there; never add one.
+        #[serde(default)]
+        replace_only: bool,
     },
     /// Delete a keyword argument.
     RemoveKeyword { title: String, keyword: String },
@@ -411,6 +425,19 @@ pub struct Predicate {
     pub resolves_to: Vec<Pattern>,
     pub matches: Option<Regex>,
     pub has_key: Option<String>,
+    pub key: Option<String>,
+    pub callee: Vec<Pattern>,
+    pub any: Vec<Predicate>,
+}
+
+impl Predicate {
+    /// Whether the predicate tests the value itself (rather than only combining others).
+    pub fn tests_value(&self) -> bool {
+        self.is.is_some()
+            || !self.resolves_to.is_empty()
+            || self.matches.is_some()
+            || self.has_key.is_some()
+    }
 }
 
 /// A compiled secret token shape.
@@ -458,6 +485,8 @@ pub struct Catalogue {
     pub calls: HashMap<Language, PatternIndex<usize>>,
     /// Assignment rules, by target pattern.
     pub assigns: PatternIndex<usize>,
+    /// Return rules, by decorator pattern.
+    pub returns: PatternIndex<usize>,
     pub secrets: Vec<SecretMatcher>,
     pub queries: Vec<QueryMatcher>,
     /// Module aliases: canonical prefix for a prefix (`cPickle` → `pickle`).
@@ -494,6 +523,7 @@ impl Catalogue {
             by_id: HashMap::new(),
             calls: HashMap::new(),
             assigns: PatternIndex::default(),
+            returns: PatternIndex::default(),
             secrets: Vec::new(),
             queries: Vec::new(),
             aliases: Vec::new(),
@@ -532,6 +562,11 @@ impl Catalogue {
                 catalogue
                     .assigns
                     .insert(Pattern::parse(target).map_err(context)?, index);
+            }
+            for decorator in &rule.matcher.returns_from {
+                catalogue
+                    .returns
+                    .insert(Pattern::parse(decorator).map_err(context)?, index);
             }
             if let Some(secret) = &rule.matcher.secret {
                 catalogue
@@ -613,11 +648,20 @@ fn compile_predicates(defs: &[PredicateDef]) -> Result<Vec<Predicate>, String> {
             let tests = usize::from(def.is.is_some())
                 + usize::from(!def.resolves_to.is_empty())
                 + usize::from(def.matches.is_some())
-                + usize::from(def.has_key.is_some());
+                + usize::from(def.has_key.is_some())
+                + usize::from(!def.any.is_empty())
+                + usize::from(!def.callee.is_empty());
             if tests == 0 && arg.is_none() {
                 return Err("a predicate needs an argument or a test".into());
             }
             Ok(Predicate {
+                key: def.key.clone(),
+                callee: def
+                    .callee
+                    .iter()
+                    .map(|p| Pattern::parse(p))
+                    .collect::<Result<_, _>>()?,
+                any: compile_predicates(&def.any)?,
                 arg,
                 is: def.is,
                 resolves_to: def
@@ -640,10 +684,13 @@ fn compile_predicates(defs: &[PredicateDef]) -> Result<Vec<Predicate>, String> {
 fn compile_match(def: &MatchDef) -> Result<CompiledMatch, String> {
     let shapes = usize::from(!def.calls.is_empty())
         + usize::from(!def.assigns.is_empty())
+        + usize::from(!def.returns_from.is_empty())
         + usize::from(def.secret.is_some())
         + usize::from(def.query.is_some());
     if shapes > 1 {
-        return Err("a rule matches calls, assignments, secrets or a query, not several".into());
+        return Err(
+            "a rule matches calls, assignments, returns, secrets or a query, not several".into(),
+        );
     }
     Ok(CompiledMatch {
         when: compile_predicates(&def.when)?,

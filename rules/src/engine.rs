@@ -8,6 +8,7 @@ use crate::finding::{Edit, Finding, Fix, Related, Severity};
 use crate::source::LineIndex;
 use crate::value::{Arg, AssignEvent, CallEvent, Const, Range, Shape, Sym, Taint};
 use std::collections::HashSet;
+use std::rc::Rc;
 
 /// Where a Python file can take a new `import` line, and which modules it already binds.
 #[derive(Debug, Clone, Default)]
@@ -78,8 +79,10 @@ impl<'a> Emitter<'a> {
         {
             return;
         }
-        if rule.matcher.taint != TaintMode::Ignored && subject.is_some_and(|arg| arg.sym.sanitised)
-        {
+        // A sanitised value is as safe as a constant where constants are safe (injection sinks).
+        let constants_safe =
+            rule.matcher.skip_constant_subject || rule.matcher.taint == TaintMode::Required;
+        if constants_safe && subject.is_some_and(|arg| arg.sym.sanitised) {
             return;
         }
         let taint = match subject {
@@ -116,25 +119,49 @@ impl<'a> Emitter<'a> {
             .matching(&event.target)
             .copied()
             .collect();
+        let target = self.slice((event.range.0, event.value_range.0));
+        let target = target.trim_end().trim_end_matches('=').trim_end();
         for rule_index in candidates {
-            let rule = &self.catalogue.rules[rule_index];
-            if !rule.applies_to(self.language) {
-                continue;
-            }
-            let compiled = &self.catalogue.compiled[rule_index];
-            let holds = |p: &Predicate| value_holds(p, Some(&event.value), false, rule);
-            if !compiled.when.iter().all(holds) || compiled.unless.iter().any(holds) {
-                continue;
-            }
-            let taint = relevant_taint(rule, &event.value);
-            if rule.matcher.taint == TaintMode::Required && taint.is_none() {
-                continue;
-            }
-            let opted_out = compiled.opt_out.iter().any(holds);
-            let target = self.slice((event.range.0, event.value_range.0));
-            let target = target.trim_end().trim_end_matches('=').trim_end();
-            self.push(rule_index, event.range, target, taint, opted_out, None);
+            self.check_value(rule_index, &event.value, event.range, target);
         }
+    }
+
+    /// Evaluates return rules for a value returned from a function with `decorators`.
+    pub fn on_return(&mut self, decorators: &[Rc<str>], value: &Sym, range: Range) {
+        let mut candidates: Vec<usize> = decorators
+            .iter()
+            .flat_map(|d| {
+                let factory = d.strip_suffix("()").unwrap_or(d);
+                self.catalogue.returns.matching(factory)
+            })
+            .copied()
+            .collect();
+        candidates.dedup();
+        for rule_index in candidates {
+            self.check_value(rule_index, value, range, "return");
+        }
+    }
+
+    /// A rule on a value (assigned or returned): predicates apply to the value itself.
+    fn check_value(&mut self, rule_index: usize, value: &Sym, range: Range, what: &str) {
+        let rule = &self.catalogue.rules[rule_index];
+        if !rule.applies_to(self.language) {
+            return;
+        }
+        let compiled = &self.catalogue.compiled[rule_index];
+        let holds = |p: &Predicate| assigned_holds(p, value, rule);
+        if !compiled.when.iter().all(holds) || compiled.unless.iter().any(holds) {
+            return;
+        }
+        if rule.matcher.skip_constant_subject && value.konst.is_some() {
+            return;
+        }
+        let taint = relevant_taint(rule, value);
+        if rule.matcher.taint == TaintMode::Required && taint.is_none() {
+            return;
+        }
+        let opted_out = compiled.opt_out.iter().any(holds);
+        self.push(rule_index, range, what, taint, opted_out, None);
     }
 
     /// Checks a string constant for secrets. `name` is the credential-like name it is bound to
@@ -150,6 +177,25 @@ impl<'a> Emitter<'a> {
                 let fix = self.secret_fix(rule_index, range, env.as_deref());
                 self.push(rule_index, range, "", None, false, fix);
                 return;
+            }
+        }
+    }
+
+    /// Reports provider tokens anywhere in `text` (text that is not code, such as notebook shell
+    /// lines `!export HF_TOKEN=hf_…` and `%env` magics), at `base` in the analysed text.
+    pub fn on_tokens(&mut self, text: &str, base: usize) {
+        for secret_index in 0..self.catalogue.secrets.len() {
+            let secret = &self.catalogue.secrets[secret_index];
+            let found: Vec<(usize, usize)> = secret
+                .tokens
+                .iter()
+                .flat_map(|token| token.regex.find_iter(text))
+                .filter(|m| !is_placeholder(m.as_str()))
+                .map(|m| (base + m.start(), base + m.end()))
+                .collect();
+            let rule_index = secret.rule;
+            for range in found {
+                self.push(rule_index, range, "", None, false, None);
             }
         }
     }
@@ -234,6 +280,7 @@ impl<'a> Emitter<'a> {
                 value,
                 position,
                 unless_present,
+                replace_only,
                 ..
             } => {
                 if event.args.iter().any(|a| {
@@ -250,7 +297,7 @@ impl<'a> Emitter<'a> {
                 match find_arg(event, &spec) {
                     Some(arg) if arg.in_call => vec![self.edit(arg.value, value.as_str())],
                     Some(_) => return None,
-                    None if event.star_kwargs => return None,
+                    None if event.star_kwargs || *replace_only => return None,
                     None => vec![self.insert_keyword(event, &format!("{keyword}={value}"))?],
                 }
             }
@@ -296,7 +343,12 @@ impl<'a> Emitter<'a> {
                     keyword: keyword.clone(),
                     position: *position,
                 };
-                let literal = find_arg(event, &spec)?.sym.literal?;
+                let insecure = |arg: &&Arg| arg.sym.str_value().is_some_and(is_insecure_url);
+                let literal = find_arg(event, &spec)
+                    .filter(insecure)
+                    .or_else(|| event.args.iter().find(insecure))?
+                    .sym
+                    .literal?;
                 let text = self.slice(literal);
                 let at = text.to_ascii_lowercase().find("http://")?;
                 let start = literal.0 + at;
@@ -428,6 +480,17 @@ fn predicate_holds(
     subject: Option<&Arg>,
     rule: &Rule,
 ) -> bool {
+    if !predicate.callee.is_empty() && !predicate.callee.iter().any(|p| p.matches(&event.qname)) {
+        return false;
+    }
+    if !predicate.any.is_empty()
+        && !predicate
+            .any
+            .iter()
+            .any(|p| predicate_holds(p, event, subject, rule))
+    {
+        return false;
+    }
     let (arg, unknown) = match &predicate.arg {
         Some(spec) => {
             let arg = find_arg(event, spec);
@@ -438,7 +501,34 @@ fn predicate_holds(
         }
         None => (subject, false),
     };
-    value_holds(predicate, arg.map(|a| &a.sym), unknown, rule)
+    if predicate.arg.is_none() && !predicate.tests_value() {
+        // Only `callee`/`any`, both checked above.
+        return true;
+    }
+    let sym = arg.map(|a| &a.sym);
+    match &predicate.key {
+        Some(key) => value_holds(predicate, dict_entry(sym, key), false, rule),
+        None => value_holds(predicate, sym, unknown, rule),
+    }
+}
+
+/// The value under `key` of a dict (`None` when it is not a dict or has no such key).
+fn dict_entry<'s>(sym: Option<&'s Sym>, key: &str) -> Option<&'s Sym> {
+    match &sym?.shape {
+        Shape::Dict(entries) => entries
+            .iter()
+            .find(|(k, _)| k.as_ref() == key)
+            .map(|(_, v)| v),
+        _ => None,
+    }
+}
+
+/// Evaluates a predicate on an assigned value.
+fn assigned_holds(predicate: &Predicate, value: &Sym, rule: &Rule) -> bool {
+    if !predicate.any.is_empty() && !predicate.any.iter().any(|p| assigned_holds(p, value, rule)) {
+        return false;
+    }
+    !predicate.tests_value() || value_holds(predicate, Some(value), false, rule)
 }
 
 /// Evaluates a predicate on a value (`None`: the argument is not there). `unknown` says the value
@@ -457,8 +547,8 @@ fn value_holds(predicate: &Predicate, sym: Option<&Sym>, unknown: bool, rule: &R
             (Is::EmptyString, Some(s)) => s.str_value() == Some(""),
             (Is::HubRepoId, Some(s)) => s.str_value().is_some_and(is_hub_repo_id),
             (Is::PinnedRevision, Some(s)) => s.str_value().is_some_and(is_commit_hash),
-            (Is::InsecureUrl, Some(s)) => s.str_value().is_some_and(is_insecure_url),
-            (Is::SharedPath, Some(s)) => s.str_value().is_some_and(is_shared_path),
+            (Is::InsecureUrl, Some(s)) => s.text().is_some_and(is_insecure_url),
+            (Is::SharedPath, Some(s)) => s.text().is_some_and(is_shared_path),
             (Is::StateDict, Some(s)) => is_state_dict_like(s),
             (Is::AllInterfaces, Some(s)) => binds_all_interfaces(s),
             (Is::Tainted, Some(s)) => relevant_taint(rule, s).is_some(),
@@ -482,7 +572,7 @@ fn value_holds(predicate: &Predicate, sym: Option<&Sym>, unknown: bool, rule: &R
                 Some(Const::Str(s)) => Some(s.to_string()),
                 _ => None,
             },
-            _ => None,
+            _ => s.template.as_deref().map(str::to_string),
         });
         if !text.is_some_and(|t| regex.is_match(&t)) {
             return false;
@@ -497,11 +587,7 @@ fn value_holds(predicate: &Predicate, sym: Option<&Sym>, unknown: bool, rule: &R
             return false;
         }
     }
-    if predicate.is.is_none()
-        && predicate.resolves_to.is_empty()
-        && predicate.matches.is_none()
-        && predicate.has_key.is_none()
-    {
+    if !predicate.tests_value() {
         return sym.is_some();
     }
     true
@@ -614,7 +700,9 @@ fn is_state_dict_like(sym: &Sym) -> bool {
         && values.iter().all(|v| {
             is_state_dict_like(v)
                 || v.konst.is_some()
-                || !v.qname().is_some_and(|q| q.ends_with("()"))
+                || !v
+                    .qname()
+                    .is_some_and(|q| q.ends_with("()") && !q.starts_with("builtins."))
         })
 }
 

@@ -59,9 +59,16 @@ pub struct Sym {
     pub shape: Shape,
     /// Where a constant string was written, when it is one literal (for fixes that edit it).
     pub literal: Option<Range>,
-    /// The value was returned by a sanitiser (`html.escape`, `bleach.clean`, `shlex.quote`, …).
+    /// The value was returned by a sanitiser (`html.escape`, `bleach.clean`, `shlex.quote`, …),
+    /// or built only from sanitised values and constants.
     pub sanitised: bool,
+    /// What is known of a string built at run time (`f"http://{host}/x"`, `os.path.join(ROOT,
+    /// name)`): its constant parts, with [`UNKNOWN`] where a part is not known.
+    pub template: Option<Rc<str>>,
 }
+
+/// Stands for an unknown part in [`Sym::template`].
+pub const UNKNOWN: char = '\u{FFFC}';
 
 impl Sym {
     pub fn named(qname: impl Into<Rc<str>>) -> Self {
@@ -87,6 +94,48 @@ impl Sym {
 
     pub fn qname(&self) -> Option<&str> {
         self.qname.as_deref()
+    }
+
+    /// The string this value is known to be, exactly or as a template.
+    pub fn text(&self) -> Option<&str> {
+        self.str_value().or(self.template.as_deref())
+    }
+
+    /// The text this value contributes when it is formatted into a string.
+    pub fn piece(&self) -> String {
+        match &self.konst {
+            Some(Const::Str(s)) => s.to_string(),
+            Some(Const::Int(n)) => n.to_string(),
+            Some(Const::Bool(b)) => if *b { "True" } else { "False" }.to_string(),
+            _ => self
+                .template
+                .as_deref()
+                .map_or_else(|| UNKNOWN.to_string(), str::to_string),
+        }
+    }
+
+    /// Safe to treat as already neutralised: a sanitiser's result or a constant.
+    pub fn is_safe_part(&self) -> bool {
+        self.sanitised || (self.konst.is_some() && self.taint.is_none())
+    }
+
+    /// A string value built from `parts`: a constant when every part is one, otherwise a
+    /// template; tainted and sanitised as its parts are.
+    pub fn built_from(parts: &[Sym]) -> Sym {
+        let text: String = parts.iter().map(Sym::piece).collect();
+        let constant = parts.iter().all(|p| {
+            matches!(
+                p.konst,
+                Some(Const::Str(_) | Const::Int(_) | Const::Bool(_))
+            )
+        });
+        Sym {
+            konst: constant.then(|| Const::Str(text.as_str().into())),
+            template: (!constant).then(|| text.into()),
+            taint: parts.iter().find_map(|p| p.taint.clone()),
+            sanitised: !constant && parts.iter().all(Sym::is_safe_part),
+            ..Sym::default()
+        }
     }
 
     /// Keeps the first taint seen: `a` wins over `b`.

@@ -26,6 +26,8 @@ struct Cell {
 pub struct Notebook {
     /// The code cells concatenated, magics blanked.
     pub python: String,
+    /// The blanked shell and magic lines: where they start in `python`, and their text.
+    pub magic_lines: Vec<(usize, String)>,
     cells: Vec<Cell>,
 }
 
@@ -38,6 +40,7 @@ impl Notebook {
             .and_then(Value::as_array)
             .ok_or("not a valid notebook: no `cells` array")?;
         let mut python = String::new();
+        let mut magic_lines = Vec::new();
         let mut mapped = Vec::new();
         for (index, cell) in cells.iter().enumerate() {
             if cell.get("cell_type").and_then(Value::as_str) != Some("code") {
@@ -49,7 +52,18 @@ impl Notebook {
                 _ => continue,
             };
             let start = python.len();
-            python.push_str(&blank_magics(&source));
+            let blanked = blank_magics(&source);
+            let mut offset = 0;
+            for (original, kept) in source
+                .split_inclusive('\n')
+                .zip(blanked.split_inclusive('\n'))
+            {
+                if original != kept && !original.trim().is_empty() {
+                    magic_lines.push((start + offset, original.to_string()));
+                }
+                offset += original.len();
+            }
+            python.push_str(&blanked);
             if !python.ends_with('\n') {
                 python.push('\n');
             }
@@ -62,6 +76,7 @@ impl Notebook {
         }
         Ok(Self {
             python,
+            magic_lines,
             cells: mapped,
         })
     }

@@ -91,9 +91,17 @@ struct FunctionInfo {
     param_taint: Vec<Option<Rc<Taint>>>,
     /// What call sites pass, when it has a qualified name (`llm` ← `ChatOpenAI()`).
     param_qnames: Vec<Option<Rc<str>>>,
+    /// Qualified names of the decorators (`flask.Flask().route()`).
+    decorators: Vec<Rc<str>>,
+    /// Constant defaults (`name: str = "org/model"`), used when no call site says more.
+    param_defaults: Vec<Option<Sym>>,
+    /// Whether every call site seen passes a constant or sanitised value.
+    param_safe: Vec<Option<bool>>,
     returns: Option<Rc<Taint>>,
     return_qname: Option<Rc<str>>,
     return_shape: Shape,
+    /// A constant the function returns (`def model_id(): return "org/m"`).
+    return_konst: Option<Const>,
     returns_read: bool,
     params_read: bool,
 }
@@ -269,9 +277,16 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
                 }
             }
             "return_statement" => {
-                let value = node.named_child(0).map(|v| self.eval(v, ctx));
-                if let (Some(value), Some(function)) = (value, ctx.function) {
+                let Some(expr) = node.named_child(0) else {
+                    return;
+                };
+                let value = self.eval(expr, ctx);
+                if let Some(function) = ctx.function {
                     self.record_return(function, &value);
+                    let decorators = self.summaries.functions[function].decorators.clone();
+                    if !decorators.is_empty() {
+                        self.emitter.on_return(&decorators, &value, range(expr));
+                    }
                 }
             }
             "if_statement" | "elif_clause" | "while_statement" => {
@@ -512,14 +527,16 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
         }
         // Defaults and annotations are evaluated at definition time.
         let mut params = Vec::new();
+        let mut defaults = Vec::new();
         if let Some(parameters) = node.child_by_field_name("parameters") {
             let mut cursor = parameters.walk();
             for param in parameters.named_children(&mut cursor) {
-                if let Some(default) = param.child_by_field_name("value") {
-                    self.eval(default, ctx);
-                }
+                let default = param
+                    .child_by_field_name("value")
+                    .map(|value| self.eval(value, ctx));
                 if let Some(name) = param_name(param, self.text) {
                     params.push(Rc::from(name));
+                    defaults.push(default);
                 }
             }
         }
@@ -527,8 +544,11 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
         if info.params.is_empty() {
             info.param_taint = vec![None; params.len()];
             info.param_qnames = vec![None; params.len()];
+            info.param_safe = vec![None; params.len()];
             info.params = params;
         }
+        info.param_defaults = defaults;
+        info.decorators = decorators.iter().filter_map(|d| d.qname.clone()).collect();
         let class = ctx.class_of_scope();
         self.bind_name(
             ctx,
@@ -600,7 +620,33 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
                 {
                     sym.qname = Some(passed.clone());
                 }
-                if sym.taint.is_none() {
+                let default = self.summaries.functions[job.function]
+                    .param_defaults
+                    .get(index)
+                    .cloned()
+                    .flatten();
+                // `None` defaults mean "maybe given", not a value.
+                if let Some(default) = &default
+                    && (default.template.is_some()
+                        || default.konst.as_ref().is_some_and(|k| *k != Const::None))
+                {
+                    sym.konst = default.konst.clone();
+                    sym.template = default.template.clone();
+                    sym.literal = default.literal;
+                }
+                // FastAPI dependencies (`db = Depends(get_db)`) are not request data.
+                let injected = default
+                    .as_ref()
+                    .and_then(Sym::qname)
+                    .is_some_and(|q| q.ends_with(".Depends()") || q.ends_with(".Security()"));
+                if sym.taint.is_none()
+                    && self.summaries.functions[job.function].param_safe.get(index)
+                        == Some(&Some(true))
+                {
+                    // Only ever called with constants (`bubble("user", …)`).
+                    sym.sanitised = true;
+                }
+                if sym.taint.is_none() && !injected {
                     sym.taint = job
                         .decorated
                         .map(|kind| {
@@ -636,6 +682,16 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
         if info.return_qname.is_none() && value.qname.is_some() {
             info.return_qname = value.qname.clone();
             info.return_shape = value.shape.clone();
+            learned = true;
+        }
+        if matches!(info.return_shape, Shape::Plain)
+            && matches!(value.shape, Shape::Dict(_) | Shape::Seq(_))
+        {
+            info.return_shape = value.shape.clone();
+            learned = true;
+        }
+        if info.return_konst.is_none() && value.konst.is_some() {
+            info.return_konst = value.konst.clone();
             learned = true;
         }
         if learned && info.returns_read {
@@ -720,6 +776,10 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
     fn resolve_name(&self, ctx: &Ctx, name: &str) -> Sym {
         if let Some(sym) = self.lookup(ctx, name) {
             return sym;
+        }
+        if name == "__file__" {
+            // Paths next to the module are fixed by the code, not by input.
+            return Sym::constant(Const::Str("__file__".into()));
         }
         if self.catalogue.builtins.contains(name) {
             return Sym::named(join("builtins", name));
@@ -1045,6 +1105,7 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
                     .map(|consts| Const::Tuple(consts.into()));
                 Sym {
                     taint: taint_of(&items),
+                    sanitised: !items.is_empty() && items.iter().all(Sym::is_safe_part),
                     konst,
                     shape: Shape::Seq(Rc::new(items)),
                     ..Sym::default()
@@ -1070,6 +1131,25 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
             | "generator_expression"
             | "dictionary_comprehension" => self.eval_comprehension(node, ctx),
             "comment" => Sym::default(),
+            "conditional_expression" => {
+                let mut cursor = node.walk();
+                let parts: Vec<Sym> = node
+                    .named_children(&mut cursor)
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .map(|c| self.eval(c, ctx))
+                    .collect();
+                // `a if cond else b`: the value is `a` or `b` (the condition is parts[1]).
+                let values: Vec<&Sym> = [parts.first(), parts.get(2)]
+                    .into_iter()
+                    .flatten()
+                    .collect();
+                Sym {
+                    taint: values.iter().find_map(|v| v.taint.clone()),
+                    sanitised: values.len() == 2 && values.iter().all(|v| v.is_safe_part()),
+                    ..Sym::default()
+                }
+            }
             _ => {
                 // Boolean/comparison/conditional expressions, splats, slices, yield, keyword
                 // arguments outside calls, ERROR nodes: evaluate the parts, keep their taint.
@@ -1136,11 +1216,25 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
             Shape::Dict(_) | Shape::Seq(_) | Shape::Partial(_) | Shape::Function(_) => {}
             Shape::Plain => {}
         }
-        let sym = Sym {
+        let mut sym = Sym {
             qname: object.qname().map(|q| join(q, name)),
             taint: object.taint.clone(),
             ..Sym::default()
         };
+        // Path components of a known path stay known (`Path(__file__).parent`).
+        if matches!(name, "parent" | "parents" | "name" | "stem" | "suffix")
+            && let Some(text) = object.text()
+        {
+            let derived = match name {
+                "parent" => text.rsplit_once('/').map_or("", |(dir, _)| dir).to_string(),
+                _ => text.to_string(),
+            };
+            if object.str_value().is_some() {
+                sym.konst = Some(Const::Str(derived.into()));
+            } else {
+                sym.template = Some(derived.into());
+            }
+        }
         self.with_source(sym, at)
     }
 
@@ -1148,73 +1242,100 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
         if node.kind() != "string" {
             return self.eval(node, ctx);
         }
-        let mut value = String::new();
-        let mut constant = true;
-        let mut taint = None;
+        let mut parts: Vec<Sym> = Vec::new();
+        let mut literal = String::new();
+        let mut interpolated = false;
         let mut cursor = node.walk();
         for child in node.named_children(&mut cursor) {
             match child.kind() {
-                "string_content" => value.push_str(self.text(child)),
-                "escape_sequence" => value.push_str(&unescape(self.text(child))),
+                "string_content" => literal.push_str(self.text(child)),
+                "escape_sequence" => literal.push_str(&unescape(self.text(child))),
                 "interpolation" => {
-                    constant = false;
-                    if let Some(expr) = child.child_by_field_name("expression") {
-                        let sym = self.eval(expr, ctx);
-                        taint = taint.or(sym.taint);
-                    }
+                    interpolated = true;
+                    parts.push(Sym::constant(Const::Str(
+                        std::mem::take(&mut literal).into(),
+                    )));
+                    let sym = child
+                        .child_by_field_name("expression")
+                        .map(|expr| self.eval(expr, ctx))
+                        .unwrap_or_default();
+                    parts.push(sym);
                 }
                 _ => {}
             }
         }
-        if !constant {
-            return Sym {
-                taint,
-                ..Sym::default()
-            };
-        }
+        parts.push(Sym::constant(Const::Str(literal.into())));
         let at = range(node);
+        let mut sym = Sym::built_from(&parts);
+        if interpolated {
+            // An f-string made only of constants folds to a constant, but no single literal
+            // can be edited in place.
+            return sym;
+        }
         // A string inside a concatenation or a `+` is checked as the whole constant.
         let in_larger = node
             .parent()
             .is_some_and(|p| matches!(p.kind(), "concatenated_string" | "binary_operator"));
-        if check_secret && !in_larger {
+        if check_secret
+            && !in_larger
+            && let Some(value) = sym.str_value()
+        {
+            let value = value.to_string();
             self.emitter.on_string(&value, at, None);
         }
-        Sym {
-            konst: Some(Const::Str(value.into())),
-            literal: Some(at),
-            ..Sym::default()
-        }
+        sym.literal = Some(at);
+        sym
     }
 
     fn eval_binary(&mut self, node: Node<'t>, ctx: &Ctx) -> Sym {
-        let (Some(left), Some(right)) = (
+        let (Some(left_node), Some(right_node)) = (
             node.child_by_field_name("left"),
             node.child_by_field_name("right"),
         ) else {
             return Sym::default();
         };
-        let left = self.eval(left, ctx);
-        let right = self.eval(right, ctx);
-        let plus = node
+        let left = self.eval(left_node, ctx);
+        let right = self.eval(right_node, ctx);
+        let operator = node
             .child_by_field_name("operator")
-            .is_some_and(|op| self.text(op) == "+");
-        let konst = match (plus, left.str_value(), right.str_value()) {
-            (true, Some(a), Some(b)) => Some(Const::Str(format!("{a}{b}").into())),
+            .map_or("", |op| self.text(op));
+        let stringy = left.text().is_some() || right.text().is_some();
+        let built = match operator {
+            "+" if stringy => Some(Sym::built_from(&[left.clone(), right.clone()])),
+            // `Path(ROOT) / name`
+            "/" if left.text().is_some() => Some(Sym::built_from(&[
+                left.clone(),
+                Sym::constant(Const::Str("/".into())),
+                right.clone(),
+            ])),
+            // `"SELECT … %s" % value`
+            "%" if left.text().is_some() => Some(Sym {
+                template: left.text().map(Into::into),
+                taint: Sym::merge_taint(left.taint.clone(), &right.taint),
+                ..Sym::default()
+            }),
             _ => None,
         };
-        let in_larger = node.parent().is_some_and(|p| p.kind() == "binary_operator");
-        if let Some(Const::Str(value)) = &konst
-            && !in_larger
+        let Some(mut sym) = built else {
+            return Sym {
+                taint: Sym::merge_taint(left.taint, &right.taint),
+                ..Sym::default()
+            };
+        };
+        if operator == "/" {
+            sym.qname = left.qname.clone();
+        }
+        if operator == "+"
+            && let Some(value) = sym.str_value()
         {
-            self.emitter.on_string(value, range(node), None);
+            let in_larger = node.parent().is_some_and(|p| p.kind() == "binary_operator");
+            if !in_larger {
+                let value = value.to_string();
+                self.emitter.on_string(&value, range(node), None);
+            }
+            sym.literal = Some(range(node));
         }
-        Sym {
-            literal: konst.as_ref().map(|_| range(node)),
-            konst,
-            taint: Sym::merge_taint(left.taint, &right.taint),
-            ..Sym::default()
-        }
+        sym
     }
 
     fn eval_dict(&mut self, node: Node<'t>, ctx: &Ctx) -> Sym {
@@ -1293,15 +1414,18 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
             }
         }
         let mut taint = None;
+        let mut sanitised = true;
         for body in children
             .iter()
             .filter(|c| !matches!(c.kind(), "for_in_clause" | "if_clause" | "comment"))
         {
             let sym = self.eval(*body, &inner);
+            sanitised &= sym.is_safe_part();
             taint = Sym::merge_taint(taint, &sym.taint);
         }
         Sym {
             taint,
+            sanitised,
             ..Sym::default()
         }
     }
@@ -1310,7 +1434,20 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
         let Some(function) = node.child_by_field_name("function") else {
             return Sym::default();
         };
-        let callee = self.eval(function, ctx);
+        // A method call keeps its receiver: string methods and fixes need it.
+        let (callee, receiver) = match (
+            function.kind(),
+            function.child_by_field_name("object"),
+            function.child_by_field_name("attribute"),
+        ) {
+            ("attribute", Some(object), Some(attribute)) => {
+                let receiver = self.eval(object, ctx);
+                let callee =
+                    self.attribute_of(receiver.clone(), self.text(attribute), range(function));
+                (callee, Some(receiver))
+            }
+            _ => (self.eval(function, ctx), None),
+        };
         let mut args = Vec::new();
         let mut star_args = false;
         let mut star_kwargs = false;
@@ -1394,6 +1531,39 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
             }
         }
 
+        // `os.environ.get("AWS_SECRET_ACCESS_KEY", "…")`: the default is bound to that name.
+        if let Some(name) = target_env_name(callee.qname(), &args)
+            && let Some(default) = args.iter().filter(|a| a.keyword.is_none()).nth(1)
+        {
+            self.check_named_secret(&default.sym.clone(), &name);
+        }
+
+        // `rows.append(x)` grows a list bound to a name: keep what is known of its items.
+        if let (Some(receiver), Some(object), Some(attribute)) = (
+            &receiver,
+            function.child_by_field_name("object"),
+            function.child_by_field_name("attribute"),
+        ) && object.kind() == "identifier"
+            && let Shape::Seq(items) = &receiver.shape
+            && matches!(self.text(attribute), "append" | "extend" | "insert")
+        {
+            let mut items: Vec<Sym> = items.as_ref().clone();
+            let added = args.iter().rfind(|a| a.keyword.is_none());
+            if let Some(added) = added {
+                match (&added.sym.shape, self.text(attribute)) {
+                    (Shape::Seq(more), "extend") => items.extend(more.iter().cloned()),
+                    _ => items.push(added.sym.clone()),
+                }
+            }
+            let grown = Sym {
+                taint: taint_of(&items),
+                sanitised: !items.is_empty() && items.iter().all(Sym::is_safe_part),
+                shape: Shape::Seq(Rc::new(items)),
+                ..Sym::default()
+            };
+            self.bind_name(ctx, self.text(object), grown);
+        }
+
         // `p = partial(torch.load, …); p(x)` is a call of torch.load with the merged arguments.
         let (target, args) = match &callee.shape {
             Shape::Partial(partial) => {
@@ -1420,10 +1590,19 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
                 "identifier" => Some(range(function)),
                 _ => None,
             };
+            // In a method chain (`a().b().c(x)`) the finding starts at the method that matters.
+            let chained = function.kind() == "attribute"
+                && function
+                    .child_by_field_name("object")
+                    .is_some_and(|object| object.kind() == "call");
+            let start = match (chained, callee_name) {
+                (true, Some(name)) => name.0,
+                _ => node.start_byte(),
+            };
             self.emitter.on_call(&CallEvent {
                 qname: qname.clone(),
-                range: range(node),
-                callee: range(function),
+                range: (start, node.end_byte()),
+                callee: (start, function.end_byte()),
                 callee_name,
                 args: args.clone(),
                 parens,
@@ -1432,13 +1611,7 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
                 star_kwargs,
             });
         }
-        self.call_result(
-            node,
-            qname.as_deref(),
-            &target,
-            &args,
-            function.kind() == "attribute",
-        )
+        self.call_result(node, qname.as_deref(), &target, &args, receiver.as_ref())
     }
 
     /// The value a call returns.
@@ -1448,9 +1621,83 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
         qname: Option<&str>,
         callee: &Sym,
         args: &[Arg],
-        bound: bool,
+        receiver: Option<&Sym>,
     ) -> Sym {
         let arg_taint = taint_of(args.iter().map(|a| &a.sym));
+        let bound = receiver.is_some();
+        let positional: Vec<&Sym> = args
+            .iter()
+            .filter(|a| a.keyword.is_none())
+            .map(|a| &a.sym)
+            .collect();
+        match qname {
+            // Paths and strings built from parts keep what is known of them.
+            Some(
+                "os.path.join"
+                | "posixpath.join"
+                | "pathlib.Path"
+                | "pathlib.PurePath"
+                | "pathlib.PosixPath"
+                | "pathlib.PurePosixPath",
+            ) if !positional.is_empty() => {
+                let separator = Sym::constant(Const::Str("/".into()));
+                let mut parts = Vec::new();
+                for (i, part) in positional.iter().enumerate() {
+                    if i > 0 {
+                        parts.push(separator.clone());
+                    }
+                    parts.push((*part).clone());
+                }
+                let mut sym = Sym::built_from(&parts);
+                sym.qname = qname.map(|q| format!("{q}()").into());
+                return sym;
+            }
+            Some(
+                "builtins.str" | "os.fspath" | "os.path.abspath" | "os.path.expanduser"
+                | "os.path.normpath" | "os.path.realpath",
+            ) => {
+                if let Some(first) = positional.first() {
+                    return Sym {
+                        qname: qname.map(|q| format!("{q}()").into()),
+                        literal: None,
+                        shape: Shape::Plain,
+                        ..(*first).clone()
+                    };
+                }
+            }
+            // Context managers that hand back what they wrap.
+            Some("contextlib.closing" | "contextlib.nullcontext") => {
+                if let Some(first) = positional.first() {
+                    return (*first).clone();
+                }
+            }
+            _ => {}
+        }
+        // Methods of strings and paths (`.format`, `.strip`, `.join`, `.resolve`, …).
+        if let Some(receiver) = receiver
+            && (receiver.text().is_some() || receiver.sanitised)
+            && !matches!(callee.shape, Shape::Function(_))
+        {
+            let method = node
+                .child_by_field_name("function")
+                .and_then(|f| f.child_by_field_name("attribute"))
+                .map_or("", |a| self.text(a));
+            let keeps_text = KEEPS_TEXT.contains(&method);
+            if keeps_text || STRING_METHODS.contains(&method) {
+                let args_safe = args.iter().all(|a| a.sym.is_safe_part());
+                let constant = keeps_text && args_safe && receiver.str_value().is_some();
+                return Sym {
+                    qname: callee.qname().map(|q| format!("{q}()").into()),
+                    konst: constant.then(|| receiver.konst.clone()).flatten(),
+                    template: (keeps_text && !constant)
+                        .then(|| receiver.text().map(Into::into))
+                        .flatten(),
+                    taint: Sym::merge_taint(receiver.taint.clone(), &arg_taint),
+                    sanitised: !constant && receiver.is_safe_part() && args_safe,
+                    ..Sym::default()
+                };
+            }
+        }
         match (qname, &callee.shape) {
             (Some("functools.partial"), _) => {
                 let mut args = args.iter();
@@ -1511,6 +1758,7 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
                             .unwrap_or_else(|| format!("<local>.{name}()").into()),
                     ),
                     shape: info.return_shape.clone(),
+                    konst: info.return_konst.clone(),
                     taint: info.returns.clone().or(arg_taint),
                     ..Sym::default()
                 };
@@ -1524,6 +1772,8 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
                 return Sym {
                     qname: Some(format!("<local>.{name}()").into()),
                     shape: Shape::Instance(class),
+                    // A record built from untrusted values carries them (`Answer(text=llm_text)`).
+                    taint: arg_taint,
                     ..Sym::default()
                 };
             }
@@ -1587,6 +1837,13 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
                 *slot = Some(taint.clone());
                 learned = true;
             }
+            if let Some(slot) = info.param_safe.get_mut(index) {
+                let safe = arg.sym.is_safe_part() && slot.unwrap_or(true);
+                if *slot != Some(safe) {
+                    *slot = Some(safe);
+                    learned = true;
+                }
+            }
             // Only real things (imports, instances), not other unresolved names.
             if let Some(qname) = arg.sym.qname().filter(|q| !q.starts_with(['?', '<']))
                 && let Some(slot) = info.param_qnames.get_mut(index)
@@ -1608,6 +1865,51 @@ impl Ctx {
         self.innermost()?.borrow().class
     }
 }
+
+/// The variable name of an environment lookup (`os.environ.get("NAME", default)`).
+fn target_env_name(qname: Option<&str>, args: &[Arg]) -> Option<String> {
+    matches!(
+        qname?,
+        "os.environ.get" | "os.getenv" | "os.environ.setdefault"
+    )
+    .then(|| args.first()?.sym.str_value().map(str::to_string))
+    .flatten()
+}
+
+/// Methods of strings and paths whose result is (a form of) the receiver's text.
+const KEEPS_TEXT: &[&str] = &[
+    "format",
+    "format_map",
+    "strip",
+    "lstrip",
+    "rstrip",
+    "encode",
+    "decode",
+    "resolve",
+    "absolute",
+    "expanduser",
+    "as_posix",
+];
+
+/// String methods that build a string from the receiver and the arguments.
+const STRING_METHODS: &[&str] = &[
+    "join",
+    "replace",
+    "lower",
+    "upper",
+    "title",
+    "capitalize",
+    "casefold",
+    "center",
+    "ljust",
+    "rjust",
+    "zfill",
+    "removeprefix",
+    "removesuffix",
+    "expandtabs",
+    "translate",
+    "swapcase",
+];
 
 fn is_statement(kind: &str) -> bool {
     kind.ends_with("_statement")

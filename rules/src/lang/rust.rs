@@ -306,6 +306,7 @@ impl<'a> Walker<'a, '_> {
                 }
             }
             "call_expression" => self.eval_call(node),
+            "macro_invocation" => self.eval_macro(node),
             _ => {
                 let mut cursor = node.walk();
                 let children: Vec<Node> = node.named_children(&mut cursor).collect();
@@ -317,11 +318,55 @@ impl<'a> Walker<'a, '_> {
         }
     }
 
+    /// `format!("http://{host}/x", …)`: the format string is what is known of the result.
+    /// Other macros are opaque, but string literals in them are still checked for secrets.
+    fn eval_macro(&mut self, node: Node) -> Sym {
+        let name = node
+            .child_by_field_name("macro")
+            .map_or("", |m| self.text(m));
+        let mut cursor = node.walk();
+        let Some(tokens) = node
+            .named_children(&mut cursor)
+            .find(|c| c.kind() == "token_tree")
+        else {
+            return Sym::default();
+        };
+        let mut first = None;
+        let mut cursor = tokens.walk();
+        let literals: Vec<Node> = tokens
+            .named_children(&mut cursor)
+            .filter(|c| matches!(c.kind(), "string_literal" | "raw_string_literal"))
+            .collect();
+        for literal in literals {
+            let sym = self.eval(literal);
+            first.get_or_insert(sym);
+        }
+        match (name.rsplit("::").next(), first) {
+            (Some("format"), Some(format)) => {
+                let text = format.str_value().unwrap_or("").to_string();
+                if text.contains('{') {
+                    Sym {
+                        template: Some(text.into()),
+                        ..Sym::default()
+                    }
+                } else {
+                    format
+                }
+            }
+            _ => Sym::default(),
+        }
+    }
+
     fn eval_call(&mut self, node: Node) -> Sym {
         let Some(function) = node.child_by_field_name("function") else {
             return Sym::default();
         };
         let mut receiver = None;
+        // In a method chain the finding starts at the method that matters, not the chain's head.
+        let chained = function.kind() == "field_expression"
+            && function
+                .child_by_field_name("value")
+                .is_some_and(|v| v.kind() == "call_expression");
         let (callee, callee_name) = if function.kind() == "field_expression" {
             let object = function
                 .child_by_field_name("value")
@@ -373,11 +418,15 @@ impl<'a> Walker<'a, '_> {
                 });
             }
         }
+        let start = match (chained, callee_name) {
+            (true, Some(name)) => name.0,
+            _ => node.start_byte(),
+        };
         if let Some(qname) = callee.qname() {
             self.emitter.on_call(&CallEvent {
                 qname: qname.to_string(),
-                range: range(node),
-                callee: range(function),
+                range: (start, node.end_byte()),
+                callee: (start, function.end_byte()),
                 callee_name,
                 args: args.clone(),
                 parens,
