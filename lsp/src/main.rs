@@ -40,6 +40,12 @@ enum Command {
         /// A rule id (`TL110`) or slug (`torch-load-without-weights-only`).
         rule: String,
     },
+    /// Walk and parse only, without analysis (the benchmark floor).
+    #[command(hide = true)]
+    ParseOnly {
+        #[arg(value_name = "PATH")]
+        paths: Vec<PathBuf>,
+    },
 }
 
 #[derive(clap::Args)]
@@ -94,6 +100,15 @@ fn main() -> ExitCode {
         Command::Check(args) => check::run(&args),
         Command::Rules { format } => explain::list(format),
         Command::Explain { rule } => explain::explain(&rule),
+        Command::ParseOnly { paths } => {
+            let config = threatlens_rules::Config::default();
+            let seen = threatlens_rules::scan::parse_only(&paths, &config);
+            print_stdout(&format!(
+                "{} files, {} lines, {} bytes parsed ({} with syntax errors)\n",
+                seen.files, seen.lines, seen.bytes, seen.with_errors
+            ));
+            Ok(ExitCode::SUCCESS)
+        }
     };
     match result {
         Ok(code) => code,

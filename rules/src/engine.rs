@@ -682,8 +682,14 @@ pub fn is_shared_path(s: &str) -> bool {
 }
 
 fn is_state_dict(sym: &Sym) -> bool {
-    sym.qname()
-        .is_some_and(|q| q.ends_with(".state_dict()") || q == "state_dict()")
+    // `model.state_dict()`, or tensors read back from safetensors.
+    sym.qname().is_some_and(|q| {
+        q.ends_with(".state_dict()")
+            || matches!(
+                q,
+                "safetensors.torch.load_file()" | "safetensors.torch.load()"
+            )
+    })
 }
 
 fn is_state_dict_like(sym: &Sym) -> bool {

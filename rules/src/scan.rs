@@ -179,3 +179,44 @@ pub fn scan(catalogue: &Catalogue, config: &Config, paths: &[PathBuf]) -> ScanRe
         .collect();
     ScanResult { files, errors }
 }
+
+/// What a parse-only pass over `paths` saw (the floor any analysis has to stand on).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ParseOnly {
+    pub files: usize,
+    pub bytes: usize,
+    pub lines: usize,
+    pub with_errors: usize,
+}
+
+/// Walks `paths` exactly like [`scan`] and only parses the files: a benchmark baseline.
+pub fn parse_only(paths: &[PathBuf], config: &Config) -> ParseOnly {
+    let (files, _) = collect_files(paths, config);
+    files
+        .par_iter()
+        .map(|(path, kind)| {
+            let Ok(bytes) = read_limited(path, config.max_file_size()) else {
+                return ParseOnly::default();
+            };
+            let text = match kind {
+                FileKind::Notebook => match crate::lang::notebook::Notebook::parse(&bytes) {
+                    Ok(notebook) => notebook.python,
+                    Err(_) => return ParseOnly::default(),
+                },
+                _ => String::from_utf8_lossy(&bytes).into_owned(),
+            };
+            let tree = crate::lang::parse(kind.language(), &text, None);
+            ParseOnly {
+                files: 1,
+                bytes: text.len(),
+                lines: text.lines().count(),
+                with_errors: usize::from(tree.is_none_or(|t| t.root_node().has_error())),
+            }
+        })
+        .reduce(ParseOnly::default, |a, b| ParseOnly {
+            files: a.files + b.files,
+            bytes: a.bytes + b.bytes,
+            lines: a.lines + b.lines,
+            with_errors: a.with_errors + b.with_errors,
+        })
+}

@@ -1,0 +1,155 @@
+#!/usr/bin/env python3
+"""Benchmark harness: threatlens against real corpora and peers, side by side.
+
+Fetches pinned PyPI wheels into a cache outside the repository (default
+~/.cache/threatlens-bench), unpacks them once, and measures, over several runs each, the wall
+time, CPU time and peak RSS of:
+
+  - `threatlens check` (release build),
+  - `threatlens parse-only` (walk + tree-sitter parse, no analysis: the floor),
+  - `ruff check --select S` and `bandit -r` when installed (a venv with pinned versions is
+    created in the cache by --install-peers).
+
+Results print as a Markdown table (medians, with min–max spread) with ratios against the
+parse-only floor and against ruff measured in the same run. Nothing here is a test: numbers go
+to BENCHMARKS.md by hand or with --write.
+
+    python3 tests/bench/run.py --install-peers            # once
+    python3 tests/bench/run.py --runs 5                   # transformers, threatlens vs floor vs ruff
+    python3 tests/bench/run.py --corpus all --bandit      # every corpus, bandit too (slow)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+CACHE = Path(os.environ.get("THREATLENS_BENCH_CACHE", Path.home() / ".cache" / "threatlens-bench"))
+
+# Pinned corpora: (name, PyPI requirement). Wheels hold the library code (no tests).
+CORPORA = {
+    "transformers": "transformers==5.24.0",
+    "langchain-community": "langchain-community==0.4.1",
+    "langchain-core": "langchain-core==1.1.0",
+    "openai": "openai==2.8.1",
+}
+PEERS = ["ruff==0.17.6", "bandit==1.9.4"]
+
+
+def fetch(name: str, requirement: str) -> Path:
+    """Downloads and unpacks the wheel once; returns the unpacked directory."""
+    target = CACHE / "corpora" / requirement.replace("==", "-")
+    if target.exists():
+        return target
+    wheels = CACHE / "wheels"
+    wheels.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-q", requirement, "-d", str(wheels)],
+        check=True,
+    )
+    version = requirement.split("==")[1]
+    stem = name.replace("-", "_")
+    wheel = next(w for w in wheels.glob(f"{stem}-{version}-*.whl"))
+    tmp = target.with_suffix(".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    with zipfile.ZipFile(wheel) as archive:
+        archive.extractall(tmp)
+    tmp.rename(target)
+    return target
+
+
+def install_peers() -> None:
+    venv = CACHE / "venv"
+    if not venv.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    subprocess.run([str(venv / "bin" / "pip"), "install", "-q", *PEERS], check=True)
+
+
+def peer(name: str) -> str | None:
+    candidate = CACHE / "venv" / "bin" / name
+    return str(candidate) if candidate.exists() else shutil.which(name)
+
+
+def measure(command: list[str], runs: int) -> dict:
+    """Runs `command` `runs` times; wall, CPU (user+sys) and peak RSS per run."""
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _, _, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - start
+        samples.append({"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss_mb": usage.ru_maxrss / 1024})
+    return {
+        key: (statistics.median(s[key] for s in samples), min(s[key] for s in samples), max(s[key] for s in samples))
+        for key in ("wall", "cpu", "rss_mb")
+    }
+
+
+def corpus_size(root: Path) -> tuple[int, int, int]:
+    files = lines = size = 0
+    for path in root.rglob("*.py"):
+        files += 1
+        data = path.read_bytes()
+        size += len(data)
+        lines += data.count(b"\n")
+    return files, lines, size
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--corpus", default="transformers", help="a corpus name or 'all'")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--bandit", action="store_true", help="also run bandit (minutes per corpus)")
+    parser.add_argument("--install-peers", action="store_true", help="create the pinned ruff/bandit venv")
+    parser.add_argument("--no-build", action="store_true", help="use the existing release binary")
+    args = parser.parse_args()
+
+    if args.install_peers:
+        install_peers()
+    if not args.no_build:
+        subprocess.run(["cargo", "build", "--release", "-q", "-p", "threatlens"], cwd=REPO, check=True)
+    threatlens = str(REPO / "target" / "release" / "threatlens")
+
+    names = list(CORPORA) if args.corpus == "all" else [args.corpus]
+    print(f"machine: {os.cpu_count()} CPUs; {subprocess.run(['uname', '-srm'], capture_output=True, text=True).stdout.strip()}")
+    print(f"threatlens: {subprocess.run([threatlens, '--version'], capture_output=True, text=True).stdout.strip()}")
+    for name in names:
+        root = fetch(name, CORPORA[name])
+        files, lines, size = corpus_size(root)
+        print(f"\n### {CORPORA[name]} — {files} Python files, {lines:,} lines, {size / 1e6:.1f} MB ({args.runs} runs, median [min–max])\n")
+        rows = {
+            "threatlens check": measure([threatlens, "check", str(root), "--format", "json", "-o", os.devnull], args.runs),
+            "threatlens parse-only (floor)": measure([threatlens, "parse-only", str(root)], args.runs),
+        }
+        ruff = peer("ruff")
+        if ruff:
+            rows["ruff check --select S"] = measure(
+                [ruff, "check", "--select", "S", "--no-cache", "--exit-zero", "--quiet", str(root)], args.runs
+            )
+        bandit = peer("bandit")
+        if args.bandit and bandit:
+            rows["bandit -r"] = measure([bandit, "-r", "-q", "-f", "json", "-o", os.devnull, str(root)], 1)
+        floor = rows["threatlens parse-only (floor)"]["wall"][0]
+        ruff_wall = rows.get("ruff check --select S", {}).get("wall", (None,))[0]
+        print("| tool | wall (s) | CPU (s) | peak RSS (MB) | files/s | MB/s | × floor | × ruff |")
+        print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+        for tool, m in rows.items():
+            wall, lo, hi = m["wall"]
+            ratio_ruff = f"{wall / ruff_wall:.2f}" if ruff_wall else "–"
+            print(
+                f"| {tool} | {wall:.2f} [{lo:.2f}–{hi:.2f}] | {m['cpu'][0]:.2f} | {m['rss_mb'][0]:.0f} | "
+                f"{files / wall:,.0f} | {size / 1e6 / wall:.1f} | {wall / floor:.2f} | {ratio_ruff} |"
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
