@@ -109,3 +109,478 @@ fn diagnostics_fix_and_clear() {
     );
     assert!(server.shutdown().success());
 }
+
+#[test]
+fn hover_shows_the_rule() {
+    let uri = "untitled:hover.py";
+    let mut server = server();
+    open(&mut server, uri, "python", VULNERABLE);
+    let diagnostics = server.await_diagnostics(uri);
+    assert_eq!(codes(&diagnostics), ["TL110"]);
+    let hover = server
+        .call(
+            "textDocument/hover",
+            json!({"textDocument": {"uri": uri}, "position": {"line": 1, "character": 30}}),
+        )
+        .expect("hover");
+    assert_eq!(hover["contents"]["kind"], "markdown");
+    let text = hover["contents"]["value"].as_str().unwrap();
+    for expected in [
+        "TL110",
+        "torch-load-without-weights-only",
+        "**Why it matters**",
+        "**How to fix**",
+        "CWE-502",
+        "ISO/IEC 27001:2022 Annex A: A.8.28",
+        "MITRE ATLAS",
+        "OWASP",
+    ] {
+        assert!(text.contains(expected), "hover lacks {expected:?}:\n{text}");
+    }
+    assert_eq!(hover["range"], diagnostics[0]["range"]);
+    // Nothing to say away from findings.
+    let nothing = server
+        .call(
+            "textDocument/hover",
+            json!({"textDocument": {"uri": uri}, "position": {"line": 0, "character": 1}}),
+        )
+        .expect("hover");
+    assert_eq!(nothing, Value::Null);
+}
+
+#[test]
+fn suppress_with_a_reason_and_fix_all() {
+    let text = "import torch\na = torch.load(p)\nb = torch.load(q)  # keep\n";
+    let uri = "untitled:two.py";
+    let mut server = server();
+    open(&mut server, uri, "python", text);
+    let diagnostics = server.await_diagnostics(uri);
+    assert_eq!(codes(&diagnostics), ["TL110", "TL110"]);
+
+    let actions = server
+        .call(
+            "textDocument/codeAction",
+            json!({
+                "textDocument": {"uri": uri},
+                "range": diagnostics[1]["range"],
+                "context": {"diagnostics": [diagnostics[1]]},
+            }),
+        )
+        .expect("code actions");
+    let suppress = actions
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["title"].as_str().unwrap().starts_with("Suppress TL110"))
+        .expect("a suppress action");
+    let suppressed = apply_edits(text, &edits_for(&suppress["edit"], uri));
+    assert_eq!(
+        suppressed,
+        "import torch\na = torch.load(p)\nb = torch.load(q)  # keep  # threatlens: ignore[TL110] TODO: why is this safe?\n"
+    );
+
+    // fixAll, asked for by kind (as editors do on save).
+    let actions = server
+        .call(
+            "textDocument/codeAction",
+            json!({
+                "textDocument": {"uri": uri},
+                "range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}},
+                "context": {"diagnostics": [], "only": ["source.fixAll"]},
+            }),
+        )
+        .expect("code actions");
+    let actions = actions.as_array().unwrap();
+    assert_eq!(actions.len(), 1, "{actions:#?}");
+    assert_eq!(actions[0]["kind"], "source.fixAll.threatlens");
+    let fixed = apply_edits(text, &edits_for(&actions[0]["edit"], uri));
+    assert_eq!(
+        fixed,
+        "import torch\na = torch.load(p, weights_only=True)\nb = torch.load(q, weights_only=True)  # keep\n"
+    );
+
+    // The suppression, once in the text, hides the finding.
+    server.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 2}, "contentChanges": [{"text": suppressed}]}),
+    );
+    let params = server.await_notification_where("textDocument/publishDiagnostics", |p| {
+        p["uri"] == uri && p["version"] == 2
+    });
+    let diagnostics = params["diagnostics"].as_array().unwrap();
+    assert_eq!(diagnostics.len(), 1);
+    assert_eq!(diagnostics[0]["range"]["start"]["line"], 1);
+}
+
+#[test]
+fn related_information_points_at_the_untrusted_source() {
+    let text =
+        "import requests, _pickle as cp\nresp = requests.get(url)\nobj = cp.loads(resp.content)\n";
+    let uri = "untitled:taint.py";
+    let mut server = server();
+    open(&mut server, uri, "python", text);
+    let diagnostics = server.await_diagnostics(uri);
+    assert_eq!(codes(&diagnostics), ["TL101"]);
+    assert_eq!(diagnostics[0]["severity"], 1, "tainted: high, an error");
+    let related = &diagnostics[0]["relatedInformation"][0];
+    assert_eq!(related["location"]["uri"], uri);
+    assert_eq!(related["location"]["range"]["start"]["line"], 1);
+    assert!(related["message"].as_str().unwrap().contains("untrusted"));
+}
+
+#[test]
+fn rust_documents_get_diagnostics() {
+    let text = "fn main() {\n    let x = 1; // threatlens: ignore[TL999] not a rule\n}\n";
+    let uri = "untitled:main.rs";
+    let mut server = server();
+    open(&mut server, uri, "rust", text);
+    let diagnostics = server.await_diagnostics(uri);
+    assert_eq!(codes(&diagnostics), ["TL002"], "{diagnostics:#?}");
+    assert_eq!(diagnostics[0]["range"]["start"]["line"], 1);
+}
+
+#[test]
+fn settings_filter_what_is_shown() {
+    let mut server = TestServer::spawn();
+    server.initialize(init_params(
+        None,
+        json!({"threatlens": {"debounceMs": 0, "minimumSeverity": "high"}}),
+    ));
+    let uri = "untitled:settings.py";
+    open(&mut server, uri, "python", VULNERABLE);
+    assert_eq!(
+        server.await_diagnostics(uri),
+        Vec::<Value>::new(),
+        "medium < high"
+    );
+
+    server.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": {"threatlens": {"debounceMs": 0}}}),
+    );
+    assert_eq!(codes(&server.await_diagnostics(uri)), ["TL110"]);
+
+    server.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": {"threatlens": {"debounceMs": 0, "ignore": ["TL110"]}}}),
+    );
+    assert_eq!(server.await_diagnostics(uri), Vec::<Value>::new());
+
+    // Invalid settings are reported and leave the settings as they were.
+    server.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": {"minimumSeverity": "enormous"}}),
+    );
+    server.await_log("settings unchanged");
+    assert!(server.shutdown().success());
+}
+
+#[test]
+fn notebooks_are_one_module_with_diagnostics_per_cell() {
+    let nb = "file:///tmp/threatlens-test/analysis.ipynb";
+    let cell = |n: u32| format!("vscode-notebook-cell:/tmp/threatlens-test/analysis.ipynb#C{n}");
+    let mut server = server();
+    server.notify(
+        "notebookDocument/didOpen",
+        json!({
+            "notebookDocument": {
+                "uri": nb, "notebookType": "jupyter-notebook", "version": 1,
+                "cells": [
+                    {"kind": 2, "document": cell(1)},
+                    {"kind": 1, "document": cell(2)},
+                    {"kind": 2, "document": cell(3)},
+                ],
+            },
+            "cellTextDocuments": [
+                {"uri": cell(1), "languageId": "python", "version": 1, "text": "import torch\n!pip install x\n"},
+                {"uri": cell(2), "languageId": "markdown", "version": 1, "text": "# torch.load(p)\n"},
+                {"uri": cell(3), "languageId": "python", "version": 1, "text": "x = 1\nmodel = torch.load(p)"},
+            ],
+        }),
+    );
+    // The import in cell 1 resolves `torch` in cell 3.
+    let third = server.await_diagnostics(&cell(3));
+    assert_eq!(codes(&third), ["TL110"]);
+    assert_eq!(
+        third[0]["range"],
+        json!({"start": {"line": 1, "character": 8}, "end": {"line": 1, "character": 21}})
+    );
+    assert_eq!(server.await_diagnostics(&cell(1)), Vec::<Value>::new());
+
+    // Code actions and hovers work on the cell.
+    let actions = server
+        .call(
+            "textDocument/codeAction",
+            json!({"textDocument": {"uri": cell(3)}, "range": third[0]["range"], "context": {"diagnostics": third}}),
+        )
+        .expect("code actions");
+    let fix = actions
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["isPreferred"] == true)
+        .expect("a quick fix");
+    let edits = edits_for(&fix["edit"], &cell(3));
+    assert_eq!(
+        apply_edits("x = 1\nmodel = torch.load(p)", &edits),
+        "x = 1\nmodel = torch.load(p, weights_only=True)"
+    );
+    let hover = server
+        .call(
+            "textDocument/hover",
+            json!({"textDocument": {"uri": cell(3)}, "position": {"line": 1, "character": 10}}),
+        )
+        .expect("hover");
+    assert!(
+        hover["contents"]["value"]
+            .as_str()
+            .unwrap()
+            .contains("TL110")
+    );
+
+    // Edit the cell through the notebook: the finding goes away.
+    server.notify(
+        "notebookDocument/didChange",
+        json!({
+            "notebookDocument": {"uri": nb, "version": 2},
+            "change": {"cells": {"textContent": [{
+                "document": {"uri": cell(3), "version": 2},
+                "changes": edits.iter().map(|e| json!({"range": e["range"], "text": e["newText"]})).collect::<Vec<_>>(),
+            }]}},
+        }),
+    );
+    let params = server.await_notification_where("textDocument/publishDiagnostics", |p| {
+        p["uri"] == cell(3).as_str() && p["version"] == 2
+    });
+    assert_eq!(params["diagnostics"], json!([]));
+
+    // A new cell that loads again, inserted at the end.
+    server.notify(
+        "notebookDocument/didChange",
+        json!({
+            "notebookDocument": {"uri": nb, "version": 3},
+            "change": {"cells": {"structure": {
+                "array": {"start": 3, "deleteCount": 0, "cells": [{"kind": 2, "document": cell(4)}]},
+                "didOpen": [{"uri": cell(4), "languageId": "python", "version": 1, "text": "torch.load(q)\n"}],
+            }}},
+        }),
+    );
+    assert_eq!(codes(&server.await_diagnostics(&cell(4))), ["TL110"]);
+
+    // Removing the first cell removes the import: torch is no longer known.
+    server.notify(
+        "notebookDocument/didChange",
+        json!({
+            "notebookDocument": {"uri": nb, "version": 4},
+            "change": {"cells": {"structure": {
+                "array": {"start": 0, "deleteCount": 1},
+                "didClose": [{"uri": cell(1)}],
+            }}},
+        }),
+    );
+    let params = server.await_notification_where("textDocument/publishDiagnostics", |p| {
+        p["uri"] == cell(1).as_str()
+    });
+    assert_eq!(params["diagnostics"], json!([]), "closed cells are cleared");
+
+    server.notify(
+        "notebookDocument/didClose",
+        json!({"notebookDocument": {"uri": nb}, "cellTextDocuments": [{"uri": cell(2)}, {"uri": cell(3)}, {"uri": cell(4)}]}),
+    );
+    let params = server.await_notification_where("textDocument/publishDiagnostics", |p| {
+        p["uri"] == cell(4).as_str() && p["diagnostics"] == json!([])
+    });
+    assert!(params["diagnostics"].as_array().unwrap().is_empty());
+    assert!(server.shutdown().success());
+}
+
+#[test]
+fn stale_results_never_overwrite_newer_ones() {
+    let mut server = TestServer::spawn();
+    server.initialize(init_params(None, json!({"debounceMs": 20})));
+    let uri = "untitled:typing.py";
+    open(&mut server, uri, "python", "import torch\n");
+    server.await_diagnostics(uri);
+    // Type `torch.load(p)` one character at a time.
+    let typed = "torch.load(p)";
+    for (i, ch) in typed.chars().enumerate() {
+        server.notify(
+            "textDocument/didChange",
+            json!({
+                "textDocument": {"uri": uri, "version": i + 2},
+                "contentChanges": [{"range": {"start": {"line": 1, "character": i}, "end": {"line": 1, "character": i}}, "text": ch.to_string()}],
+            }),
+        );
+    }
+    let last = (typed.len() + 1) as u64;
+    let mut versions = Vec::new();
+    loop {
+        let params =
+            server.await_notification_where("textDocument/publishDiagnostics", |p| p["uri"] == uri);
+        let version = params["version"].as_u64().expect("a version");
+        versions.push(version);
+        if version == last {
+            assert_eq!(codes(params["diagnostics"].as_array().unwrap()), ["TL110"]);
+            break;
+        }
+    }
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    versions.extend(
+        server
+            .pending()
+            .iter()
+            .filter(|m| m["method"] == "textDocument/publishDiagnostics")
+            .filter_map(|m| m["params"]["version"].as_u64()),
+    );
+    assert!(
+        versions.windows(2).all(|w| w[0] < w[1]) && versions.last() == Some(&last),
+        "published in version order, the newest last: {versions:?}"
+    );
+}
+
+/// Waits for a `$/progress` notification of the given kind.
+fn await_progress(server: &mut TestServer, kind: &str) -> Value {
+    server.await_notification_where("$/progress", |p| p["value"]["kind"] == kind)
+}
+
+#[test]
+fn workspace_scan_reports_progress_and_watches_files() {
+    let dir = TempDir::new("lsp-scan");
+    let vulnerable = dir.write("pkg/model.py", "import torch\nm = torch.load(p)\n");
+    dir.write("pkg/clean.py", "import json\nx = json.loads(s)\n");
+    dir.write(".gitignore", "build/\n");
+    let ignored = dir.write("build/gen.py", "import torch\ntorch.load(p)\n");
+    dir.write("threatlens.toml", "exclude = [\"vendor\"]\n");
+    let excluded = dir.write("vendor/lib.py", "import torch\ntorch.load(p)\n");
+    let rust = dir.write("src/lib.rs", "// threatlens: ignore[TL101]\nfn f() {}\n");
+    let notebook = dir.write(
+        "nb.ipynb",
+        r#"{"cells": [{"cell_type": "code", "source": ["import pickle\n"]}, {"cell_type": "code", "source": "pickle.load(f)"}]}"#,
+    );
+
+    let mut server = TestServer::spawn();
+    server.initialize(init_params(Some(dir.path()), json!({"debounceMs": 0})));
+
+    let registration = server.await_request("client/registerCapability");
+    let registration = &registration["params"]["registrations"][0];
+    assert_eq!(registration["method"], "workspace/didChangeWatchedFiles");
+    let globs: Vec<&str> = registration["registerOptions"]["watchers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|w| w["globPattern"].as_str())
+        .collect();
+    assert_eq!(
+        globs,
+        [
+            "**/*.{py,ipynb,rs}",
+            "**/threatlens.toml",
+            "**/pyproject.toml"
+        ]
+    );
+
+    server.await_request("window/workDoneProgress/create");
+    let begin = await_progress(&mut server, "begin");
+    assert!(
+        begin["value"]["title"]
+            .as_str()
+            .unwrap()
+            .contains("scanning")
+    );
+    assert_eq!(begin["value"]["message"], "0/4 files");
+    let report = await_progress(&mut server, "report");
+    assert_eq!(report["value"]["message"], "4/4 files");
+    assert_eq!(report["value"]["percentage"], 100);
+    let end = await_progress(&mut server, "end");
+    assert!(
+        end["value"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("4 files"),
+        "{end}"
+    );
+
+    let model_uri = file_uri(&vulnerable);
+    assert_eq!(codes(&server.await_diagnostics(&model_uri)), ["TL110"]);
+    assert_eq!(
+        codes(&server.await_diagnostics(&file_uri(&rust))),
+        ["TL001"]
+    );
+    let nb = server.await_diagnostics(&file_uri(&notebook));
+    assert_eq!(codes(&nb), ["TL101"]);
+    assert!(
+        nb[0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("cell 2, line 1:1: ")
+    );
+    let published: Vec<String> = server
+        .pending()
+        .iter()
+        .filter(|m| m["method"] == "textDocument/publishDiagnostics")
+        .map(|m| m["params"]["uri"].as_str().unwrap().to_string())
+        .collect();
+    for quiet in [&ignored, &excluded] {
+        assert!(
+            !published.contains(&file_uri(quiet)),
+            "{quiet:?} is ignored"
+        );
+    }
+
+    // Opening the file: the buffer takes over; closing it: back to the file on disk.
+    open(&mut server, &model_uri, "python", "import torch\n");
+    let params = server.await_notification_where("textDocument/publishDiagnostics", |p| {
+        p["uri"] == model_uri.as_str() && p["version"] == 1
+    });
+    assert_eq!(params["diagnostics"], json!([]));
+    server.notify(
+        "textDocument/didClose",
+        json!({"textDocument": {"uri": model_uri}}),
+    );
+    assert_eq!(server.await_diagnostics(&model_uri), Vec::<Value>::new());
+    assert_eq!(codes(&server.await_diagnostics(&model_uri)), ["TL110"]);
+
+    // A file fixed on disk.
+    std::fs::write(
+        &vulnerable,
+        "import torch\nm = torch.load(p, weights_only=True)\n",
+    )
+    .unwrap();
+    server.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": model_uri, "type": 2}]}),
+    );
+    assert_eq!(server.await_diagnostics(&model_uri), Vec::<Value>::new());
+
+    // A new file.
+    let created = dir.write("pkg/new.py", "import torch\ntorch.load(p)\n");
+    let created_uri = file_uri(&created);
+    server.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": created_uri, "type": 1}]}),
+    );
+    assert_eq!(codes(&server.await_diagnostics(&created_uri)), ["TL110"]);
+
+    // A config change re-scans: TL110 ignored now.
+    dir.write(
+        "threatlens.toml",
+        "exclude = [\"vendor\"]\nignore = [\"TL110\"]\n",
+    );
+    server.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": file_uri(&dir.path().join("threatlens.toml")), "type": 2}]}),
+    );
+    await_progress(&mut server, "end");
+    assert_eq!(server.await_diagnostics(&created_uri), Vec::<Value>::new());
+
+    // A deleted file is cleared.
+    std::fs::remove_file(&rust).unwrap();
+    server.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": file_uri(&rust), "type": 3}]}),
+    );
+    server.await_notification_where("textDocument/publishDiagnostics", |p| {
+        p["uri"] == file_uri(&rust).as_str() && p["diagnostics"] == json!([])
+    });
+    assert!(server.shutdown().success());
+}
