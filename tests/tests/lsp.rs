@@ -584,3 +584,269 @@ fn workspace_scan_reports_progress_and_watches_files() {
     });
     assert!(server.shutdown().success());
 }
+
+// ----- bad input --------------------------------------------------------------------------
+
+/// The server still answers: a hover on a document that is not open is `null`.
+fn assert_alive(server: &mut TestServer) {
+    let answer = server.call(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": "untitled:none.py"}, "position": {"line": 0, "character": 0}}),
+    );
+    assert_eq!(answer, Ok(Value::Null));
+    assert!(server.is_alive());
+}
+
+#[test]
+fn malformed_messages_get_errors_and_the_server_stays_up() {
+    let mut server = server();
+    // Not JSON at all.
+    let body = b"{this is not json";
+    server.send_raw(format!("Content-Length: {}\r\n\r\n", body.len()).as_bytes());
+    server.send_raw(body);
+    let error = server.await_message("a parse error", |m| m.get("error").is_some());
+    assert_eq!(error["error"]["code"], -32700);
+    assert_eq!(error["id"], Value::Null);
+    server.await_log("ignored a message that is not JSON");
+    assert_alive(&mut server);
+
+    // JSON, but not a JSON-RPC message.
+    server.send(&json!({"hello": "world"}));
+    let error = server.await_message("an invalid request error", |m| m.get("error").is_some());
+    assert_eq!(error["error"]["code"], -32600);
+    assert_alive(&mut server);
+
+    // A header without Content-Length, then a good message.
+    server.send_raw(b"X-Nonsense: 1\r\n\r\n");
+    assert_alive(&mut server);
+
+    // Wrong parameter types for a known request.
+    let error = server
+        .call("textDocument/hover", json!({"textDocument": 42}))
+        .expect_err("invalid params");
+    assert_eq!(error["code"], -32602);
+    assert_alive(&mut server);
+    assert!(server.shutdown().success());
+}
+
+#[test]
+fn unknown_methods() {
+    let mut server = server();
+    let error = server
+        .call("threatlens/doesNotExist", json!({}))
+        .expect_err("unknown request");
+    assert_eq!(error["code"], -32601);
+    // Unknown notifications (and `$/` ones) are ignored without an answer.
+    server.notify("threatlens/whatever", json!({"x": 1}));
+    server.notify("$/setTrace", json!({"value": "off"}));
+    assert_alive(&mut server);
+    let answers: Vec<Value> = server
+        .pending()
+        .into_iter()
+        .filter(|m| m.get("error").is_some())
+        .collect();
+    assert!(answers.is_empty(), "{answers:#?}");
+    assert!(server.shutdown().success());
+}
+
+#[test]
+fn requests_before_initialize_are_refused() {
+    let mut server = TestServer::spawn();
+    let error = server
+        .call(
+            "textDocument/hover",
+            json!({"textDocument": {"uri": "untitled:a.py"}, "position": {"line": 0, "character": 0}}),
+        )
+        .expect_err("not initialized");
+    assert_eq!(error["code"], -32002);
+    // A notification before initialize is dropped; initialize still works afterwards.
+    open(&mut server, "untitled:early.py", "python", VULNERABLE);
+    server.initialize(init_params(None, json!({"debounceMs": 0})));
+    assert_alive(&mut server);
+    // A second initialize is an invalid request.
+    let error = server
+        .call("initialize", init_params(None, json!({})))
+        .expect_err("initialize twice");
+    assert_eq!(error["code"], -32600);
+    assert!(server.shutdown().success());
+}
+
+#[test]
+fn changes_to_documents_that_are_not_open_are_ignored() {
+    let mut server = server();
+    server.notify(
+        "textDocument/didChange",
+        json!({
+            "textDocument": {"uri": "untitled:never.py", "version": 2},
+            "contentChanges": [{"text": "import torch\ntorch.load(p)\n"}],
+        }),
+    );
+    server.await_log("untitled:never.py, which is not open: ignored");
+    server.notify(
+        "textDocument/didClose",
+        json!({"textDocument": {"uri": "untitled:never.py"}}),
+    );
+    server.await_log("didClose for untitled:never.py");
+    server.notify(
+        "notebookDocument/didChange",
+        json!({"notebookDocument": {"uri": "file:///nb.ipynb", "version": 2}, "change": {}}),
+    );
+    server.await_log("file:///nb.ipynb, which is not open: ignored");
+    assert_alive(&mut server);
+    assert!(server.shutdown().success());
+}
+
+#[test]
+fn out_of_range_edits_are_clamped_and_logged() {
+    let uri = "untitled:range.py";
+    let mut server = server();
+    open(&mut server, uri, "python", "import torch\n");
+    server.await_diagnostics(uri);
+    server.notify(
+        "textDocument/didChange",
+        json!({
+            "textDocument": {"uri": uri, "version": 2},
+            "contentChanges": [{"range": {"start": {"line": 40, "character": 3}, "end": {"line": 99, "character": 0}}, "text": "torch.load(p)\n"}],
+        }),
+    );
+    server.await_log("outside the document");
+    let params = server.await_notification_where("textDocument/publishDiagnostics", |p| {
+        p["uri"] == uri && p["version"] == 2
+    });
+    // Clamped to the end: the text is appended.
+    assert_eq!(codes(params["diagnostics"].as_array().unwrap()), ["TL110"]);
+    assert_eq!(params["diagnostics"][0]["range"]["start"]["line"], 1);
+    // A character past the end of a line, and a reversed range.
+    server.notify(
+        "textDocument/didChange",
+        json!({
+            "textDocument": {"uri": uri, "version": 3},
+            "contentChanges": [
+                {"range": {"start": {"line": 0, "character": 500}, "end": {"line": 0, "character": 500}}, "text": " as torch"},
+                {"range": {"start": {"line": 1, "character": 5}, "end": {"line": 1, "character": 0}}, "text": "torch"},
+            ],
+        }),
+    );
+    server.await_log("swapped");
+    let params = server.await_notification_where("textDocument/publishDiagnostics", |p| {
+        p["uri"] == uri && p["version"] == 3
+    });
+    assert_eq!(codes(params["diagnostics"].as_array().unwrap()), ["TL110"]);
+    assert_alive(&mut server);
+    assert!(server.shutdown().success());
+}
+
+#[test]
+fn a_50_mb_document_is_not_analysed_and_the_server_stays_up() {
+    let uri = "untitled:huge.py";
+    let mut server = server();
+    let line = "x = torch.load(p)  # padding padding padding padding padding padding\n";
+    let text = line.repeat(50 * 1024 * 1024 / line.len() + 1);
+    assert!(text.len() >= 50 * 1024 * 1024);
+    open(&mut server, uri, "python", &text);
+    server.await_log("over the 10.0 MB limit");
+    assert_eq!(server.await_diagnostics(uri), Vec::<Value>::new());
+    // Editing it still works (and is still not analysed).
+    server.notify(
+        "textDocument/didChange",
+        json!({
+            "textDocument": {"uri": uri, "version": 2},
+            "contentChanges": [{"range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 1}}, "text": "y"}],
+        }),
+    );
+    let params = server.await_notification_where("textDocument/publishDiagnostics", |p| {
+        p["uri"] == uri && p["version"] == 2
+    });
+    assert_eq!(params["diagnostics"], json!([]));
+    assert_alive(&mut server);
+    assert!(server.shutdown().success());
+}
+
+#[test]
+fn invalid_utf8_on_disk_is_analysed_and_logged() {
+    let dir = TempDir::new("lsp-utf8");
+    let mut bytes = b"import torch\nname = '\xff\xfe'\nm = torch.load(p)\n".to_vec();
+    bytes.extend_from_slice(b"# \xc3\n");
+    let path = dir.write("latin.py", &bytes);
+    dir.write("binary.py", b"\x00\x01\x02torch.load(p)");
+    let mut server = TestServer::spawn();
+    server.initialize(init_params(Some(dir.path()), json!({})));
+    server.await_log("not valid UTF-8");
+    server.await_log("binary content");
+    let diagnostics = server.await_diagnostics(&file_uri(&path));
+    assert_eq!(codes(&diagnostics), ["TL110"]);
+    assert_eq!(diagnostics[0]["range"]["start"]["line"], 2);
+    await_progress(&mut server, "end");
+    assert_alive(&mut server);
+    assert!(server.shutdown().success());
+}
+
+#[test]
+fn files_deleted_while_scanning() {
+    let dir = TempDir::new("lsp-deleted");
+    let paths: Vec<_> = (0..6)
+        .map(|i| dir.write(&format!("m{i}.py"), "import torch\ntorch.load(p)\n"))
+        .collect();
+    let mut server = TestServer::spawn();
+    // The server lists the files, then asks for a progress token: delete half of them before
+    // answering, so the analysis finds them gone.
+    server.hold.push("window/workDoneProgress/create".into());
+    server.initialize(init_params(Some(dir.path()), json!({})));
+    let create = server.await_request("window/workDoneProgress/create");
+    for path in paths.iter().step_by(2) {
+        std::fs::remove_file(path).unwrap();
+    }
+    server.respond(&create["id"], Value::Null);
+    let end = await_progress(&mut server, "end");
+    assert!(
+        end["value"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("3 files with problems"),
+        "{end}"
+    );
+    server.await_log("deleted while being analysed?");
+    for path in paths.iter().skip(1).step_by(2) {
+        assert_eq!(codes(&server.await_diagnostics(&file_uri(path))), ["TL110"]);
+    }
+    assert_alive(&mut server);
+    assert!(server.shutdown().success());
+}
+
+#[test]
+fn a_panic_in_the_analysis_is_logged_and_the_server_carries_on() {
+    let mut server = TestServer::spawn_with(&[("THREATLENS_LSP_TEST_PANIC_MARKER", "BOOM_BOOM")]);
+    server.initialize(init_params(None, json!({"debounceMs": 0})));
+    open(
+        &mut server,
+        "untitled:boom.py",
+        "python",
+        "import torch\n# BOOM_BOOM\n",
+    );
+    server.await_log("the analysis panicked");
+    assert_alive(&mut server);
+    open(&mut server, "untitled:fine.py", "python", VULNERABLE);
+    assert_eq!(
+        codes(&server.await_diagnostics("untitled:fine.py")),
+        ["TL110"]
+    );
+    // Requests on the panicking document answer without findings.
+    let hover = server.call(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": "untitled:boom.py"}, "position": {"line": 0, "character": 0}}),
+    );
+    assert_eq!(hover, Ok(Value::Null));
+    assert!(server.shutdown().success());
+}
+
+#[test]
+fn exit_codes() {
+    // `exit` without `shutdown`: 1.
+    let mut first = server();
+    first.notify("exit", Value::Null);
+    assert_eq!(first.wait().code(), Some(1));
+    // The editor goes away (stdin closed): the server ends too.
+    let mut second = server();
+    second.close_stdin();
+    second.wait();
+}

@@ -33,6 +33,7 @@ mod documents;
 mod hover;
 mod protocol;
 mod settings;
+mod stdio;
 mod workspace;
 
 use analysis::{Input, Job, Outcome};
@@ -60,9 +61,22 @@ pub fn run() -> Result<ExitCode, String> {
     let flag = Arc::clone(&shut_down);
     runtime.block_on(async move {
         let (service, socket) = LspService::new(move |client| Backend::new(client, flag));
-        Server::new(tokio::io::stdin(), tokio::io::stdout(), socket)
+        // See `stdio`: the server reads and writes in-memory pipes behind a framing proxy.
+        let (server_in, proxy_in) = tokio::io::duplex(1 << 16);
+        let (server_out, proxy_out) = tokio::io::duplex(1 << 16);
+        let (queue, queued) = tokio::sync::mpsc::unbounded_channel();
+        tokio::spawn(stdio::forward_input(
+            tokio::io::stdin(),
+            proxy_in,
+            queue.clone(),
+        ));
+        tokio::spawn(stdio::forward_server_output(proxy_out, queue));
+        let writer = tokio::spawn(stdio::write_output(queued, tokio::io::stdout()));
+        Server::new(server_in, server_out, socket)
             .serve(service)
             .await;
+        // Everything the server wrote reaches stdout before the process ends.
+        let _ = tokio::time::timeout(Duration::from_secs(5), writer).await;
     });
     // The stdin reader is a blocking thread that never returns by itself: do not wait for it.
     runtime.shutdown_timeout(Duration::from_millis(200));
