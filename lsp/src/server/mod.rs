@@ -288,9 +288,7 @@ impl Inner {
         {
             return Some(Prepared::Skip(None));
         }
-        let Some(doc) = st.docs.get_mut(unit) else {
-            return None;
-        };
+        let doc = st.docs.get_mut(unit)?;
         if len as u64 > config.max_file_size() {
             doc.tree = None;
             return Some(Prepared::Skip(Some(format!(

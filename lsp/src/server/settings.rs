@@ -107,9 +107,11 @@ mod tests {
 
     #[test]
     fn merge_replaces_select_and_extends_ignore() {
-        let mut base = Settings::default();
-        base.select = vec!["TL2".into()];
-        base.ignore = vec!["TL303".into()];
+        let base = Settings {
+            select: vec!["TL2".into()],
+            ignore: vec!["TL303".into()],
+            ..Settings::default()
+        };
         let base = Config::from_settings(base, None, ".".into()).unwrap();
         let client = ClientSettings {
             select: Some(vec!["TL1".into()]),
