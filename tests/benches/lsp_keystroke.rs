@@ -129,11 +129,14 @@ fn point(text: &str, offset: usize) -> Point {
 /// (the code stays valid, as while typing a name) and delete it again. Returns (byte offset,
 /// removed length, inserted text).
 fn keystroke(text: &str, i: usize) -> (usize, usize, &'static str) {
-    let middle = text.len() / 2;
+    let mut middle = text.len() / 2;
+    while !text.is_char_boundary(middle) {
+        middle += 1;
+    }
     let at = text[middle..]
         .find(|c: char| c.is_ascii_alphabetic())
         .map_or(middle, |i| middle + i + 1);
-    if i % 2 == 0 {
+    if i.is_multiple_of(2) {
         (at, 0, "x")
     } else {
         (at, 1, "")
