@@ -260,7 +260,7 @@ impl Inner {
             if let Some(path) = &path
                 && config.is_excluded(path)
             {
-                return Some(Prepared::Skip(None));
+                return Some(self.skip(st, unit, None));
             }
             return Some(Prepared::Run(Job {
                 version,
@@ -279,25 +279,25 @@ impl Inner {
             return Some(Prepared::Ready);
         }
         if doc.kind == DocKind::Other || doc.notebook.is_some() {
-            return Some(Prepared::Skip(None));
+            return Some(self.skip(st, unit, None));
         }
         let (path, len) = (doc.path.clone(), doc.text.len());
         let config = self.config_for(st, path.as_deref());
         if let Some(path) = &path
             && config.is_excluded(path)
         {
-            return Some(Prepared::Skip(None));
+            return Some(self.skip(st, unit, None));
         }
-        let doc = st.docs.get_mut(unit)?;
         if len as u64 > config.max_file_size() {
-            doc.tree = None;
-            return Some(Prepared::Skip(Some(format!(
+            let reason = format!(
                 "{}: {:.1} MB is over the {:.1} MB limit (max-file-size in threatlens.toml): not analysed",
-                doc.uri.as_str(),
+                unit.as_str(),
                 len as f64 / 1_048_576.0,
                 config.max_file_size() as f64 / 1_048_576.0
-            ))));
+            );
+            return Some(self.skip(st, unit, Some(reason)));
         }
+        let doc = st.docs.get_mut(unit)?;
         Some(Prepared::Run(Job {
             version: doc.version,
             input: Input::Text {
@@ -309,6 +309,21 @@ impl Inner {
             catalogue: self.catalogue,
             panic_marker: self.panic_marker.clone(),
         }))
+    }
+
+    /// Records that the current version of a unit is not analysed (no findings, no tree).
+    fn skip(&self, st: &mut State, unit: &Uri, reason: Option<String>) -> Prepared {
+        let empty = |version| Analysed {
+            version,
+            findings: Arc::new(Vec::new()),
+        };
+        if let Some(notebook) = st.notebooks.get_mut(unit) {
+            notebook.analysis = Some(empty(notebook.version));
+        } else if let Some(doc) = st.docs.get_mut(unit) {
+            doc.analysis = Some(empty(doc.version));
+            doc.tree = None;
+        }
+        Prepared::Skip(reason)
     }
 
     /// Keeps an outcome if the unit is still at `version`. Returns whether it was kept.
