@@ -24,8 +24,6 @@ use threatlens_rules::{Catalogue, Language};
 use threatlens_tests::lsp_client::TestServer;
 use tree_sitter::{InputEdit, Point};
 
-const ITERATIONS: usize = 200;
-
 fn largest_modeling_file(dir: &std::path::Path, best: &mut Option<(u64, PathBuf)>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
@@ -162,12 +160,12 @@ impl Stats {
     }
 }
 
-fn in_process(text: &str) -> Vec<String> {
+fn in_process(text: &str, iterations: usize) -> Vec<String> {
     let catalogue = Catalogue::builtin();
     let mut text = text.to_string();
     let mut tree = lang::parse(Language::Python, &text, None).expect("parse");
     let (mut full, mut reparse, mut analysis) = (Vec::new(), Vec::new(), Vec::new());
-    for i in 0..ITERATIONS {
+    for i in 0..iterations {
         let (at, removed, inserted) = keystroke(&text, i);
         let started = Instant::now();
         let edit = InputEdit {
@@ -200,7 +198,7 @@ fn in_process(text: &str) -> Vec<String> {
     ]
 }
 
-fn end_to_end(text: &str) -> Vec<String> {
+fn end_to_end(text: &str, iterations: usize) -> Vec<String> {
     let mut server = TestServer::spawn();
     server.initialize(json!({
         "processId": null,
@@ -216,7 +214,7 @@ fn end_to_end(text: &str) -> Vec<String> {
     server.await_diagnostics(uri);
     let mut text = text.to_string();
     let (mut wall, mut reparse, mut analysis) = (Vec::new(), Vec::new(), Vec::new());
-    for i in 0..ITERATIONS {
+    for i in 0..iterations {
         let version = i + 2;
         let (at, removed, inserted) = keystroke(&text, i);
         let start = point(&text, at);
@@ -258,14 +256,23 @@ fn end_to_end(text: &str) -> Vec<String> {
 }
 
 fn main() {
+    // `cargo bench` passes `--bench`; under `cargo test --all-targets` this is a smoke run.
+    let iterations = if std::env::args().any(|a| a == "--bench") {
+        200
+    } else {
+        4
+    };
     let (name, text) = corpus();
     println!(
-        "file: {name}: {} lines, {:.0} KB; {ITERATIONS} keystrokes",
+        "file: {name}: {} lines, {:.0} KB; {iterations} keystrokes",
         text.lines().count(),
         text.len() as f64 / 1024.0
     );
     println!("| step | median ms | p90 ms | min ms |\n| --- | --- | --- | --- |");
-    for row in in_process(&text).into_iter().chain(end_to_end(&text)) {
+    for row in in_process(&text, iterations)
+        .into_iter()
+        .chain(end_to_end(&text, iterations))
+    {
         println!("{row}");
     }
 }
