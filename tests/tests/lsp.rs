@@ -850,3 +850,43 @@ fn exit_codes() {
     second.close_stdin();
     second.wait();
 }
+
+#[test]
+fn invalid_initialization_options_are_logged_and_defaults_used() {
+    let mut server = TestServer::spawn();
+    server.initialize(init_params(None, json!({"minimumSeverity": 5})));
+    server.await_log("initializationOptions: invalid settings");
+    let uri = "untitled:defaults.py";
+    open(&mut server, uri, "python", VULNERABLE);
+    assert_eq!(codes(&server.await_diagnostics(uri)), ["TL110"]);
+    assert!(server.shutdown().success());
+}
+
+#[test]
+fn cancelling_requests() {
+    let mut server = server();
+    // Cancelling something unknown or finished is not an error and gets no answer.
+    server.notify("$/cancelRequest", json!({"id": 999}));
+    let uri = "untitled:cancel.py";
+    open(&mut server, uri, "python", VULNERABLE);
+    server.await_diagnostics(uri);
+    // A request cancelled right away is answered either way: with its result or with
+    // RequestCancelled (-32800), never left hanging.
+    let id = server.request(
+        "textDocument/codeAction",
+        json!({
+            "textDocument": {"uri": uri},
+            "range": {"start": {"line": 1, "character": 0}, "end": {"line": 1, "character": 40}},
+            "context": {"diagnostics": []},
+        }),
+    );
+    server.notify("$/cancelRequest", json!({"id": id}));
+    let response = server.await_response(&json!(id));
+    if let Some(error) = response.get("error") {
+        assert_eq!(error["code"], -32800);
+    } else {
+        assert!(response["result"].is_array());
+    }
+    assert_alive(&mut server);
+    assert!(server.shutdown().success());
+}
