@@ -890,3 +890,24 @@ fn cancelling_requests() {
     assert_alive(&mut server);
     assert!(server.shutdown().success());
 }
+
+#[test]
+fn settings_are_pulled_when_the_client_says_they_changed() {
+    let mut server = server();
+    server.hold.push("workspace/configuration".into());
+    let uri = "untitled:pull.py";
+    open(&mut server, uri, "python", VULNERABLE);
+    assert_eq!(codes(&server.await_diagnostics(uri)), ["TL110"]);
+    server.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": null}),
+    );
+    let request = server.await_request("workspace/configuration");
+    assert_eq!(request["params"]["items"][0]["section"], "threatlens");
+    server.respond(
+        &request["id"],
+        json!([{"minimumSeverity": "high", "debounceMs": 0}]),
+    );
+    assert_eq!(server.await_diagnostics(uri), Vec::<Value>::new());
+    assert!(server.shutdown().success());
+}

@@ -94,6 +94,8 @@ pub struct Caps {
     pub work_done_progress: bool,
     pub watch_dynamic: bool,
     pub document_changes: bool,
+    /// `workspace/configuration` (pulling settings).
+    pub configuration: bool,
 }
 
 #[derive(Default)]
@@ -531,6 +533,42 @@ impl Inner {
         }
     }
 
+    /// Replaces the client settings; re-checks everything if they changed.
+    fn apply_settings(self: &Arc<Self>, value: Option<&serde_json::Value>, origin: &str) {
+        match ClientSettings::from_value(value) {
+            Ok(settings) => {
+                let changed = {
+                    let mut st = self.state();
+                    let changed = st.settings != settings;
+                    st.settings = settings;
+                    changed
+                };
+                if changed {
+                    self.reconfigure();
+                }
+            }
+            Err(error) => self.log(
+                MessageType::WARNING,
+                format!("{origin}: {error}; settings unchanged"),
+            ),
+        }
+    }
+
+    /// Asks the client for the `threatlens` settings section (`workspace/configuration`).
+    async fn pull_settings(self: Arc<Self>) {
+        let items = vec![ConfigurationItem {
+            scope_uri: None,
+            section: Some("threatlens".into()),
+        }];
+        match self.client.configuration(items).await {
+            Ok(values) => self.apply_settings(values.first(), "workspace/configuration"),
+            Err(error) => self.log(
+                MessageType::WARNING,
+                format!("workspace/configuration failed: {}", error.message),
+            ),
+        }
+    }
+
     /// Clears the diagnostics of a file that was published from disk under another URI.
     async fn forget_disk(&self, path: Option<PathBuf>, uri: &Uri) {
         let Some(path) = path else {
@@ -636,6 +674,11 @@ impl LanguageServer for Backend {
                 .as_ref()
                 .and_then(|w| w.workspace_edit.as_ref())
                 .and_then(|w| w.document_changes)
+                .unwrap_or(false),
+            configuration: caps
+                .workspace
+                .as_ref()
+                .and_then(|w| w.configuration)
                 .unwrap_or(false),
         };
         drop(st);
@@ -942,23 +985,15 @@ impl LanguageServer for Backend {
     }
 
     async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
-        match ClientSettings::from_value(Some(&params.settings)) {
-            Ok(settings) => {
-                let changed = {
-                    let mut st = self.0.state();
-                    let changed = st.settings != settings;
-                    st.settings = settings;
-                    changed
-                };
-                if changed {
-                    self.0.reconfigure();
-                }
+        // Clients that use the pull model send `null` and expect the server to ask.
+        if params.settings.is_null() {
+            if self.0.state().caps.configuration {
+                tokio::spawn(Arc::clone(&self.0).pull_settings());
             }
-            Err(error) => self.0.log(
-                MessageType::WARNING,
-                format!("workspace/didChangeConfiguration: {error}; settings unchanged"),
-            ),
+            return;
         }
+        self.0
+            .apply_settings(Some(&params.settings), "workspace/didChangeConfiguration");
     }
 
     async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
