@@ -911,3 +911,33 @@ fn settings_are_pulled_when_the_client_says_they_changed() {
     assert_eq!(server.await_diagnostics(uri), Vec::<Value>::new());
     assert!(server.shutdown().success());
 }
+
+#[test]
+fn utf8_positions_when_the_client_offers_them() {
+    let mut server = TestServer::spawn();
+    let mut params = init_params(None, json!({"debounceMs": 0}));
+    params["capabilities"]["general"] = json!({"positionEncodings": ["utf-8", "utf-16"]});
+    let result = server.initialize(params);
+    assert_eq!(result["capabilities"]["positionEncoding"], "utf-8");
+    let uri = "untitled:utf8.py";
+    open(&mut server, uri, "python", VULNERABLE);
+    let diagnostics = server.await_diagnostics(uri);
+    // `name = "héllo 😀"; m = ` is 26 bytes (é is 2, the emoji 4).
+    assert_eq!(
+        diagnostics[0]["range"]["start"],
+        json!({"line": 1, "character": 26})
+    );
+    // Edits use bytes too.
+    server.notify(
+        "textDocument/didChange",
+        json!({
+            "textDocument": {"uri": uri, "version": 2},
+            "contentChanges": [{"range": {"start": {"line": 1, "character": 41}, "end": {"line": 1, "character": 41}}, "text": ", weights_only=True"}],
+        }),
+    );
+    let params = server.await_notification_where("textDocument/publishDiagnostics", |p| {
+        p["uri"] == uri && p["version"] == 2
+    });
+    assert_eq!(params["diagnostics"], json!([]));
+    assert!(server.shutdown().success());
+}

@@ -9,6 +9,58 @@ use threatlens_rules::source::{LineIndex, offset_of_utf16, utf16_column};
 use threatlens_rules::{FileKind, Finding, Language};
 use tree_sitter::{InputEdit, Point, Tree};
 
+/// The unit of LSP `Position.character`, negotiated in `initialize` (`positionEncoding`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Encoding {
+    Utf8,
+    /// The default, and the only one every client supports.
+    #[default]
+    Utf16,
+    Utf32,
+}
+
+impl Encoding {
+    fn units(self, ch: char) -> usize {
+        match self {
+            Self::Utf8 => ch.len_utf8(),
+            Self::Utf16 => ch.len_utf16(),
+            Self::Utf32 => 1,
+        }
+    }
+
+    /// Byte offset of 0-based `line` and `character` (in this encoding), clamped to the line.
+    pub fn offset(self, text: &str, lines: &LineIndex, line: usize, character: usize) -> usize {
+        if self == Self::Utf16 {
+            return offset_of_utf16(text, lines, line, character);
+        }
+        if line >= lines.line_count() {
+            return text.len();
+        }
+        let start = lines.line_start(line);
+        let end = lines.line_start(line + 1).min(text.len());
+        let line_text = text.get(start..end).unwrap_or("");
+        let mut units = 0;
+        for (i, ch) in line_text.char_indices() {
+            if units >= character || ch == '\n' || ch == '\r' {
+                return start + i;
+            }
+            units += self.units(ch);
+        }
+        start + line_text.trim_end_matches(['\n', '\r']).len()
+    }
+
+    /// Column (in this encoding) of byte `offset` within its line.
+    pub fn column(self, text: &str, lines: &LineIndex, offset: usize) -> usize {
+        if self == Self::Utf16 {
+            return utf16_column(text, lines, offset);
+        }
+        let offset = offset.min(text.len());
+        let start = lines.line_start(lines.line_of(offset));
+        text.get(start..offset)
+            .map_or(0, |prefix| prefix.chars().map(|ch| self.units(ch)).sum())
+    }
+}
+
 /// How a text document is analysed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DocKind {
@@ -57,6 +109,7 @@ pub struct TextDocument {
     /// For a notebook cell: the notebook it belongs to.
     pub notebook: Option<Uri>,
     pub analysis: Option<Analysed>,
+    pub encoding: Encoding,
 }
 
 /// Something wrong with a change the client sent; the change was still applied, clamped.
@@ -64,7 +117,13 @@ pub struct TextDocument {
 pub struct ChangeWarning(pub String);
 
 impl TextDocument {
-    pub fn new(uri: Uri, language_id: &str, version: i32, text: String) -> Self {
+    pub fn new(
+        uri: Uri,
+        language_id: &str,
+        version: i32,
+        text: String,
+        encoding: Encoding,
+    ) -> Self {
         let path = super::protocol::uri_to_path(&uri);
         let kind = DocKind::of(language_id, path.as_deref());
         Self {
@@ -77,6 +136,7 @@ impl TextDocument {
             tree: None,
             notebook: None,
             analysis: None,
+            encoding,
         }
     }
 
@@ -130,9 +190,9 @@ impl TextDocument {
         warning
     }
 
-    /// Byte offset of an LSP position (UTF-16 columns), clamped to the text.
+    /// Byte offset of an LSP position, clamped to the text.
     pub fn offset(&self, position: Position) -> usize {
-        offset_of_utf16(
+        self.encoding.offset(
             &self.text,
             &self.lines,
             position.line as usize,
@@ -153,6 +213,7 @@ impl TextDocument {
             uri: &self.uri,
             text: &self.text,
             lines: &self.lines,
+            encoding: self.encoding,
         }
     }
 }
@@ -226,10 +287,11 @@ pub struct TextView<'a> {
     pub uri: &'a Uri,
     pub text: &'a str,
     pub lines: &'a LineIndex,
+    pub encoding: Encoding,
 }
 
 impl TextView<'_> {
-    /// LSP position (UTF-16 columns) of a byte offset.
+    /// LSP position of a byte offset.
     pub fn position(&self, offset: usize) -> Position {
         let mut offset = offset.min(self.text.len());
         while !self.text.is_char_boundary(offset) {
@@ -237,7 +299,7 @@ impl TextView<'_> {
         }
         Position {
             line: self.lines.line_of(offset) as u32,
-            character: utf16_column(self.text, self.lines, offset) as u32,
+            character: self.encoding.column(self.text, self.lines, offset) as u32,
         }
     }
 
@@ -279,7 +341,7 @@ mod tests {
 
     fn doc(text: &str) -> TextDocument {
         let uri = Uri::from_str("file:///tmp/t.py").unwrap();
-        TextDocument::new(uri, "python", 1, text.to_string())
+        TextDocument::new(uri, "python", 1, text.to_string(), Encoding::Utf16)
     }
 
     fn change(sl: u32, sc: u32, el: u32, ec: u32, text: &str) -> TextDocumentContentChangeEvent {
@@ -316,6 +378,27 @@ mod tests {
         let warning = d.apply(&change(0, 4, 0, 0, "")).unwrap();
         assert!(warning.0.contains("swapped"));
         assert_eq!(d.text, "1\nb = 2\n");
+    }
+
+    #[test]
+    fn encodings() {
+        let text = "é😀x\nz";
+        let lines = LineIndex::new(text);
+        let x = text.find('x').unwrap();
+        for (encoding, column) in [
+            (Encoding::Utf8, 6),
+            (Encoding::Utf16, 3),
+            (Encoding::Utf32, 2),
+        ] {
+            assert_eq!(encoding.column(text, &lines, x), column);
+            assert_eq!(encoding.offset(text, &lines, 0, column), x);
+            assert_eq!(
+                encoding.offset(text, &lines, 0, 99),
+                text.find('\n').unwrap()
+            );
+        }
+        // Inside a multi-byte character: the next boundary.
+        assert_eq!(Encoding::Utf8.offset(text, &lines, 0, 1), 2);
     }
 
     #[test]

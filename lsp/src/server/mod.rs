@@ -38,7 +38,7 @@ mod workspace;
 
 use analysis::{Input, Job, Outcome};
 use diagnostics::{Single, Views, diagnostic, is_shown, notebook_file_diagnostic};
-use documents::{Analysed, CellRef, DocKind, NotebookDoc, TextDocument, TextView};
+use documents::{Analysed, CellRef, DocKind, Encoding, NotebookDoc, TextDocument, TextView};
 use protocol::*;
 use settings::ClientSettings;
 use std::collections::{HashMap, HashSet};
@@ -113,6 +113,7 @@ pub struct State {
     /// The files of the last workspace listing.
     scanned: HashSet<PathBuf>,
     caps: Caps,
+    encoding: Encoding,
     /// Warnings from `initialize`, logged once the client can receive them.
     early_warnings: Vec<String>,
 }
@@ -681,10 +682,28 @@ impl LanguageServer for Backend {
                 .and_then(|w| w.configuration)
                 .unwrap_or(false),
         };
+        // UTF-8 when the client offers it (columns are byte counts, no conversion), else UTF-16
+        // (the default every client supports), else UTF-32.
+        let offered = caps
+            .general
+            .as_ref()
+            .and_then(|g| g.position_encodings.as_ref());
+        let offers = |kind: &PositionEncodingKind| offered.is_some_and(|o| o.contains(kind));
+        let (encoding, kind) = if offers(&PositionEncodingKind::UTF8) {
+            (Encoding::Utf8, PositionEncodingKind::UTF8)
+        } else if offered.is_some_and(|o| !o.is_empty())
+            && !offers(&PositionEncodingKind::UTF16)
+            && offers(&PositionEncodingKind::UTF32)
+        {
+            (Encoding::Utf32, PositionEncodingKind::UTF32)
+        } else {
+            (Encoding::Utf16, PositionEncodingKind::UTF16)
+        };
+        st.encoding = encoding;
         drop(st);
         Ok(InitializeResult {
             capabilities: ServerCapabilities {
-                position_encoding: Some(PositionEncodingKind::UTF16),
+                position_encoding: Some(kind),
                 text_document_sync: Some(TextDocumentSyncCapability::Options(
                     TextDocumentSyncOptions {
                         open_close: Some(true),
@@ -761,9 +780,16 @@ impl LanguageServer for Backend {
         let path = self
             .0
             .guard("didOpen", || {
-                let doc = TextDocument::new(item.uri, &item.language_id, item.version, item.text);
+                let mut st = self.0.state();
+                let doc = TextDocument::new(
+                    item.uri,
+                    &item.language_id,
+                    item.version,
+                    item.text,
+                    st.encoding,
+                );
                 let path = doc.path.clone();
-                self.0.state().docs.insert(uri.clone(), doc);
+                st.docs.insert(uri.clone(), doc);
                 path
             })
             .flatten();
@@ -838,8 +864,13 @@ impl LanguageServer for Backend {
             .guard("notebookDocument/didOpen", || {
                 let mut st = self.0.state();
                 for item in params.cell_text_documents {
-                    let mut doc =
-                        TextDocument::new(item.uri, &item.language_id, item.version, item.text);
+                    let mut doc = TextDocument::new(
+                        item.uri,
+                        &item.language_id,
+                        item.version,
+                        item.text,
+                        st.encoding,
+                    );
                     doc.notebook = Some(uri.clone());
                     st.docs.insert(doc.uri.clone(), doc);
                 }
@@ -907,8 +938,13 @@ impl LanguageServer for Backend {
                     st.docs.remove(&closed.uri);
                 }
                 for item in structure.did_open.unwrap_or_default() {
-                    let mut doc =
-                        TextDocument::new(item.uri, &item.language_id, item.version, item.text);
+                    let mut doc = TextDocument::new(
+                        item.uri,
+                        &item.language_id,
+                        item.version,
+                        item.text,
+                        st.encoding,
+                    );
                     doc.notebook = Some(uri.clone());
                     st.docs.insert(doc.uri.clone(), doc);
                 }

@@ -3,7 +3,7 @@
 
 use super::Inner;
 use super::diagnostics::{Single, diagnostic, is_shown, notebook_file_diagnostic};
-use super::documents::TextView;
+use super::documents::{Encoding, TextView};
 use super::protocol::{
     Diagnostic, DidChangeWatchedFilesRegistrationOptions, FileChangeType, FileEvent,
     FileSystemWatcher, GlobPattern, MessageType, NumberOrString, Registration, Uri, path_to_uri,
@@ -68,6 +68,7 @@ pub fn analyse_disk(
     kind: FileKind,
     minimum: Severity,
     panic_marker: Option<&str>,
+    encoding: Encoding,
 ) -> DiskResult {
     let uri = path_to_uri(path);
     let mut result = DiskResult {
@@ -124,6 +125,7 @@ pub fn analyse_disk(
         uri: &uri,
         text: &text,
         lines: &lines,
+        encoding,
     });
     result.diagnostics = analysis
         .findings
@@ -249,7 +251,10 @@ impl Inner {
             let batch = batch.to_vec();
             let this = Arc::clone(&self);
             let results = tokio::task::spawn_blocking(move || {
-                let minimum = this.state().settings.minimum_severity();
+                let (minimum, encoding) = {
+                    let st = this.state();
+                    (st.settings.minimum_severity(), st.encoding)
+                };
                 batch
                     .par_iter()
                     .map(|(path, kind, config)| {
@@ -260,6 +265,7 @@ impl Inner {
                             *kind,
                             minimum,
                             this.panic_marker.as_deref(),
+                            encoding,
                         )
                     })
                     .collect::<Vec<_>>()
@@ -429,7 +435,10 @@ impl Inner {
                     })
                     .collect()
             };
-            let minimum = this.state().settings.minimum_severity();
+            let (minimum, encoding) = {
+                let st = this.state();
+                (st.settings.minimum_severity(), st.encoding)
+            };
             files
                 .iter()
                 .filter(|(p, _, _)| changed.contains(p))
@@ -441,6 +450,7 @@ impl Inner {
                         *kind,
                         minimum,
                         this.panic_marker.as_deref(),
+                        encoding,
                     )
                 })
                 .collect::<Vec<_>>()
@@ -487,11 +497,12 @@ impl Inner {
         };
         let this = Arc::clone(&self);
         let result = tokio::task::spawn_blocking(move || {
-            let (config, minimum) = {
+            let (config, minimum, encoding) = {
                 let mut st = this.state();
                 (
                     this.config_for(&mut st, Some(&path)),
                     st.settings.minimum_severity(),
+                    st.encoding,
                 )
             };
             analyse_disk(
@@ -501,6 +512,7 @@ impl Inner {
                 kind,
                 minimum,
                 this.panic_marker.as_deref(),
+                encoding,
             )
         })
         .await;
