@@ -22,9 +22,15 @@
 //! * **Requests.** Code actions and hovers use the findings of the document's current version,
 //!   analysing it on the spot when the debounced analysis has not run yet. tower-lsp-server
 //!   answers `$/cancelRequest` for requests still running.
+//! * **Positions.** UTF-8 when the client offers it in `general.positionEncodings`, else UTF-16
+//!   (the LSP default). Byte offsets are what the analysis uses; `documents::Encoding` converts.
 //! * **Faults.** Analysis runs inside `catch_unwind`; a panic becomes a logged error
-//!   (`window/logMessage`) and the server carries on. Malformed messages, unknown methods and
-//!   requests before `initialize` are answered with JSON-RPC errors by tower-lsp-server.
+//!   (`window/logMessage`) and the server carries on. Malformed messages are answered by the
+//!   stdio proxy (`stdio`: tower-lsp-server 0.23 would stop reading after one), unknown methods and
+//!   requests before `initialize` by tower-lsp-server. Changes to documents that are not open,
+//!   and edits outside a document (clamped), are logged.
+//! * **Tests.** `tests/tests/lsp.rs` drives the real binary over stdio; the analysis panic path is
+//!   reached through `THREATLENS_LSP_TEST_PANIC_MARKER` (see `analysis`).
 
 mod actions;
 mod analysis;
