@@ -19,7 +19,7 @@ use std::sync::OnceLock;
 /// (`target/<profile>/threatlens`), after `cargo build -p threatlens` for that profile (run once
 /// per test process through `$CARGO`, a no-op when it is up to date, so a stale binary is never
 /// tested).
-pub fn threatlens_bin() -> PathBuf {
+pub fn threatlens_bin() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
         if let Some(bin) = std::env::var_os("THREATLENS_BIN") {
@@ -59,45 +59,4 @@ pub fn threatlens_bin() -> PathBuf {
         assert!(bin.is_file(), "no threatlens binary at {}", bin.display());
         bin
     })
-    .clone()
-}
-
-/// A temporary directory, removed on drop.
-pub struct TempDir(PathBuf);
-
-impl TempDir {
-    pub fn new(name: &str) -> Self {
-        use std::sync::atomic::{AtomicUsize, Ordering};
-        static COUNTER: AtomicUsize = AtomicUsize::new(0);
-        let unique = format!(
-            "threatlens-{name}-{}-{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::SeqCst)
-        );
-        let path = std::env::temp_dir().join(unique);
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path).expect("create temp dir");
-        // Canonical, so that URIs the server builds from paths match ours.
-        Self(std::fs::canonicalize(&path).unwrap_or(path))
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.0
-    }
-
-    /// Writes a file (creating directories) and returns its path.
-    pub fn write(&self, relative: &str, contents: impl AsRef<[u8]>) -> PathBuf {
-        let path = self.0.join(relative);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).expect("create dirs");
-        }
-        std::fs::write(&path, contents).expect("write file");
-        path
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }

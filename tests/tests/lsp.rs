@@ -1,8 +1,7 @@
 //! End-to-end tests of `threatlens lsp`: the real binary, JSON-RPC over its stdio.
 
 use serde_json::{Value, json};
-use threatlens_tests::TempDir;
-use threatlens_tests::lsp_client::{TestServer, apply_edits, edits_for, file_uri};
+use threatlens_tests::lsp_client::{TempDir, TestServer, apply_edits, edits_for, file_uri};
 
 /// A Python file with a finding after non-ASCII text on the same line (UTF-16 positions).
 const VULNERABLE: &str = "import torch\nname = \"héllo 😀\"; m = torch.load(path)\n";

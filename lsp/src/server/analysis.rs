@@ -111,7 +111,15 @@ fn run_inner(job: Job) -> Outcome {
             }
         }
         Input::Notebook { cells, previous } => {
-            let notebook = Notebook::from_code_cells(cells);
+            let notebook = match notebook_of(cells) {
+                Ok(notebook) => notebook,
+                Err(error) => {
+                    return Outcome {
+                        errors: vec![error],
+                        ..Outcome::default()
+                    };
+                }
+            };
             check_fault(&panic_marker, &notebook.python);
             let tree = previous.map(|(old_text, mut tree)| {
                 if let Some(edit) = diff_edit(&old_text, &notebook.python) {
@@ -127,6 +135,20 @@ fn run_inner(job: Job) -> Outcome {
     };
     config.apply(catalogue, &mut outcome.findings);
     outcome
+}
+
+/// The notebook module of an editor's cells, built the way the CLI builds it from a `.ipynb`
+/// (same cell indices, same handling of magics), by handing `Notebook::parse` the equivalent
+/// JSON: non-code cells become empty markdown cells so indices are kept.
+fn notebook_of(cells: Vec<(usize, String)>) -> Result<Notebook, String> {
+    let count = cells.iter().map(|(index, _)| index + 1).max().unwrap_or(0);
+    let mut json = vec![serde_json::json!({"cell_type": "markdown", "source": ""}); count];
+    for (index, source) in cells {
+        json[index] = serde_json::json!({"cell_type": "code", "source": source});
+    }
+    let bytes = serde_json::to_vec(&serde_json::json!({ "cells": json }))
+        .map_err(|e| format!("cannot assemble the notebook: {e}"))?;
+    Notebook::parse(&bytes)
 }
 
 fn analyse_text(

@@ -37,7 +37,8 @@ impl Notebook {
             .get("cells")
             .and_then(Value::as_array)
             .ok_or("not a valid notebook: no `cells` array")?;
-        let mut sources = Vec::new();
+        let mut python = String::new();
+        let mut mapped = Vec::new();
         for (index, cell) in cells.iter().enumerate() {
             if cell.get("cell_type").and_then(Value::as_str) != Some("code") {
                 continue;
@@ -47,18 +48,6 @@ impl Notebook {
                 Some(Value::Array(lines)) => lines.iter().filter_map(Value::as_str).collect(),
                 _ => continue,
             };
-            sources.push((index, source));
-        }
-        Ok(Self::from_code_cells(sources))
-    }
-
-    /// Builds the module from code cells given as `(index in the notebook, source)`, in order.
-    /// The language server uses this with the cells an editor syncs (LSP notebook documents);
-    /// `index` is what [`Span::cell`] will hold for findings in that cell.
-    pub fn from_code_cells(cells: impl IntoIterator<Item = (usize, String)>) -> Self {
-        let mut python = String::new();
-        let mut mapped = Vec::new();
-        for (index, source) in cells {
             let start = python.len();
             python.push_str(&blank_magics(&source));
             if !python.ends_with('\n') {
@@ -71,10 +60,10 @@ impl Notebook {
                 source,
             });
         }
-        Self {
+        Ok(Self {
             python,
             cells: mapped,
-        }
+        })
     }
 
     /// Re-expresses a span of [`Notebook::python`] in cell coordinates.
