@@ -102,19 +102,59 @@ pub fn render(doc: &RuleDoc) -> String {
     if let Some(fix) = &doc.fix {
         out.push_str(&format!("\nQuick fix\n  {fix}\n"));
     }
+    out.push_str("\nReferences\n");
+    for (label, ids) in reference_groups(doc) {
+        out.push_str(&format!("  {label}: {}\n", ids.join(", ")));
+    }
+    out
+}
+
+/// The non-empty reference groups of a rule, labelled, in a fixed order.
+fn reference_groups(doc: &RuleDoc) -> impl Iterator<Item = (&'static str, &Vec<String>)> {
     let r = &doc.references;
-    let groups = [
+    [
         ("CWE", &r.cwe),
         ("ISO/IEC 27001:2022 Annex A", &r.iso27001),
         ("ISO/IEC 42001:2023 Annex A", &r.iso42001),
         ("MITRE ATLAS", &r.atlas),
         ("OWASP", &r.owasp),
-    ];
-    out.push_str("\nReferences\n");
-    for (label, ids) in groups.iter().filter(|(_, ids)| !ids.is_empty()) {
-        out.push_str(&format!("  {label}: {}\n", ids.join(", ")));
+    ]
+    .into_iter()
+    .filter(|(_, ids)| !ids.is_empty())
+}
+
+/// Renders one rule as Markdown (language-server hovers): the same sections as [`render`].
+pub fn render_markdown(doc: &RuleDoc) -> String {
+    let mut out = format!(
+        "### {} `{}` — {}\n\ncategory: `{}` · default severity: **{}**\n\n**Why it matters**\n\n{}\n\n**How to fix**\n\n{}\n",
+        doc.id,
+        doc.slug,
+        doc.title,
+        doc.category,
+        doc.severity,
+        paragraphs(&doc.rationale),
+        paragraphs(&doc.mitigation),
+    );
+    if let Some(fix) = &doc.fix {
+        out.push_str(&format!("\n**Quick fix:** {fix}\n"));
+    }
+    let mut groups = reference_groups(doc).peekable();
+    if groups.peek().is_some() {
+        out.push_str("\n**References**\n\n");
+        for (label, ids) in groups {
+            out.push_str(&format!("- {label}: {}\n", ids.join(", ")));
+        }
     }
     out
+}
+
+/// The catalogue's wrapped paragraphs as Markdown paragraphs.
+fn paragraphs(text: &str) -> String {
+    text.split("\n\n")
+        .map(|paragraph| paragraph.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|paragraph| !paragraph.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n\n")
 }
 
 /// Joins the catalogue's wrapped paragraphs into lines indented for the terminal.

@@ -6,6 +6,7 @@
 mod check;
 mod explain;
 mod output;
+mod server;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -39,6 +40,13 @@ enum Command {
     Explain {
         /// A rule id (`TL110`) or slug (`torch-load-without-weights-only`).
         rule: String,
+    },
+    /// Run the language server (LSP over standard input and output).
+    Lsp {
+        /// Accepted for editors that pass it (vscode-languageclient does); stdio is the only
+        /// transport.
+        #[arg(long)]
+        stdio: bool,
     },
     /// Walk and parse only, without analysis (the benchmark floor).
     #[command(hide = true)]
@@ -100,6 +108,7 @@ fn main() -> ExitCode {
         Command::Check(args) => check::run(&args),
         Command::Rules { format } => explain::list(format),
         Command::Explain { rule } => explain::explain(&rule),
+        Command::Lsp { stdio: _ } => server::run(),
         Command::ParseOnly { paths } => {
             let config = threatlens_rules::Config::default();
             let seen = threatlens_rules::scan::parse_only(&paths, &config);

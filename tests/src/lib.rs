@@ -2,6 +2,13 @@
 //!
 //! The binary is the one in this test run's target directory (`target/<profile>/threatlens`),
 //! rebuilt if needed before the first test uses it, or `$THREATLENS_BIN` to test another build.
+//!
+//! [`lsp_client`] is a small JSON-RPC client that drives the real `threatlens lsp` binary over
+//! its stdio, in the style of ruff's `TestServer`: numbered requests, waiting for a response by
+//! id or a notification by method, a timeout on every wait (a broken server fails the test
+//! instead of hanging it), and automatic answers to the server's own requests.
+
+pub mod lsp_client;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

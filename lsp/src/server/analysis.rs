@@ -1,0 +1,180 @@
+//! Analysis jobs: a snapshot of a document (or notebook) taken under the state lock, run on a
+//! blocking thread, with panics caught and turned into an error.
+
+use super::documents::{DocKind, diff_edit};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use threatlens_rules::analyse::{analyse_notebook, analyse_tree};
+use threatlens_rules::lang::{self, notebook::Notebook};
+use threatlens_rules::{Catalogue, Config, Finding, Language};
+use tree_sitter::Tree;
+
+/// Environment variable for fault-injection tests: analysing a text that contains its value
+/// panics, to prove that a panic in the analysis never reaches the client.
+pub const PANIC_MARKER_VAR: &str = "THREATLENS_LSP_TEST_PANIC_MARKER";
+
+pub fn panic_marker() -> Option<String> {
+    std::env::var(PANIC_MARKER_VAR)
+        .ok()
+        .filter(|marker| !marker.is_empty())
+}
+
+pub enum Input {
+    Text {
+        kind: DocKind,
+        text: String,
+        /// The previous tree, edited to match `text`.
+        tree: Option<Tree>,
+    },
+    Notebook {
+        /// `(index in the notebook, source)` of the Python code cells, in order.
+        cells: Vec<(usize, String)>,
+        /// The module text and tree of the previous parse.
+        previous: Option<(String, Tree)>,
+    },
+}
+
+pub struct Job {
+    pub version: i32,
+    pub input: Input,
+    pub config: Arc<Config>,
+    pub catalogue: &'static Catalogue,
+    pub panic_marker: Option<String>,
+}
+
+#[derive(Default)]
+pub struct Outcome {
+    pub findings: Vec<Finding>,
+    /// The new tree (and, for notebooks, the module text it is of).
+    pub tree: Option<Tree>,
+    pub python: Option<String>,
+    pub reparse: Duration,
+    pub analysis: Duration,
+    pub errors: Vec<String>,
+}
+
+/// Runs a job; never panics.
+pub fn run(job: Job) -> Outcome {
+    match catch_unwind(AssertUnwindSafe(|| run_inner(job))) {
+        Ok(outcome) => outcome,
+        Err(payload) => Outcome {
+            errors: vec![format!(
+                "internal error: the analysis panicked ({}); please report this with the file",
+                panic_message(payload.as_ref())
+            )],
+            ..Outcome::default()
+        },
+    }
+}
+
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "no message".into())
+}
+
+fn check_fault(marker: &Option<String>, text: &str) {
+    if let Some(marker) = marker
+        && text.contains(marker.as_str())
+    {
+        panic!("fault injected by {PANIC_MARKER_VAR}");
+    }
+}
+
+fn run_inner(job: Job) -> Outcome {
+    let Job {
+        input,
+        config,
+        catalogue,
+        panic_marker,
+        ..
+    } = job;
+    let mut outcome = match input {
+        Input::Text { kind, text, tree } => {
+            check_fault(&panic_marker, &text);
+            match kind {
+                DocKind::Source(language) => analyse_text(catalogue, language, &text, tree),
+                DocKind::NotebookJson => {
+                    let started = Instant::now();
+                    let analysis = analyse_notebook(catalogue, text.as_bytes());
+                    Outcome {
+                        findings: analysis.findings,
+                        errors: analysis.errors,
+                        analysis: started.elapsed(),
+                        ..Outcome::default()
+                    }
+                }
+                DocKind::Other => Outcome::default(),
+            }
+        }
+        Input::Notebook { cells, previous } => {
+            let notebook = match notebook_of(cells) {
+                Ok(notebook) => notebook,
+                Err(error) => {
+                    return Outcome {
+                        errors: vec![error],
+                        ..Outcome::default()
+                    };
+                }
+            };
+            check_fault(&panic_marker, &notebook.python);
+            let tree = previous.map(|(old_text, mut tree)| {
+                if let Some(edit) = diff_edit(&old_text, &notebook.python) {
+                    tree.edit(&edit);
+                }
+                tree
+            });
+            let mut outcome = analyse_text(catalogue, Language::Python, &notebook.python, tree);
+            notebook.map_findings(&mut outcome.findings);
+            outcome.python = Some(notebook.python);
+            outcome
+        }
+    };
+    config.apply(catalogue, &mut outcome.findings);
+    outcome
+}
+
+/// The notebook module of an editor's cells, built the way the CLI builds it from a `.ipynb`
+/// (same cell indices, same handling of magics), by handing `Notebook::parse` the equivalent
+/// JSON: non-code cells become empty markdown cells so indices are kept.
+fn notebook_of(cells: Vec<(usize, String)>) -> Result<Notebook, String> {
+    let count = cells.iter().map(|(index, _)| index + 1).max().unwrap_or(0);
+    let mut json = vec![serde_json::json!({"cell_type": "markdown", "source": ""}); count];
+    for (index, source) in cells {
+        json[index] = serde_json::json!({"cell_type": "code", "source": source});
+    }
+    let bytes = serde_json::to_vec(&serde_json::json!({ "cells": json }))
+        .map_err(|e| format!("cannot assemble the notebook: {e}"))?;
+    Notebook::parse(&bytes)
+}
+
+fn analyse_text(
+    catalogue: &Catalogue,
+    language: Language,
+    text: &str,
+    old: Option<Tree>,
+) -> Outcome {
+    let started = Instant::now();
+    let tree = lang::parse(language, text, old.as_ref());
+    let reparse = started.elapsed();
+    let Some(tree) = tree else {
+        return Outcome {
+            reparse,
+            errors: vec!["the parser gave up on this file".into()],
+            ..Outcome::default()
+        };
+    };
+    let started = Instant::now();
+    let findings = analyse_tree(catalogue, language, text, &tree);
+    Outcome {
+        findings,
+        tree: Some(tree),
+        python: None,
+        reparse,
+        analysis: started.elapsed(),
+        errors: Vec::new(),
+    }
+}

@@ -1,0 +1,523 @@
+//! The workspace: roots, configuration per root, the scan of files that are not open (with
+//! `$/progress`), and files changed on disk (`workspace/didChangeWatchedFiles`).
+
+use super::Inner;
+use super::diagnostics::{Single, diagnostic, is_shown, notebook_file_diagnostic};
+use super::documents::{Encoding, TextView};
+use super::protocol::{
+    Diagnostic, DidChangeWatchedFilesRegistrationOptions, FileChangeType, FileEvent,
+    FileSystemWatcher, GlobPattern, MessageType, NumberOrString, Registration, Uri, path_to_uri,
+    uri_to_path,
+};
+use rayon::prelude::*;
+use std::collections::HashSet;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+use threatlens_rules::config::CONFIG_FILE;
+use threatlens_rules::scan::{collect_files, read_limited};
+use threatlens_rules::source::LineIndex;
+use threatlens_rules::{Catalogue, Config, FileKind, Severity, analyse_bytes};
+
+pub const WATCH_REGISTRATION_ID: &str = "threatlens-watched-files";
+const WATCHED_GLOBS: &[&str] = &[
+    "**/*.{py,ipynb,rs}",
+    "**/threatlens.toml",
+    "**/pyproject.toml",
+];
+
+/// The dynamic registration for file watching.
+pub fn watch_registration() -> Registration {
+    let options = DidChangeWatchedFilesRegistrationOptions {
+        watchers: WATCHED_GLOBS
+            .iter()
+            .map(|glob| FileSystemWatcher {
+                glob_pattern: GlobPattern::String((*glob).to_string()),
+                kind: None,
+            })
+            .collect(),
+    };
+    Registration {
+        id: WATCH_REGISTRATION_ID.into(),
+        method: "workspace/didChangeWatchedFiles".into(),
+        register_options: serde_json::to_value(options).ok(),
+    }
+}
+
+fn is_config_file(path: &Path) -> bool {
+    path.file_name()
+        .is_some_and(|name| name == CONFIG_FILE || name == "pyproject.toml")
+}
+
+/// The analysis of one file on disk, as diagnostics.
+pub struct DiskResult {
+    pub path: PathBuf,
+    pub uri: Option<Uri>,
+    pub diagnostics: Vec<Diagnostic>,
+    pub errors: Vec<String>,
+    /// The file is gone (deleted since it was listed).
+    pub missing: bool,
+}
+
+pub fn analyse_disk(
+    catalogue: &Catalogue,
+    config: &Config,
+    path: &Path,
+    kind: FileKind,
+    minimum: Severity,
+    panic_marker: Option<&str>,
+    encoding: Encoding,
+) -> DiskResult {
+    let uri = path_to_uri(path);
+    let mut result = DiskResult {
+        path: path.to_path_buf(),
+        uri: uri.clone(),
+        diagnostics: Vec::new(),
+        errors: Vec::new(),
+        missing: false,
+    };
+    let bytes = match read_limited(path, config.max_file_size()) {
+        Ok(bytes) => bytes,
+        Err(error) => {
+            result.missing = !path.exists();
+            result.errors.push(error);
+            return result;
+        }
+    };
+    let analysed = catch_unwind(AssertUnwindSafe(|| {
+        if let Some(marker) = panic_marker
+            && memchr_find(&bytes, marker.as_bytes())
+        {
+            panic!("fault injected by {}", super::analysis::PANIC_MARKER_VAR);
+        }
+        analyse_bytes(catalogue, kind, &bytes)
+    }));
+    let mut analysis = match analysed {
+        Ok(analysis) => analysis,
+        Err(payload) => {
+            result.errors.push(format!(
+                "internal error: the analysis panicked ({})",
+                super::analysis::panic_message(payload.as_ref())
+            ));
+            return result;
+        }
+    };
+    result.errors.append(&mut analysis.errors);
+    config.apply(catalogue, &mut analysis.findings);
+    let Some(uri) = uri else {
+        return result;
+    };
+    if kind == FileKind::Notebook {
+        result.diagnostics = analysis
+            .findings
+            .iter()
+            .filter(|f| is_shown(f, minimum))
+            .map(notebook_file_diagnostic)
+            .collect();
+        return result;
+    }
+    // The analysis ran on this text (invalid UTF-8 is replaced the same way).
+    let text = String::from_utf8_lossy(&bytes);
+    let lines = LineIndex::new(&text);
+    let views = Single(TextView {
+        uri: &uri,
+        text: &text,
+        lines: &lines,
+        encoding,
+    });
+    result.diagnostics = analysis
+        .findings
+        .iter()
+        .filter(|f| is_shown(f, minimum))
+        .filter_map(|f| diagnostic(f, &views).map(|(_, d)| d))
+        .collect();
+    result
+}
+
+fn memchr_find(haystack: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+impl Inner {
+    /// Lists the files of every root (`.gitignore` and config excludes respected).
+    fn collect(&self) -> Vec<(PathBuf, FileKind, Arc<Config>)> {
+        let roots: Vec<(PathBuf, Arc<Config>)> = {
+            let mut st = self.state();
+            let roots = st.roots.clone();
+            roots
+                .into_iter()
+                .map(|root| {
+                    let config = self.config_for(&mut st, Some(&root));
+                    (root, config)
+                })
+                .collect()
+        };
+        let mut files = Vec::new();
+        for (root, config) in roots {
+            let (found, errors) = collect_files(std::slice::from_ref(&root), &config);
+            for error in errors {
+                self.log(MessageType::WARNING, format!("workspace scan: {error}"));
+            }
+            files.extend(
+                found
+                    .into_iter()
+                    .map(|(path, kind)| (path, kind, Arc::clone(&config))),
+            );
+        }
+        files.sort_by(|a, b| a.0.cmp(&b.0));
+        files.dedup_by(|a, b| a.0 == b.0);
+        files
+    }
+
+    /// Analyses every file of the workspace, reporting `$/progress`.
+    pub async fn scan(self: Arc<Self>) {
+        let generation = self.scan_generation.fetch_add(1, Ordering::SeqCst) + 1;
+        let (enabled, has_roots, progress_supported) = {
+            let st = self.state();
+            (
+                st.settings.scan_workspace(),
+                !st.roots.is_empty(),
+                st.caps.work_done_progress,
+            )
+        };
+        if !enabled || !has_roots {
+            return;
+        }
+        let started = Instant::now();
+        let this = Arc::clone(&self);
+        let files = match tokio::task::spawn_blocking(move || this.collect()).await {
+            Ok(files) => files,
+            Err(error) => {
+                self.log(
+                    MessageType::ERROR,
+                    format!("workspace scan failed while listing files: {error}"),
+                );
+                return;
+            }
+        };
+        let listed: HashSet<PathBuf> = files.iter().map(|(p, _, _)| p.clone()).collect();
+        let stale: Vec<(PathBuf, Uri)> = {
+            let mut st = self.state();
+            let stale = st
+                .disk
+                .iter()
+                .filter(|(path, _)| !listed.contains(*path))
+                .map(|(p, u)| (p.clone(), u.clone()))
+                .collect();
+            st.scanned = listed;
+            stale
+        };
+        {
+            let _publishing = self.publish.lock().await;
+            for (path, uri) in stale {
+                self.state().disk.remove(&path);
+                self.client.publish_diagnostics(uri, Vec::new(), None).await;
+            }
+        }
+
+        let total = files.len();
+        let token = NumberOrString::String(format!("threatlens/scan/{generation}"));
+        let progress = if progress_supported
+            && self
+                .client
+                .create_work_done_progress(token.clone())
+                .await
+                .is_ok()
+        {
+            Some(
+                self.client
+                    .progress(token, "threatlens: scanning the workspace")
+                    .with_message(format!("0/{total} files"))
+                    .with_percentage(0)
+                    .begin()
+                    .await,
+            )
+        } else {
+            None
+        };
+
+        let chunk = (total / 20).clamp(8, 256);
+        let mut done = 0;
+        let mut findings = 0;
+        let mut problems = 0;
+        let mut superseded = false;
+        for batch in files.chunks(chunk) {
+            if self.scan_generation.load(Ordering::SeqCst) != generation {
+                superseded = true;
+                break;
+            }
+            let batch = batch.to_vec();
+            let this = Arc::clone(&self);
+            let results = tokio::task::spawn_blocking(move || {
+                let (minimum, encoding) = {
+                    let st = this.state();
+                    (st.settings.minimum_severity(), st.encoding)
+                };
+                batch
+                    .par_iter()
+                    .map(|(path, kind, config)| {
+                        analyse_disk(
+                            this.catalogue,
+                            config,
+                            path,
+                            *kind,
+                            minimum,
+                            this.panic_marker.as_deref(),
+                            encoding,
+                        )
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .await;
+            let results = match results {
+                Ok(results) => results,
+                Err(error) => {
+                    self.log(MessageType::ERROR, format!("workspace scan: {error}"));
+                    Vec::new()
+                }
+            };
+            done += chunk.min(total - done);
+            findings += results.iter().map(|r| r.diagnostics.len()).sum::<usize>();
+            problems += results.iter().filter(|r| !r.errors.is_empty()).count();
+            self.publish_disk(results).await;
+            if let Some(progress) = &progress {
+                let percentage = (done * 100 / total.max(1)) as u32;
+                progress
+                    .report_with_message(format!("{done}/{total} files"), percentage)
+                    .await;
+            }
+        }
+        let summary = if superseded {
+            format!("superseded by a newer scan after {done}/{total} files")
+        } else {
+            format!(
+                "{total} files, {findings} findings{}",
+                if problems > 0 {
+                    format!(", {problems} files with problems (see the log)")
+                } else {
+                    String::new()
+                }
+            )
+        };
+        if let Some(progress) = progress {
+            progress.finish_with_message(summary.clone()).await;
+        }
+        self.log(
+            MessageType::INFO,
+            format!(
+                "workspace scan: {summary} in {:.0} ms",
+                started.elapsed().as_secs_f64() * 1000.0
+            ),
+        );
+    }
+
+    /// Whether an open document or notebook shows `path` (its diagnostics come from the buffer).
+    pub fn is_open(&self, path: &Path) -> bool {
+        let st = self.state();
+        st.docs
+            .values()
+            .any(|d| d.notebook.is_none() && d.path.as_deref() == Some(path))
+            || st
+                .notebooks
+                .values()
+                .any(|n| n.path.as_deref() == Some(path))
+    }
+
+    /// Publishes the results of files on disk, unless they are open (the buffer wins).
+    pub async fn publish_disk(&self, results: Vec<DiskResult>) {
+        let _publishing = self.publish.lock().await;
+        for result in results {
+            for error in &result.errors {
+                let note = if result.missing {
+                    " (deleted while being analysed?)"
+                } else {
+                    ""
+                };
+                self.log(
+                    MessageType::WARNING,
+                    format!("{}: {error}{note}", result.path.display()),
+                );
+            }
+            if self.is_open(&result.path) {
+                continue;
+            }
+            let Some(uri) = result.uri.clone() else {
+                let removed = self.state().disk.remove(&result.path);
+                if let Some(uri) = removed {
+                    self.client.publish_diagnostics(uri, Vec::new(), None).await;
+                }
+                continue;
+            };
+            let had = {
+                let mut st = self.state();
+                if result.diagnostics.is_empty() || result.missing {
+                    st.disk.remove(&result.path).is_some()
+                } else {
+                    st.disk.insert(result.path.clone(), uri.clone());
+                    true
+                }
+            };
+            if had || !result.diagnostics.is_empty() {
+                self.client
+                    .publish_diagnostics(uri, result.diagnostics, None)
+                    .await;
+            }
+        }
+    }
+
+    /// Files changed on disk: re-analyse them (unless open), clear deleted ones, and on a config
+    /// change reload the configuration and re-check everything.
+    pub async fn watched_files_changed(self: Arc<Self>, changes: Vec<FileEvent>) {
+        let mut config_changed = false;
+        let mut changed = Vec::new();
+        let mut deleted = Vec::new();
+        for event in changes {
+            let Some(path) = uri_to_path(&event.uri) else {
+                continue;
+            };
+            if is_config_file(&path) {
+                config_changed = true;
+            } else if FileKind::of(&path).is_some() {
+                if event.typ == FileChangeType::DELETED {
+                    deleted.push(path);
+                } else {
+                    changed.push(path);
+                }
+            }
+        }
+        if config_changed {
+            self.log(
+                MessageType::INFO,
+                "configuration changed on disk: reloading and re-checking",
+            );
+            self.reconfigure();
+            return;
+        }
+        if !deleted.is_empty() {
+            let _publishing = self.publish.lock().await;
+            for path in &deleted {
+                let uri = {
+                    let mut st = self.state();
+                    st.scanned.remove(path);
+                    st.disk.remove(path)
+                };
+                if let Some(uri) = uri {
+                    self.client.publish_diagnostics(uri, Vec::new(), None).await;
+                }
+            }
+        }
+        let changed: Vec<PathBuf> = changed.into_iter().filter(|p| !self.is_open(p)).collect();
+        if changed.is_empty() || !self.state().settings.scan_workspace() {
+            return;
+        }
+        let this = Arc::clone(&self);
+        let results = tokio::task::spawn_blocking(move || {
+            // Files created since the scan: list the workspace again to learn whether they are
+            // ignored (.gitignore, excludes).
+            let unknown = {
+                let st = this.state();
+                changed.iter().any(|p| !st.scanned.contains(p))
+            };
+            let files = if unknown {
+                let files = this.collect();
+                this.state().scanned = files.iter().map(|(p, _, _)| p.clone()).collect();
+                files
+            } else {
+                let mut st = this.state();
+                changed
+                    .iter()
+                    .filter_map(|p| {
+                        let kind = FileKind::of(p)?;
+                        let config = this.config_for(&mut st, Some(p));
+                        Some((p.clone(), kind, config))
+                    })
+                    .collect()
+            };
+            let (minimum, encoding) = {
+                let st = this.state();
+                (st.settings.minimum_severity(), st.encoding)
+            };
+            files
+                .iter()
+                .filter(|(p, _, _)| changed.contains(p))
+                .map(|(path, kind, config)| {
+                    analyse_disk(
+                        this.catalogue,
+                        config,
+                        path,
+                        *kind,
+                        minimum,
+                        this.panic_marker.as_deref(),
+                        encoding,
+                    )
+                })
+                .collect::<Vec<_>>()
+        })
+        .await;
+        match results {
+            Ok(results) => self.publish_disk(results).await,
+            Err(error) => self.log(MessageType::ERROR, format!("re-analysis failed: {error}")),
+        }
+    }
+
+    /// Re-reads the configuration and re-checks open documents and the workspace.
+    pub fn reconfigure(self: &Arc<Self>) {
+        let units: Vec<Uri> = {
+            let mut st = self.state();
+            st.configs.clear();
+            let mut units = Vec::new();
+            for doc in st.docs.values_mut() {
+                doc.analysis = None;
+                if doc.notebook.is_none() {
+                    units.push(doc.uri.clone());
+                }
+            }
+            for notebook in st.notebooks.values_mut() {
+                notebook.analysis = None;
+                units.push(notebook.uri.clone());
+            }
+            units
+        };
+        for unit in units {
+            self.schedule(unit, true);
+        }
+        tokio::spawn(Arc::clone(self).scan());
+    }
+
+    /// Analyses a file that was just closed from disk, if it belongs to the workspace.
+    pub async fn closed(self: Arc<Self>, path: PathBuf) {
+        let known = self.state().scanned.contains(&path);
+        if !known || self.is_open(&path) {
+            return;
+        }
+        let Some(kind) = FileKind::of(&path) else {
+            return;
+        };
+        let this = Arc::clone(&self);
+        let result = tokio::task::spawn_blocking(move || {
+            let (config, minimum, encoding) = {
+                let mut st = this.state();
+                (
+                    this.config_for(&mut st, Some(&path)),
+                    st.settings.minimum_severity(),
+                    st.encoding,
+                )
+            };
+            analyse_disk(
+                this.catalogue,
+                &config,
+                &path,
+                kind,
+                minimum,
+                this.panic_marker.as_deref(),
+                encoding,
+            )
+        })
+        .await;
+        if let Ok(result) = result {
+            self.publish_disk(vec![result]).await;
+        }
+    }
+}

@@ -1,0 +1,278 @@
+//! Keystroke latency of the language server: from a one-character `didChange` to the
+//! `publishDiagnostics` for that version, on a large Python file.
+//!
+//! `cargo bench -p threatlens-tests --bench lsp_keystroke`
+//!
+//! Two measurements:
+//! 1. **In process**, the server's pipeline without the protocol: apply the edit to the text and
+//!    `Tree::edit`, incremental re-parse with the old tree, rule analysis of the new tree. Reported
+//!    separately, with a full parse for comparison.
+//! 2. **End to end** through the real `threatlens lsp` binary (release) over stdio, with the
+//!    debounce set to 0 (`debounceMs`), so the time is re-parse + analysis + protocol; the server
+//!    also reports its own re-parse and analysis times (`logTimings`).
+//!
+//! The file: `$THREATLENS_BENCH_FILE`, else the largest `modeling_*.py` under
+//! `$HOME/.cache/threatlens-bench` (the corpus the CLI benchmarks unpack), else a generated
+//! ~5 000-line model file. No timing is asserted anywhere.
+
+use serde_json::json;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+use threatlens_rules::analyse::analyse_tree;
+use threatlens_rules::lang;
+use threatlens_rules::{Catalogue, Language};
+use threatlens_tests::lsp_client::TestServer;
+use tree_sitter::{InputEdit, Point};
+
+fn largest_modeling_file(dir: &std::path::Path, best: &mut Option<(u64, PathBuf)>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let Ok(meta) = entry.metadata() else { continue };
+        if meta.is_dir() {
+            largest_modeling_file(&path, best);
+        } else if path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with("modeling_") && n.ends_with(".py"))
+            && best.as_ref().is_none_or(|(size, _)| meta.len() > *size)
+        {
+            *best = Some((meta.len(), path));
+        }
+    }
+}
+
+/// A model file in the style of `transformers`' `modeling_*.py`, with a few findings.
+fn generated() -> String {
+    let mut out = String::from(
+        "# Generated for the keystroke benchmark.\nimport math\nimport os\nimport pickle\n\nimport torch\nimport torch.nn as nn\nfrom torch.nn import functional as F\n\n",
+    );
+    let mut block = 0;
+    while out.lines().count() < 5000 {
+        out.push_str(&format!(
+            r#"
+class Block{block}Attention(nn.Module):
+    """Multi-head attention of block {block}."""
+
+    def __init__(self, config, layer_idx=None):
+        super().__init__()
+        self.config = config
+        self.num_heads = config.num_attention_heads
+        self.head_dim = config.hidden_size // self.num_heads
+        self.q_proj = nn.Linear(config.hidden_size, config.hidden_size, bias=False)
+        self.k_proj = nn.Linear(config.hidden_size, config.hidden_size, bias=False)
+        self.v_proj = nn.Linear(config.hidden_size, config.hidden_size, bias=False)
+        self.o_proj = nn.Linear(config.hidden_size, config.hidden_size, bias=False)
+        self.dropout = nn.Dropout(config.attention_dropout)
+
+    def forward(self, hidden_states, attention_mask=None, output_attentions=False):
+        bsz, q_len, _ = hidden_states.size()
+        query = self.q_proj(hidden_states).view(bsz, q_len, self.num_heads, self.head_dim)
+        key = self.k_proj(hidden_states).view(bsz, q_len, self.num_heads, self.head_dim)
+        value = self.v_proj(hidden_states).view(bsz, q_len, self.num_heads, self.head_dim)
+        scores = torch.matmul(query, key.transpose(2, 3)) / math.sqrt(self.head_dim)
+        if attention_mask is not None:
+            scores = scores + attention_mask
+        probs = F.softmax(scores, dim=-1, dtype=torch.float32).to(query.dtype)
+        probs = self.dropout(probs)
+        out = torch.matmul(probs, value).reshape(bsz, q_len, -1)
+        return self.o_proj(out), (probs if output_attentions else None)
+
+
+def load_block{block}_weights(path, cache_dir=None):
+    if cache_dir is not None:
+        path = os.path.join(cache_dir, path)
+    if path.endswith(".pkl"):
+        with open(path, "rb") as f:
+            return pickle.load(f)
+    return torch.load(path, map_location="cpu")
+"#
+        ));
+        block += 1;
+    }
+    out
+}
+
+fn corpus() -> (String, String) {
+    if let Some(file) = std::env::var_os("THREATLENS_BENCH_FILE") {
+        let path = PathBuf::from(file);
+        let text = std::fs::read_to_string(&path).expect("read THREATLENS_BENCH_FILE");
+        return (path.display().to_string(), text);
+    }
+    if let Some(home) = std::env::var_os("HOME") {
+        let mut best = None;
+        largest_modeling_file(
+            &PathBuf::from(home).join(".cache/threatlens-bench"),
+            &mut best,
+        );
+        if let Some((_, path)) = best
+            && let Ok(text) = std::fs::read_to_string(&path)
+        {
+            return (path.display().to_string(), text);
+        }
+    }
+    ("generated model file".into(), generated())
+}
+
+fn point(text: &str, offset: usize) -> Point {
+    let before = &text[..offset];
+    let row = before.matches('\n').count();
+    let column = offset - before.rfind('\n').map_or(0, |nl| nl + 1);
+    Point { row, column }
+}
+
+/// The i-th keystroke: alternately type `x` inside an identifier in the middle of the file
+/// (the code stays valid, as while typing a name) and delete it again. Returns (byte offset,
+/// removed length, inserted text).
+fn keystroke(text: &str, i: usize) -> (usize, usize, &'static str) {
+    let mut middle = text.len() / 2;
+    while !text.is_char_boundary(middle) {
+        middle += 1;
+    }
+    let at = text[middle..]
+        .find(|c: char| c.is_ascii_alphabetic())
+        .map_or(middle, |i| middle + i + 1);
+    if i.is_multiple_of(2) {
+        (at, 0, "x")
+    } else {
+        (at, 1, "")
+    }
+}
+
+struct Stats(Vec<Duration>);
+
+impl Stats {
+    fn ms(&mut self, q: f64) -> f64 {
+        self.0.sort();
+        let index = ((self.0.len() - 1) as f64 * q).round() as usize;
+        self.0[index].as_secs_f64() * 1000.0
+    }
+
+    fn row(&mut self, name: &str) -> String {
+        format!(
+            "| {name} | {:.3} | {:.3} | {:.3} |",
+            self.ms(0.5),
+            self.ms(0.9),
+            self.ms(0.0)
+        )
+    }
+}
+
+fn in_process(text: &str, iterations: usize) -> Vec<String> {
+    let catalogue = Catalogue::builtin();
+    let mut text = text.to_string();
+    let mut tree = lang::parse(Language::Python, &text, None).expect("parse");
+    let (mut full, mut reparse, mut analysis) = (Vec::new(), Vec::new(), Vec::new());
+    for i in 0..iterations {
+        let (at, removed, inserted) = keystroke(&text, i);
+        let started = Instant::now();
+        let edit = InputEdit {
+            start_byte: at,
+            old_end_byte: at + removed,
+            new_end_byte: at + inserted.len(),
+            start_position: point(&text, at),
+            old_end_position: point(&text, at + removed),
+            new_end_position: Point {
+                row: point(&text, at).row,
+                column: point(&text, at).column + inserted.len(),
+            },
+        };
+        text.replace_range(at..at + removed, inserted);
+        tree.edit(&edit);
+        tree = lang::parse(Language::Python, &text, Some(&tree)).expect("reparse");
+        reparse.push(started.elapsed());
+        let started = Instant::now();
+        let findings = analyse_tree(catalogue, Language::Python, &text, &tree);
+        analysis.push(started.elapsed());
+        std::hint::black_box(findings);
+        let started = Instant::now();
+        std::hint::black_box(lang::parse(Language::Python, &text, None));
+        full.push(started.elapsed());
+    }
+    vec![
+        Stats(reparse).row("in process: edit + incremental re-parse"),
+        Stats(analysis).row("in process: analysis (all rules)"),
+        Stats(full).row("in process: full parse, for comparison"),
+    ]
+}
+
+fn end_to_end(text: &str, iterations: usize) -> Vec<String> {
+    let mut server = TestServer::spawn();
+    server.initialize(json!({
+        "processId": null,
+        "rootUri": null,
+        "capabilities": TestServer::client_capabilities(),
+        "initializationOptions": {"debounceMs": 0, "logTimings": true},
+    }));
+    let uri = "untitled:bench.py";
+    server.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": text}}),
+    );
+    server.await_diagnostics(uri);
+    let mut text = text.to_string();
+    let (mut wall, mut reparse, mut analysis) = (Vec::new(), Vec::new(), Vec::new());
+    for i in 0..iterations {
+        let version = i + 2;
+        let (at, removed, inserted) = keystroke(&text, i);
+        let start = point(&text, at);
+        // LSP columns count UTF-16 units; the keystroke itself is ASCII.
+        let column = text[at - start.column..at].encode_utf16().count();
+        let range = json!({
+            "start": {"line": start.row, "character": column},
+            "end": {"line": start.row, "character": column + removed},
+        });
+        text.replace_range(at..at + removed, inserted);
+        let started = Instant::now();
+        server.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri, "version": version}, "contentChanges": [{"range": range, "text": inserted}]}),
+        );
+        server.await_notification_where("textDocument/publishDiagnostics", |p| {
+            p["uri"] == uri && p["version"] == version
+        });
+        wall.push(started.elapsed());
+        let log = server.await_log(&format!("{uri} v{version}:"));
+        let message = log["message"].as_str().unwrap_or("");
+        let number = |label: &str| -> Duration {
+            message
+                .split(label)
+                .nth(1)
+                .and_then(|rest| rest.trim().split(' ').next())
+                .and_then(|n| n.parse::<f64>().ok())
+                .map_or(Duration::ZERO, |ms| Duration::from_secs_f64(ms / 1000.0))
+        };
+        reparse.push(number("reparse"));
+        analysis.push(number("analysis"));
+    }
+    let _ = server.shutdown();
+    vec![
+        Stats(wall).row("end to end: didChange → publishDiagnostics (debounce 0)"),
+        Stats(reparse).row("end to end: server's incremental re-parse"),
+        Stats(analysis).row("end to end: server's analysis"),
+    ]
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; under `cargo test --all-targets` this is a smoke run.
+    let iterations = if std::env::args().any(|a| a == "--bench") {
+        200
+    } else {
+        4
+    };
+    let (name, text) = corpus();
+    println!(
+        "file: {name}: {} lines, {:.0} KB; {iterations} keystrokes",
+        text.lines().count(),
+        text.len() as f64 / 1024.0
+    );
+    println!("| step | median ms | p90 ms | min ms |\n| --- | --- | --- | --- |");
+    for row in in_process(&text, iterations)
+        .into_iter()
+        .chain(end_to_end(&text, iterations))
+    {
+        println!("{row}");
+    }
+}
