@@ -87,19 +87,38 @@ pub fn analyse_notebook(catalogue: &Catalogue, bytes: &[u8]) -> Analysis {
             };
         }
     };
-    let mut analysis = analyse_source(catalogue, Language::Python, &notebook.python);
+    match lang::parse(Language::Python, &notebook.python, None) {
+        Some(tree) => Analysis {
+            findings: analyse_notebook_tree(catalogue, &notebook, &tree),
+            errors: Vec::new(),
+        },
+        None => Analysis {
+            findings: Vec::new(),
+            errors: vec!["the parser gave up on this notebook".into()],
+        },
+    }
+}
+
+/// Analyses a notebook whose code-cell module is already parsed (the language server re-parses
+/// it incrementally); findings are in cell coordinates.
+pub fn analyse_notebook_tree(
+    catalogue: &Catalogue,
+    notebook: &Notebook,
+    tree: &Tree,
+) -> Vec<Finding> {
+    let mut findings = analyse_tree(catalogue, Language::Python, &notebook.python, tree);
     // Shell lines and magics are not Python, but tokens pasted into them are still secrets.
     let lines = LineIndex::new(&notebook.python);
     let mut emitter = Emitter::new(catalogue, &notebook.python, &lines, Language::Python);
     for (offset, line) in &notebook.magic_lines {
         emitter.on_tokens(line, *offset);
     }
-    analysis.findings.extend(emitter.findings);
-    notebook.map_findings(&mut analysis.findings);
-    analysis.findings.sort_by(|a, b| {
+    findings.extend(emitter.findings);
+    notebook.map_findings(&mut findings);
+    findings.sort_by(|a, b| {
         (a.span.cell, a.span.start_byte, &a.rule).cmp(&(b.span.cell, b.span.start_byte, &b.rule))
     });
-    analysis
+    findings
 }
 
 /// Analyses file contents as read from disk.

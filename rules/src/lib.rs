@@ -17,7 +17,7 @@ pub mod source;
 pub mod suppress;
 pub mod value;
 
-pub use analyse::{Analysis, FileKind, analyse_bytes, analyse_source};
+pub use analyse::{Analysis, FileKind, analyse_bytes, analyse_notebook_tree, analyse_source};
 pub use catalogue::{Catalogue, Language, Rule};
 pub use config::Config;
 pub use finding::{

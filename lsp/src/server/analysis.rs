@@ -5,7 +5,7 @@ use super::documents::{DocKind, diff_edit};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use threatlens_rules::analyse::{analyse_notebook, analyse_tree};
+use threatlens_rules::analyse::{analyse_notebook, analyse_notebook_tree, analyse_tree};
 use threatlens_rules::lang::{self, notebook::Notebook};
 use threatlens_rules::{Catalogue, Config, Finding, Language};
 use tree_sitter::Tree;
@@ -111,44 +111,38 @@ fn run_inner(job: Job) -> Outcome {
             }
         }
         Input::Notebook { cells, previous } => {
-            let notebook = match notebook_of(cells) {
-                Ok(notebook) => notebook,
-                Err(error) => {
-                    return Outcome {
-                        errors: vec![error],
-                        ..Outcome::default()
-                    };
-                }
-            };
+            let notebook = Notebook::from_cells(cells);
             check_fault(&panic_marker, &notebook.python);
-            let tree = previous.map(|(old_text, mut tree)| {
+            let old = previous.map(|(old_text, mut tree)| {
                 if let Some(edit) = diff_edit(&old_text, &notebook.python) {
                     tree.edit(&edit);
                 }
                 tree
             });
-            let mut outcome = analyse_text(catalogue, Language::Python, &notebook.python, tree);
-            notebook.map_findings(&mut outcome.findings);
-            outcome.python = Some(notebook.python);
-            outcome
+            let started = Instant::now();
+            let tree = lang::parse(Language::Python, &notebook.python, old.as_ref());
+            let reparse = started.elapsed();
+            let Some(tree) = tree else {
+                return Outcome {
+                    reparse,
+                    errors: vec!["the parser gave up on this notebook".into()],
+                    ..Outcome::default()
+                };
+            };
+            let started = Instant::now();
+            let findings = analyse_notebook_tree(catalogue, &notebook, &tree);
+            Outcome {
+                findings,
+                tree: Some(tree),
+                reparse,
+                analysis: started.elapsed(),
+                python: Some(notebook.python),
+                errors: Vec::new(),
+            }
         }
     };
     config.apply(catalogue, &mut outcome.findings);
     outcome
-}
-
-/// The notebook module of an editor's cells, built the way the CLI builds it from a `.ipynb`
-/// (same cell indices, same handling of magics), by handing `Notebook::parse` the equivalent
-/// JSON: non-code cells become empty markdown cells so indices are kept.
-fn notebook_of(cells: Vec<(usize, String)>) -> Result<Notebook, String> {
-    let count = cells.iter().map(|(index, _)| index + 1).max().unwrap_or(0);
-    let mut json = vec![serde_json::json!({"cell_type": "markdown", "source": ""}); count];
-    for (index, source) in cells {
-        json[index] = serde_json::json!({"cell_type": "code", "source": source});
-    }
-    let bytes = serde_json::to_vec(&serde_json::json!({ "cells": json }))
-        .map_err(|e| format!("cannot assemble the notebook: {e}"))?;
-    Notebook::parse(&bytes)
 }
 
 fn analyse_text(

@@ -39,18 +39,27 @@ impl Notebook {
             .get("cells")
             .and_then(Value::as_array)
             .ok_or("not a valid notebook: no `cells` array")?;
-        let mut python = String::new();
-        let mut magic_lines = Vec::new();
-        let mut mapped = Vec::new();
-        for (index, cell) in cells.iter().enumerate() {
+        let code_cells = cells.iter().enumerate().filter_map(|(index, cell)| {
             if cell.get("cell_type").and_then(Value::as_str) != Some("code") {
-                continue;
+                return None;
             }
             let source = match cell.get("source") {
                 Some(Value::String(s)) => s.clone(),
                 Some(Value::Array(lines)) => lines.iter().filter_map(Value::as_str).collect(),
-                _ => continue,
+                _ => return None,
             };
+            Some((index, source))
+        });
+        Ok(Self::from_cells(code_cells))
+    }
+
+    /// The module of code cells given as (index in the notebook, source), in order: what an
+    /// editor's notebook document holds.
+    pub fn from_cells(cells: impl IntoIterator<Item = (usize, String)>) -> Self {
+        let mut python = String::new();
+        let mut magic_lines = Vec::new();
+        let mut mapped = Vec::new();
+        for (index, source) in cells {
             let start = python.len();
             let blanked = blank_magics(&source);
             let mut offset = 0;
@@ -74,11 +83,11 @@ impl Notebook {
                 source,
             });
         }
-        Ok(Self {
+        Self {
             python,
             magic_lines,
             cells: mapped,
-        })
+        }
     }
 
     /// Re-expresses a span of [`Notebook::python`] in cell coordinates.
