@@ -35,6 +35,14 @@ impl FileKind {
     }
 }
 
+/// Where a file sits: its path (for relative imports) and the project around it (for the
+/// constants of the modules it imports). Both optional: an editor buffer may have neither.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct FileContext<'a> {
+    pub project: Option<&'a crate::project::Project>,
+    pub path: Option<&'a Path>,
+}
+
 /// The result of analysing one file: findings, plus problems that stopped part of the analysis.
 #[derive(Debug, Clone, Default)]
 pub struct Analysis {
@@ -51,9 +59,20 @@ pub fn analyse_tree(
     text: &str,
     tree: &Tree,
 ) -> Vec<Finding> {
+    analyse_tree_in(catalogue, language, text, tree, &FileContext::default())
+}
+
+/// Analyses a parsed text that belongs to a project (see [`FileContext`]).
+pub fn analyse_tree_in(
+    catalogue: &Catalogue,
+    language: Language,
+    text: &str,
+    tree: &Tree,
+    context: &FileContext,
+) -> Vec<Finding> {
     let lines = LineIndex::new(text);
     let mut findings = match language {
-        Language::Python => lang::python::analyse(catalogue, text, tree, &lines),
+        Language::Python => lang::python::analyse(catalogue, text, tree, &lines, context),
         Language::Rust => lang::rust::analyse(catalogue, text, tree, &lines),
     };
     let suppressions = suppress::find(text, tree, &lines);
@@ -63,10 +82,15 @@ pub fn analyse_tree(
 }
 
 /// Parses and analyses source text.
-pub fn analyse_source(catalogue: &Catalogue, language: Language, text: &str) -> Analysis {
+pub fn analyse_source(
+    catalogue: &Catalogue,
+    language: Language,
+    text: &str,
+    context: &FileContext,
+) -> Analysis {
     match lang::parse(language, text, None) {
         Some(tree) => Analysis {
-            findings: analyse_tree(catalogue, language, text, &tree),
+            findings: analyse_tree_in(catalogue, language, text, &tree, context),
             errors: Vec::new(),
         },
         None => Analysis {
@@ -77,7 +101,7 @@ pub fn analyse_source(catalogue: &Catalogue, language: Language, text: &str) -> 
 }
 
 /// Analyses a notebook's JSON.
-pub fn analyse_notebook(catalogue: &Catalogue, bytes: &[u8]) -> Analysis {
+pub fn analyse_notebook(catalogue: &Catalogue, bytes: &[u8], context: &FileContext) -> Analysis {
     let notebook = match Notebook::parse(bytes) {
         Ok(notebook) => notebook,
         Err(error) => {
@@ -89,7 +113,7 @@ pub fn analyse_notebook(catalogue: &Catalogue, bytes: &[u8]) -> Analysis {
     };
     match lang::parse(Language::Python, &notebook.python, None) {
         Some(tree) => Analysis {
-            findings: analyse_notebook_tree(catalogue, &notebook, &tree),
+            findings: analyse_notebook_tree(catalogue, &notebook, &tree, context),
             errors: Vec::new(),
         },
         None => Analysis {
@@ -105,8 +129,10 @@ pub fn analyse_notebook_tree(
     catalogue: &Catalogue,
     notebook: &Notebook,
     tree: &Tree,
+    context: &FileContext,
 ) -> Vec<Finding> {
-    let mut findings = analyse_tree(catalogue, Language::Python, &notebook.python, tree);
+    let mut findings =
+        analyse_tree_in(catalogue, Language::Python, &notebook.python, tree, context);
     // Shell lines and magics are not Python, but tokens pasted into them are still secrets.
     let lines = LineIndex::new(&notebook.python);
     let mut emitter = Emitter::new(catalogue, &notebook.python, &lines, Language::Python);
@@ -122,9 +148,14 @@ pub fn analyse_notebook_tree(
 }
 
 /// Analyses file contents as read from disk.
-pub fn analyse_bytes(catalogue: &Catalogue, kind: FileKind, bytes: &[u8]) -> Analysis {
+pub fn analyse_bytes(
+    catalogue: &Catalogue,
+    kind: FileKind,
+    bytes: &[u8],
+    context: &FileContext,
+) -> Analysis {
     if kind == FileKind::Notebook {
-        return analyse_notebook(catalogue, bytes);
+        return analyse_notebook(catalogue, bytes, context);
     }
     let probe = &bytes[..bytes.len().min(8192)];
     if memchr::memchr(0, probe).is_some() {
@@ -134,10 +165,10 @@ pub fn analyse_bytes(catalogue: &Catalogue, kind: FileKind, bytes: &[u8]) -> Ana
         };
     }
     match std::str::from_utf8(bytes) {
-        Ok(text) => analyse_source(catalogue, kind.language(), text),
+        Ok(text) => analyse_source(catalogue, kind.language(), text, context),
         Err(error) => {
             let text = String::from_utf8_lossy(bytes);
-            let mut analysis = analyse_source(catalogue, kind.language(), &text);
+            let mut analysis = analyse_source(catalogue, kind.language(), &text, context);
             analysis.errors.push(format!(
                 "not valid UTF-8 (first bad byte at offset {}); analysed with replacement characters",
                 error.valid_up_to()

@@ -212,6 +212,9 @@ pub struct TokenDef {
     pub regex: String,
     /// Environment variable the fix reads instead.
     pub env: Option<String>,
+    /// Minimum entropy (bits per character) of the regex's `secret` group, for shapes whose
+    /// secret part could also be a dictionary word (`postgres://app:postgres@db`).
+    pub min_entropy: Option<f64>,
 }
 
 /// A mechanical fix, described as data.
@@ -403,6 +406,20 @@ struct SemanticsFile {
     sanitisers: Vec<String>,
     #[serde(default)]
     builtins: Vec<String>,
+    #[serde(default)]
+    credential_param: Vec<CredentialParamDef>,
+}
+
+/// An SDK parameter that holds a credential, for calls that take it by position or under a
+/// name that does not say so (`cohere.Client("…")`, `wandb.login(key="…")`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CredentialParamDef {
+    pub call: String,
+    pub position: Option<usize>,
+    pub keyword: Option<String>,
+    /// The credential name the value is checked under (`api_key`).
+    pub name: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -446,6 +463,7 @@ pub struct Token {
     pub name: String,
     pub regex: Regex,
     pub env: Option<String>,
+    pub min_entropy: Option<f64>,
 }
 
 /// A compiled secret rule.
@@ -495,6 +513,7 @@ pub struct Catalogue {
     pub decorated_sources: PatternIndex<SourceKind>,
     pub sanitisers: PatternIndex<()>,
     pub builtins: HashSet<String>,
+    pub credential_params: PatternIndex<CredentialParamDef>,
 }
 
 static BUILTIN: LazyLock<Catalogue> = LazyLock::new(|| {
@@ -531,6 +550,7 @@ impl Catalogue {
             decorated_sources: PatternIndex::default(),
             sanitisers: PatternIndex::default(),
             builtins: semantics.builtins.into_iter().collect(),
+            credential_params: PatternIndex::default(),
             rules: Vec::new(),
         };
         let mut slugs = HashSet::new();
@@ -606,6 +626,11 @@ impl Catalogue {
                     .decorated_sources
                     .insert(Pattern::parse(pattern)?, source.kind);
             }
+        }
+        for param in semantics.credential_param {
+            catalogue
+                .credential_params
+                .insert(Pattern::parse(&param.call)?, param);
         }
         for pattern in &semantics.sanitisers {
             catalogue.sanitisers.insert(Pattern::parse(pattern)?, ());
@@ -710,6 +735,7 @@ fn compile_secret(rule: usize, def: &SecretDef) -> Result<SecretMatcher, String>
                     name: token.name.clone(),
                     regex: Regex::new(&token.regex).map_err(|e| e.to_string())?,
                     env: token.env.clone(),
+                    min_entropy: token.min_entropy,
                 })
             })
             .collect::<Result<_, String>>()?,

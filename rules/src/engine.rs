@@ -189,8 +189,7 @@ impl<'a> Emitter<'a> {
             let found: Vec<(usize, usize)> = secret
                 .tokens
                 .iter()
-                .flat_map(|token| token.regex.find_iter(text))
-                .filter(|m| !is_placeholder(m.as_str()))
+                .filter_map(|token| token_match(token, text))
                 .map(|m| (base + m.start(), base + m.end()))
                 .collect();
             let rule_index = secret.rule;
@@ -459,18 +458,22 @@ fn relevant_taint<'s>(rule: &Rule, sym: &'s Sym) -> Option<&'s Taint> {
         .then_some(taint)
 }
 
-/// The argument `spec` names: by keyword first, then by position among positional arguments.
+/// The argument `spec` names in a call: by keyword first, then by position.
 pub fn find_arg<'e>(event: &'e CallEvent, spec: &ArgSpec) -> Option<&'e Arg> {
+    find_arg_in(&event.args, spec)
+}
+
+/// The argument `spec` names: by keyword first, then by position among positional arguments.
+pub fn find_arg_in<'a>(args: &'a [Arg], spec: &ArgSpec) -> Option<&'a Arg> {
     if let Some(keyword) = &spec.keyword
-        && let Some(arg) = event
-            .args
+        && let Some(arg) = args
             .iter()
             .find(|a| a.keyword.as_deref() == Some(keyword.as_str()))
     {
         return Some(arg);
     }
     let position = spec.position?;
-    let mut positional = event.args.iter().filter(|a| a.keyword.is_none());
+    let mut positional = args.iter().filter(|a| a.keyword.is_none());
     positional.nth(position)
 }
 
@@ -769,12 +772,23 @@ fn is_placeholder(value: &str) -> bool {
     WORDS.iter().any(|w| lower.contains(w)) || value.chars().collect::<HashSet<_>>().len() <= 4
 }
 
+/// The first real (not placeholder) occurrence of `token` in `value`.
+fn token_match<'v>(token: &crate::catalogue::Token, value: &'v str) -> Option<regex::Match<'v>> {
+    token.regex.captures_iter(value).find_map(|captures| {
+        let found = captures.get(0)?;
+        let secret = captures.name("secret").unwrap_or(found);
+        let random_enough = token
+            .min_entropy
+            .is_none_or(|min| entropy(secret.as_str()) >= min);
+        (random_enough && !is_placeholder(found.as_str()) && !is_placeholder(secret.as_str()))
+            .then_some(found)
+    })
+}
+
 /// When `value` is a secret for `secret`, the environment variable a fix should read instead.
 fn secret_match(secret: &SecretMatcher, value: &str, name: Option<&str>) -> Option<Option<String>> {
     for token in &secret.tokens {
-        if let Some(found) = token.regex.find(value)
-            && !is_placeholder(found.as_str())
-        {
+        if let Some(found) = token_match(token, value) {
             // The whole literal must be the token (an assignment of the key), not prose around it.
             let whole = found.start() == 0 && found.end() == value.len();
             return Some(whole.then(|| token.env.clone()).flatten());

@@ -11,6 +11,7 @@ pub mod config;
 pub mod engine;
 pub mod finding;
 pub mod lang;
+pub mod project;
 pub mod qname;
 pub mod scan;
 pub mod source;

@@ -1,9 +1,10 @@
 //! Scanning paths: a parallel, `.gitignore`-aware walk, then one analysis per file on rayon.
 
-use crate::analyse::{Analysis, FileKind, analyse_bytes};
+use crate::analyse::{Analysis, FileContext, FileKind, analyse_bytes};
 use crate::catalogue::Catalogue;
 use crate::config::Config;
 use crate::finding::Finding;
+use crate::project::Project;
 use ignore::WalkBuilder;
 use rayon::prelude::*;
 use std::io::Read;
@@ -144,18 +145,24 @@ pub fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>, String> {
     Ok(bytes)
 }
 
-/// Analyses one file from disk.
+/// Analyses one file from disk, in the project it belongs to.
 pub fn analyse_file(
     catalogue: &Catalogue,
     config: &Config,
+    project: Option<&Project>,
     path: &Path,
     kind: FileKind,
 ) -> FileReport {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let context = FileContext {
+        project,
+        path: Some(&absolute),
+    };
     let Analysis {
         mut findings,
         errors,
     } = match read_limited(path, config.max_file_size()) {
-        Ok(bytes) => analyse_bytes(catalogue, kind, &bytes),
+        Ok(bytes) => analyse_bytes(catalogue, kind, &bytes, &context),
         Err(error) => Analysis {
             findings: Vec::new(),
             errors: vec![error],
@@ -173,11 +180,35 @@ pub fn analyse_file(
 /// Walks `paths` and analyses every file in parallel.
 pub fn scan(catalogue: &Catalogue, config: &Config, paths: &[PathBuf]) -> ScanResult {
     let (files, errors) = collect_files(paths, config);
+    let project = project_of(paths, &files);
     let files = files
         .par_iter()
-        .map(|(path, kind)| analyse_file(catalogue, config, path, *kind))
+        .map(|(path, kind)| analyse_file(catalogue, config, Some(&project), path, *kind))
         .collect();
     ScanResult { files, errors }
+}
+
+/// The project the scanned Python files form (for constants imported across modules).
+pub fn project_of(paths: &[PathBuf], files: &[(PathBuf, FileKind)]) -> Project {
+    let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    let roots: Vec<PathBuf> = paths
+        .iter()
+        .map(|root| {
+            let root = absolute(root);
+            if root.is_file() {
+                root.parent().map(Path::to_path_buf).unwrap_or(root)
+            } else {
+                root
+            }
+        })
+        .collect();
+    Project::new(
+        &roots,
+        files
+            .iter()
+            .filter(|(_, kind)| *kind == FileKind::Python)
+            .map(|(path, _)| absolute(path)),
+    )
 }
 
 /// What a parse-only pass over `paths` saw (the floor any analysis has to stand on).

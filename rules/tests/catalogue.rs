@@ -9,7 +9,7 @@ fn language(rule: &threatlens_rules::Rule, example: &Example) -> Language {
 }
 
 fn findings_of(catalogue: &Catalogue, language: Language, code: &str, rule: &str) -> Vec<Finding> {
-    analyse_source(catalogue, language, code)
+    analyse_source(catalogue, language, code, &Default::default())
         .findings
         .into_iter()
         .filter(|f| f.rule == rule)

@@ -5,7 +5,9 @@ use super::documents::{DocKind, diff_edit};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use threatlens_rules::analyse::{analyse_notebook, analyse_notebook_tree, analyse_tree};
+use threatlens_rules::analyse::{
+    FileContext, analyse_notebook, analyse_notebook_tree, analyse_tree,
+};
 use threatlens_rules::lang::{self, notebook::Notebook};
 use threatlens_rules::{Catalogue, Config, Finding, Language};
 use tree_sitter::Tree;
@@ -99,7 +101,8 @@ fn run_inner(job: Job) -> Outcome {
                 DocKind::Source(language) => analyse_text(catalogue, language, &text, tree),
                 DocKind::NotebookJson => {
                     let started = Instant::now();
-                    let analysis = analyse_notebook(catalogue, text.as_bytes());
+                    let analysis =
+                        analyse_notebook(catalogue, text.as_bytes(), &FileContext::default());
                     Outcome {
                         findings: analysis.findings,
                         errors: analysis.errors,
@@ -130,7 +133,8 @@ fn run_inner(job: Job) -> Outcome {
                 };
             };
             let started = Instant::now();
-            let findings = analyse_notebook_tree(catalogue, &notebook, &tree);
+            let findings =
+                analyse_notebook_tree(catalogue, &notebook, &tree, &FileContext::default());
             Outcome {
                 findings,
                 tree: Some(tree),

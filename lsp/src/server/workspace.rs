@@ -92,7 +92,7 @@ pub fn analyse_disk(
         {
             panic!("fault injected by {}", super::analysis::PANIC_MARKER_VAR);
         }
-        analyse_bytes(catalogue, kind, &bytes)
+        analyse_bytes(catalogue, kind, &bytes, &Default::default())
     }));
     let mut analysis = match analysed {
         Ok(analysis) => analysis,

@@ -17,6 +17,7 @@
 //! parameters and return values. The walk repeats (at most [`MAX_PASSES`] times) while a function
 //! or class summary learns something that an earlier part of the walk already read.
 
+use crate::analyse::FileContext;
 use crate::catalogue::{Catalogue, Language, SourceKind};
 use crate::engine::{Emitter, ImportContext};
 use crate::finding::Finding;
@@ -28,12 +29,76 @@ use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
 use tree_sitter::{Node, Tree};
 
+/// Field ids of the grammar, looked up once (by-name lookups compare strings on every call).
+struct Fields {
+    alias: std::num::NonZeroU16,
+    argument: std::num::NonZeroU16,
+    arguments: std::num::NonZeroU16,
+    attribute: std::num::NonZeroU16,
+    body: std::num::NonZeroU16,
+    condition: std::num::NonZeroU16,
+    definition: std::num::NonZeroU16,
+    expression: std::num::NonZeroU16,
+    function: std::num::NonZeroU16,
+    key: std::num::NonZeroU16,
+    left: std::num::NonZeroU16,
+    module_name: std::num::NonZeroU16,
+    name: std::num::NonZeroU16,
+    object: std::num::NonZeroU16,
+    operator: std::num::NonZeroU16,
+    parameters: std::num::NonZeroU16,
+    right: std::num::NonZeroU16,
+    subscript: std::num::NonZeroU16,
+    superclasses: std::num::NonZeroU16,
+    r#type: std::num::NonZeroU16,
+    value: std::num::NonZeroU16,
+}
+
+static FIELDS: std::sync::LazyLock<Fields> = std::sync::LazyLock::new(|| {
+    let language = crate::lang::grammar(Language::Python);
+    // A name the grammar lacks maps to an id no node has.
+    let id = |name: &str| {
+        language
+            .field_id_for_name(name)
+            .unwrap_or(std::num::NonZeroU16::MAX)
+    };
+    Fields {
+        alias: id("alias"),
+        argument: id("argument"),
+        arguments: id("arguments"),
+        attribute: id("attribute"),
+        body: id("body"),
+        condition: id("condition"),
+        definition: id("definition"),
+        expression: id("expression"),
+        function: id("function"),
+        key: id("key"),
+        left: id("left"),
+        module_name: id("module_name"),
+        name: id("name"),
+        object: id("object"),
+        operator: id("operator"),
+        parameters: id("parameters"),
+        right: id("right"),
+        subscript: id("subscript"),
+        superclasses: id("superclasses"),
+        r#type: id("type"),
+        value: id("value"),
+    }
+});
+
 const MAX_PASSES: usize = 4;
 /// Deeper expressions or statements are not analysed (keeps the walk's stack bounded).
 const MAX_DEPTH: usize = 150;
 
 /// Analyses a parsed Python module.
-pub fn analyse(catalogue: &Catalogue, text: &str, tree: &Tree, lines: &LineIndex) -> Vec<Finding> {
+pub fn analyse(
+    catalogue: &Catalogue,
+    text: &str,
+    tree: &Tree,
+    lines: &LineIndex,
+    context: &FileContext,
+) -> Vec<Finding> {
     let root = tree.root_node();
     let imports = import_context(root, text);
     let mut summaries = Summaries::default();
@@ -46,6 +111,7 @@ pub fn analyse(catalogue: &Catalogue, text: &str, tree: &Tree, lines: &LineIndex
             text,
             emitter: &mut emitter,
             summaries: &mut summaries,
+            context,
             star_imports: Vec::new(),
             deferred: VecDeque::new(),
             changed: false,
@@ -61,6 +127,39 @@ pub fn analyse(catalogue: &Catalogue, text: &str, tree: &Tree, lines: &LineIndex
     }
     findings.sort_by_key(|f| (f.span.start_byte, f.rule.clone()));
     findings
+}
+
+/// The module-level bindings of a module, for other files that import them (function bodies
+/// are not walked; nothing outside the module is consulted).
+pub fn module_constants<'a>(
+    catalogue: &'a Catalogue,
+    text: &'a str,
+    tree: &Tree,
+    emitter: &mut Emitter<'a>,
+) -> Vec<(String, Sym)> {
+    let mut summaries = Summaries::default();
+    let context = FileContext::default();
+    let mut walker = Walker {
+        catalogue,
+        text,
+        emitter,
+        summaries: &mut summaries,
+        context: &context,
+        star_imports: Vec::new(),
+        deferred: VecDeque::new(),
+        changed: false,
+        depth: 0,
+    };
+    let module = Rc::new(RefCell::new(Scope::default()));
+    let ctx = Ctx {
+        chain: vec![module.clone()],
+        ..Ctx::default()
+    };
+    walker.visit_block(tree.root_node(), &ctx);
+    let vars = &module.borrow().vars;
+    vars.iter()
+        .map(|(name, sym)| (name.to_string(), sym.clone()))
+        .collect()
 }
 
 /// What the walk learns about local functions and classes, kept across passes.
@@ -171,6 +270,7 @@ struct Walker<'a, 'e, 't> {
     text: &'a str,
     emitter: &'e mut Emitter<'a>,
     summaries: &'e mut Summaries,
+    context: &'e FileContext<'e>,
     star_imports: Vec<Rc<str>>,
     deferred: VecDeque<Deferred<'t>>,
     changed: bool,
@@ -266,7 +366,7 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
                         decorators.push(self.eval(expr, ctx));
                     }
                 }
-                if let Some(definition) = node.child_by_field_name("definition") {
+                if let Some(definition) = node.child_by_field_id(FIELDS.definition.get()) {
                     match definition.kind() {
                         "function_definition" => {
                             self.visit_function_def(definition, ctx, &decorators)
@@ -290,7 +390,7 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
                 }
             }
             "if_statement" | "elif_clause" | "while_statement" => {
-                if let Some(condition) = node.child_by_field_name("condition") {
+                if let Some(condition) = node.child_by_field_id(FIELDS.condition.get()) {
                     self.eval(condition, ctx);
                 }
                 let inner = Ctx {
@@ -299,7 +399,7 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
                 };
                 let mut cursor = node.walk();
                 for child in node.named_children(&mut cursor) {
-                    if Some(child) == node.child_by_field_name("condition") {
+                    if Some(child) == node.child_by_field_id(FIELDS.condition.get()) {
                         continue;
                     }
                     self.visit_stmt(child, &inner);
@@ -313,14 +413,14 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
             }
             "for_statement" => {
                 let iterable = node
-                    .child_by_field_name("right")
+                    .child_by_field_id(FIELDS.right.get())
                     .map(|r| self.eval(r, ctx))
                     .unwrap_or_default();
                 let inner = Ctx {
                     branch: true,
                     ..ctx.clone()
                 };
-                if let Some(left) = node.child_by_field_name("left") {
+                if let Some(left) = node.child_by_field_id(FIELDS.left.get()) {
                     let element = Sym {
                         taint: iterable.taint.clone(),
                         ..Sym::default()
@@ -388,7 +488,10 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
     fn visit_with_clause(&mut self, clause: Node<'t>, ctx: &Ctx) {
         let mut cursor = clause.walk();
         for item in clause.named_children(&mut cursor) {
-            let Some(value) = item.child_by_field_name("value").or(item.named_child(0)) else {
+            let Some(value) = item
+                .child_by_field_id(FIELDS.value.get())
+                .or(item.named_child(0))
+            else {
                 continue;
             };
             if value.kind() == "as_pattern" {
@@ -396,7 +499,7 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
                     continue;
                 };
                 let sym = self.eval(expr, ctx);
-                if let Some(alias) = value.child_by_field_name("alias") {
+                if let Some(alias) = value.child_by_field_id(FIELDS.alias.get()) {
                     let target = alias.named_child(0).unwrap_or(alias);
                     self.bind_target(target, sym, range(expr), ctx);
                 }
@@ -416,7 +519,7 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
 
     fn visit_import(&mut self, node: Node<'t>, ctx: &Ctx) {
         let mut cursor = node.walk();
-        for name in node.children_by_field_name("name", &mut cursor) {
+        for name in node.children_by_field_id(FIELDS.name, &mut cursor) {
             match name.kind() {
                 "dotted_name" => {
                     // `import a.b.c` binds `a`.
@@ -427,8 +530,8 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
                 }
                 "aliased_import" => {
                     let (Some(module), Some(alias)) = (
-                        name.child_by_field_name("name"),
-                        name.child_by_field_name("alias"),
+                        name.child_by_field_id(FIELDS.name.get()),
+                        name.child_by_field_id(FIELDS.alias.get()),
                     ) else {
                         continue;
                     };
@@ -441,19 +544,19 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
     }
 
     fn visit_import_from(&mut self, node: Node<'t>, ctx: &Ctx) {
-        let Some(module) = node.child_by_field_name("module_name") else {
+        let Some(module) = node.child_by_field_id(FIELDS.module_name.get()) else {
             return;
         };
         let module = compact(self.text(module));
         let mut cursor = node.walk();
         let mut any_name = false;
-        for name in node.children_by_field_name("name", &mut cursor) {
+        for name in node.children_by_field_id(FIELDS.name, &mut cursor) {
             any_name = true;
             let (imported, local) = match name.kind() {
                 "aliased_import" => {
                     let (Some(imported), Some(alias)) = (
-                        name.child_by_field_name("name"),
-                        name.child_by_field_name("alias"),
+                        name.child_by_field_id(FIELDS.name.get()),
+                        name.child_by_field_id(FIELDS.alias.get()),
                     ) else {
                         continue;
                     };
@@ -497,7 +600,7 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
 
     fn visit_function_def(&mut self, node: Node<'t>, ctx: &Ctx, decorators: &[Sym]) {
         let name: Rc<str> = node
-            .child_by_field_name("name")
+            .child_by_field_id(FIELDS.name.get())
             .map_or("<lambda>", |n| self.text(n))
             .into();
         let id = *self
@@ -528,11 +631,11 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
         // Defaults and annotations are evaluated at definition time.
         let mut params = Vec::new();
         let mut defaults = Vec::new();
-        if let Some(parameters) = node.child_by_field_name("parameters") {
+        if let Some(parameters) = node.child_by_field_id(FIELDS.parameters.get()) {
             let mut cursor = parameters.walk();
             for param in parameters.named_children(&mut cursor) {
                 let default = param
-                    .child_by_field_name("value")
+                    .child_by_field_id(FIELDS.value.get())
                     .map(|value| self.eval(value, ctx));
                 if let Some(name) = param_name(param, self.text) {
                     params.push(Rc::from(name));
@@ -580,7 +683,7 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
             branch: false,
         };
         self.summaries.functions[job.function].params_read = true;
-        if let Some(parameters) = job.node.child_by_field_name("parameters") {
+        if let Some(parameters) = job.node.child_by_field_id(FIELDS.parameters.get()) {
             let mut cursor = parameters.walk();
             let mut index = 0;
             for param in parameters.named_children(&mut cursor) {
@@ -588,7 +691,7 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
                     continue;
                 };
                 let mut sym = Sym::named(format!("?{name}"));
-                if let Some(annotation) = param.child_by_field_name("type") {
+                if let Some(annotation) = param.child_by_field_id(FIELDS.r#type.get()) {
                     let annotation = self.eval_quiet(annotation, &ctx);
                     if let Some(q) = annotation.qname() {
                         sym.qname = Some(format!("{q}()").into());
@@ -667,7 +770,7 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
                 index += 1;
             }
         }
-        if let Some(body) = job.node.child_by_field_name("body") {
+        if let Some(body) = job.node.child_by_field_id(FIELDS.body.get()) {
             self.visit_stmt(body, &ctx);
         }
     }
@@ -701,7 +804,7 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
 
     fn visit_class_def(&mut self, node: Node<'t>, ctx: &Ctx, _decorators: &[Sym]) {
         let name: Rc<str> = node
-            .child_by_field_name("name")
+            .child_by_field_id(FIELDS.name.get())
             .map_or("<class>", |n| self.text(n))
             .into();
         let id = *self
@@ -715,7 +818,7 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
                 });
                 self.summaries.classes.len() - 1
             });
-        if let Some(bases) = node.child_by_field_name("superclasses") {
+        if let Some(bases) = node.child_by_field_id(FIELDS.superclasses.get()) {
             self.eval(bases, ctx);
         }
         self.bind_name(
@@ -737,7 +840,7 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
             chain,
             ..ctx.clone()
         };
-        if let Some(body) = node.child_by_field_name("body") {
+        if let Some(body) = node.child_by_field_id(FIELDS.body.get()) {
             self.visit_stmt(body, &inner);
         }
     }
@@ -748,6 +851,15 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
         let Some(scope) = ctx.innermost() else {
             return;
         };
+        // A class body's names are attributes of its instances (`self._loader`).
+        if let Some(class) = scope.borrow().class
+            && !matches!(sym.shape, Shape::Function(_))
+        {
+            self.summaries.classes[class]
+                .attrs
+                .entry(name.into())
+                .or_insert_with(|| sym.clone());
+        }
         let mut scope = scope.borrow_mut();
         if ctx.branch
             && sym.taint.is_none()
@@ -756,6 +868,30 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
             sym.taint = previous.taint.clone();
         }
         scope.vars.insert(name.into(), sym);
+    }
+
+    /// A name imported from another module of the project that is a constant there
+    /// (`from pkg.config import MODEL_ID`) takes that constant's value.
+    fn imported_constant(&self, sym: Sym) -> Sym {
+        let Some(project) = self.context.project else {
+            return sym;
+        };
+        let unknown = sym.konst.is_none()
+            && sym.template.is_none()
+            && sym.taint.is_none()
+            && matches!(sym.shape, Shape::Plain);
+        match sym.qname() {
+            Some(qname) if unknown && !qname.starts_with(['?', '<']) && !qname.ends_with(')') => {
+                match project.constant(self.catalogue, qname, self.context.path) {
+                    Some(constant) => Sym {
+                        qname: constant.qname.clone().or(sym.qname),
+                        ..constant
+                    },
+                    None => sym,
+                }
+            }
+            _ => sym,
+        }
     }
 
     fn lookup(&self, ctx: &Ctx, name: &str) -> Option<Sym> {
@@ -775,7 +911,7 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
 
     fn resolve_name(&self, ctx: &Ctx, name: &str) -> Sym {
         if let Some(sym) = self.lookup(ctx, name) {
-            return sym;
+            return self.imported_constant(sym);
         }
         if name == "__file__" {
             // Paths next to the module are fixed by the code, not by input.
@@ -791,8 +927,8 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
     }
 
     fn visit_assignment(&mut self, node: Node<'t>, ctx: &Ctx) -> Sym {
-        let Some(right) = node.child_by_field_name("right") else {
-            if let Some(annotation) = node.child_by_field_name("type") {
+        let Some(right) = node.child_by_field_id(FIELDS.right.get()) else {
+            if let Some(annotation) = node.child_by_field_id(FIELDS.r#type.get()) {
                 self.eval_quiet(annotation, ctx);
             }
             return Sym::default();
@@ -802,7 +938,7 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
         } else {
             self.eval(right, ctx)
         };
-        if let Some(left) = node.child_by_field_name("left") {
+        if let Some(left) = node.child_by_field_id(FIELDS.left.get()) {
             self.bind_target(left, value.clone(), range(right), ctx);
         }
         value
@@ -810,10 +946,10 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
 
     fn visit_augmented(&mut self, node: Node<'t>, ctx: &Ctx) {
         let right = node
-            .child_by_field_name("right")
+            .child_by_field_id(FIELDS.right.get())
             .map(|r| self.eval(r, ctx))
             .unwrap_or_default();
-        if let Some(left) = node.child_by_field_name("left") {
+        if let Some(left) = node.child_by_field_id(FIELDS.left.get()) {
             let old = self.eval_quiet(left, ctx);
             let sym = Sym {
                 taint: Sym::merge_taint(old.taint, &right.taint),
@@ -835,8 +971,8 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
             }
             "attribute" => {
                 let (Some(object), Some(attribute)) = (
-                    target.child_by_field_name("object"),
-                    target.child_by_field_name("attribute"),
+                    target.child_by_field_id(FIELDS.object.get()),
+                    target.child_by_field_id(FIELDS.attribute.get()),
                 ) else {
                     return;
                 };
@@ -861,12 +997,12 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
                 }
             }
             "subscript" => {
-                let Some(object) = target.child_by_field_name("value") else {
+                let Some(object) = target.child_by_field_id(FIELDS.value.get()) else {
                     return;
                 };
                 let container = self.eval(object, ctx);
                 let key = target
-                    .child_by_field_name("subscript")
+                    .child_by_field_id(FIELDS.subscript.get())
                     .map(|s| self.eval(s, ctx))
                     .and_then(|k| k.str_value().map(Rc::<str>::from));
                 if let Some(key) = &key {
@@ -946,8 +1082,8 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
             "identifier" => self.resolve_name(ctx, self.text(node)),
             "attribute" => {
                 let (Some(object), Some(attribute)) = (
-                    node.child_by_field_name("object"),
-                    node.child_by_field_name("attribute"),
+                    node.child_by_field_id(FIELDS.object.get()),
+                    node.child_by_field_id(FIELDS.attribute.get()),
                 ) else {
                     return Sym::default();
                 };
@@ -981,8 +1117,8 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
             }
             "attribute" => {
                 let (Some(object), Some(attribute)) = (
-                    node.child_by_field_name("object"),
-                    node.child_by_field_name("attribute"),
+                    node.child_by_field_id(FIELDS.object.get()),
+                    node.child_by_field_id(FIELDS.attribute.get()),
                 ) else {
                     return Sym::default();
                 };
@@ -992,12 +1128,12 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
             "call" => self.eval_call(node, ctx),
             "subscript" => {
                 let container = node
-                    .child_by_field_name("value")
+                    .child_by_field_id(FIELDS.value.get())
                     .map(|v| self.eval(v, ctx))
                     .unwrap_or_default();
                 let mut cursor = node.walk();
                 let keys: Vec<Sym> = node
-                    .children_by_field_name("subscript", &mut cursor)
+                    .children_by_field_id(FIELDS.subscript, &mut cursor)
                     .collect::<Vec<_>>()
                     .into_iter()
                     .map(|s| self.eval(s, ctx))
@@ -1010,6 +1146,9 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
                     && let Some((_, value)) = entries.iter().find(|(k, _)| k.as_ref() == key)
                 {
                     return value.clone();
+                }
+                if let Some(entry) = table_entry(&container, keys.as_slice()) {
+                    return entry;
                 }
                 let qname = container
                     .qname()
@@ -1062,10 +1201,10 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
                 .unwrap_or_default(),
             "named_expression" => {
                 let value = node
-                    .child_by_field_name("value")
+                    .child_by_field_id(FIELDS.value.get())
                     .map(|v| self.eval(v, ctx))
                     .unwrap_or_default();
-                if let Some(name) = node.child_by_field_name("name") {
+                if let Some(name) = node.child_by_field_id(FIELDS.name.get()) {
                     self.bind_name(ctx, self.text(name), value.clone());
                 }
                 value
@@ -1073,11 +1212,11 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
             "binary_operator" => self.eval_binary(node, ctx),
             "unary_operator" => {
                 let operand = node
-                    .child_by_field_name("argument")
+                    .child_by_field_id(FIELDS.argument.get())
                     .map(|a| self.eval(a, ctx))
                     .unwrap_or_default();
                 let negative = node
-                    .child_by_field_name("operator")
+                    .child_by_field_id(FIELDS.operator.get())
                     .is_some_and(|op| self.text(op) == "-");
                 match operand.konst {
                     Some(Const::Int(n)) if negative => Sym::constant(Const::Int(-n)),
@@ -1121,7 +1260,7 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
                     function: None,
                     ..ctx.clone()
                 };
-                if let Some(body) = node.child_by_field_name("body") {
+                if let Some(body) = node.child_by_field_id(FIELDS.body.get()) {
                     self.eval(body, &inner);
                 }
                 Sym::default()
@@ -1221,6 +1360,13 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
             taint: object.taint.clone(),
             ..Sym::default()
         };
+        // `config.MODEL_ID` after `from pkg import config`.
+        if object.konst.is_none()
+            && object.template.is_none()
+            && matches!(object.shape, Shape::Plain)
+        {
+            sym = self.imported_constant(sym);
+        }
         // Path components of a known path stay known (`Path(__file__).parent`).
         if matches!(name, "parent" | "parents" | "name" | "stem" | "suffix")
             && let Some(text) = object.text()
@@ -1256,7 +1402,7 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
                         std::mem::take(&mut literal).into(),
                     )));
                     let sym = child
-                        .child_by_field_name("expression")
+                        .child_by_field_id(FIELDS.expression.get())
                         .map(|expr| self.eval(expr, ctx))
                         .unwrap_or_default();
                     parts.push(sym);
@@ -1289,15 +1435,15 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
 
     fn eval_binary(&mut self, node: Node<'t>, ctx: &Ctx) -> Sym {
         let (Some(left_node), Some(right_node)) = (
-            node.child_by_field_name("left"),
-            node.child_by_field_name("right"),
+            node.child_by_field_id(FIELDS.left.get()),
+            node.child_by_field_id(FIELDS.right.get()),
         ) else {
             return Sym::default();
         };
         let left = self.eval(left_node, ctx);
         let right = self.eval(right_node, ctx);
         let operator = node
-            .child_by_field_name("operator")
+            .child_by_field_id(FIELDS.operator.get())
             .map_or("", |op| self.text(op));
         let stringy = left.text().is_some() || right.text().is_some();
         let built = match operator {
@@ -1346,11 +1492,11 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
             match child.kind() {
                 "pair" => {
                     let key = child
-                        .child_by_field_name("key")
+                        .child_by_field_id(FIELDS.key.get())
                         .map(|k| self.eval(k, ctx))
                         .unwrap_or_default();
                     let value = child
-                        .child_by_field_name("value")
+                        .child_by_field_id(FIELDS.value.get())
                         .map(|v| self.eval(v, ctx))
                         .unwrap_or_default();
                     taint = Sym::merge_taint(taint, &value.taint);
@@ -1394,10 +1540,10 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
             match clause.kind() {
                 "for_in_clause" => {
                     let iterable = clause
-                        .child_by_field_name("right")
+                        .child_by_field_id(FIELDS.right.get())
                         .map(|r| self.eval(r, &inner))
                         .unwrap_or_default();
-                    if let Some(left) = clause.child_by_field_name("left") {
+                    if let Some(left) = clause.child_by_field_id(FIELDS.left.get()) {
                         let element = Sym {
                             taint: iterable.taint,
                             ..Sym::default()
@@ -1431,14 +1577,14 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
     }
 
     fn eval_call(&mut self, node: Node<'t>, ctx: &Ctx) -> Sym {
-        let Some(function) = node.child_by_field_name("function") else {
+        let Some(function) = node.child_by_field_id(FIELDS.function.get()) else {
             return Sym::default();
         };
         // A method call keeps its receiver: string methods and fixes need it.
         let (callee, receiver) = match (
             function.kind(),
-            function.child_by_field_name("object"),
-            function.child_by_field_name("attribute"),
+            function.child_by_field_id(FIELDS.object.get()),
+            function.child_by_field_id(FIELDS.attribute.get()),
         ) {
             ("attribute", Some(object), Some(attribute)) => {
                 let receiver = self.eval(object, ctx);
@@ -1452,7 +1598,7 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
         let mut star_args = false;
         let mut star_kwargs = false;
         let mut parens = None;
-        if let Some(arguments) = node.child_by_field_name("arguments") {
+        if let Some(arguments) = node.child_by_field_id(FIELDS.arguments.get()) {
             if arguments.kind() == "argument_list" {
                 parens = Some((
                     arguments.start_byte() + 1,
@@ -1464,8 +1610,8 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
                         "comment" => {}
                         "keyword_argument" => {
                             let (Some(name), Some(value)) = (
-                                child.child_by_field_name("name"),
-                                child.child_by_field_name("value"),
+                                child.child_by_field_id(FIELDS.name.get()),
+                                child.child_by_field_id(FIELDS.value.get()),
                             ) else {
                                 continue;
                             };
@@ -1531,6 +1677,30 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
             }
         }
 
+        // SDK parameters that hold credentials without saying so in their name.
+        if let Some(qname) = callee.qname() {
+            let qname = self
+                .catalogue
+                .canonical(qname)
+                .unwrap_or_else(|| qname.to_string());
+            let specs: Vec<crate::catalogue::CredentialParamDef> = self
+                .catalogue
+                .credential_params
+                .matching(&qname)
+                .cloned()
+                .collect();
+            for spec in specs {
+                let arg_spec = crate::catalogue::ArgSpec {
+                    keyword: spec.keyword.clone(),
+                    position: spec.position,
+                };
+                if let Some(arg) = crate::engine::find_arg_in(&args, &arg_spec) {
+                    let sym = arg.sym.clone();
+                    self.check_named_secret(&sym, &spec.name);
+                }
+            }
+        }
+
         // `os.environ.get("AWS_SECRET_ACCESS_KEY", "…")`: the default is bound to that name.
         if let Some(name) = target_env_name(callee.qname(), &args)
             && let Some(default) = args.iter().filter(|a| a.keyword.is_none()).nth(1)
@@ -1541,8 +1711,8 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
         // `rows.append(x)` grows a list bound to a name: keep what is known of its items.
         if let (Some(receiver), Some(object), Some(attribute)) = (
             &receiver,
-            function.child_by_field_name("object"),
-            function.child_by_field_name("attribute"),
+            function.child_by_field_id(FIELDS.object.get()),
+            function.child_by_field_id(FIELDS.attribute.get()),
         ) && object.kind() == "identifier"
             && let Shape::Seq(items) = &receiver.shape
             && matches!(self.text(attribute), "append" | "extend" | "insert")
@@ -1586,14 +1756,16 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
             .map(|q| self.catalogue.canonical(q).unwrap_or_else(|| q.to_string()));
         if let Some(qname) = &qname {
             let callee_name = match function.kind() {
-                "attribute" => function.child_by_field_name("attribute").map(range),
+                "attribute" => function
+                    .child_by_field_id(FIELDS.attribute.get())
+                    .map(range),
                 "identifier" => Some(range(function)),
                 _ => None,
             };
             // In a method chain (`a().b().c(x)`) the finding starts at the method that matters.
             let chained = function.kind() == "attribute"
                 && function
-                    .child_by_field_name("object")
+                    .child_by_field_id(FIELDS.object.get())
                     .is_some_and(|object| object.kind() == "call");
             let start = match (chained, callee_name) {
                 (true, Some(name)) => name.0,
@@ -1679,8 +1851,8 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
             && !matches!(callee.shape, Shape::Function(_))
         {
             let method = node
-                .child_by_field_name("function")
-                .and_then(|f| f.child_by_field_name("attribute"))
+                .child_by_field_id(FIELDS.function.get())
+                .and_then(|f| f.child_by_field_id(FIELDS.attribute.get()))
                 .map_or("", |a| self.text(a));
             let keeps_text = KEEPS_TEXT.contains(&method);
             if keeps_text || STRING_METHODS.contains(&method) {
@@ -1866,6 +2038,44 @@ impl Ctx {
     }
 }
 
+/// An entry of a constant table looked up with a key or index we cannot see
+/// (`NODES[i]`, `ARTEFACTS[name]`): entries of one table share their shape, so the first stands
+/// for all (an approximation that keeps `http://` URLs and paths visible).
+fn table_entry(container: &Sym, keys: &[Sym]) -> Option<Sym> {
+    let [key] = keys else {
+        return None;
+    };
+    if let (Some(Const::Int(index)), Shape::Seq(items)) = (&key.konst, &container.shape) {
+        let index = if *index < 0 {
+            items.len().checked_sub(index.unsigned_abs() as usize)?
+        } else {
+            *index as usize
+        };
+        return items.get(index).cloned();
+    }
+    if key.konst.is_some() {
+        return None;
+    }
+    let first = match &container.shape {
+        Shape::Seq(items) => items.first()?,
+        Shape::Dict(entries) => &entries.first()?.1,
+        _ => return None,
+    };
+    let constant = |s: &Sym| {
+        s.konst.is_some()
+            || matches!(&s.shape, Shape::Seq(items) if items.iter().all(|i| i.konst.is_some()))
+    };
+    let all_constant = match &container.shape {
+        Shape::Seq(items) => items.iter().all(constant),
+        Shape::Dict(entries) => entries.iter().all(|(_, v)| constant(v)),
+        _ => false,
+    };
+    all_constant.then(|| Sym {
+        literal: None,
+        ..first.clone()
+    })
+}
+
 /// The variable name of an environment lookup (`os.environ.get("NAME", default)`).
 fn target_env_name(qname: Option<&str>, args: &[Arg]) -> Option<String> {
     matches!(
@@ -1930,7 +2140,9 @@ fn param_name<'a>(param: Node, text: &'a str) -> Option<&'a str> {
                 first.named_child(0)?
             }
         }
-        "default_parameter" | "typed_default_parameter" => param.child_by_field_name("name")?,
+        "default_parameter" | "typed_default_parameter" => {
+            param.child_by_field_id(FIELDS.name.get())?
+        }
         _ => return None,
     };
     Some(node_text(name, text))
@@ -1963,7 +2175,7 @@ fn import_context(root: Node, text: &str) -> ImportContext {
             "comment" => continue,
             "import_statement" => {
                 let mut names = child.walk();
-                for name in child.children_by_field_name("name", &mut names) {
+                for name in child.children_by_field_id(FIELDS.name, &mut names) {
                     if name.kind() == "dotted_name" {
                         let module = node_text(name, text);
                         context

@@ -12,6 +12,44 @@ use std::collections::HashMap;
 use std::rc::Rc;
 use tree_sitter::{Node, QueryCursor, StreamingIterator, Tree};
 
+/// Field ids of the grammar, looked up once (by-name lookups compare strings on every call).
+struct Fields {
+    alias: std::num::NonZeroU16,
+    argument: std::num::NonZeroU16,
+    arguments: std::num::NonZeroU16,
+    field: std::num::NonZeroU16,
+    function: std::num::NonZeroU16,
+    list: std::num::NonZeroU16,
+    r#macro: std::num::NonZeroU16,
+    name: std::num::NonZeroU16,
+    path: std::num::NonZeroU16,
+    pattern: std::num::NonZeroU16,
+    value: std::num::NonZeroU16,
+}
+
+static FIELDS: std::sync::LazyLock<Fields> = std::sync::LazyLock::new(|| {
+    let language = crate::lang::grammar(Language::Rust);
+    // A name the grammar lacks maps to an id no node has.
+    let id = |name: &str| {
+        language
+            .field_id_for_name(name)
+            .unwrap_or(std::num::NonZeroU16::MAX)
+    };
+    Fields {
+        alias: id("alias"),
+        argument: id("argument"),
+        arguments: id("arguments"),
+        field: id("field"),
+        function: id("function"),
+        list: id("list"),
+        r#macro: id("macro"),
+        name: id("name"),
+        path: id("path"),
+        pattern: id("pattern"),
+        value: id("value"),
+    }
+});
+
 const MAX_DEPTH: usize = 150;
 
 /// Methods that return (a view of) their receiver, for resolution purposes.
@@ -100,7 +138,7 @@ impl<'a> Walker<'a, '_> {
         let mut stack = vec![root];
         while let Some(node) = stack.pop() {
             if node.kind() == "use_declaration" {
-                if let Some(argument) = node.child_by_field_name("argument") {
+                if let Some(argument) = node.child_by_field_id(FIELDS.argument.get()) {
                     self.use_tree(argument, "");
                 }
                 continue;
@@ -132,8 +170,8 @@ impl<'a> Walker<'a, '_> {
             }
             "use_as_clause" => {
                 if let (Some(target), Some(alias)) = (
-                    node.child_by_field_name("path"),
-                    node.child_by_field_name("alias"),
+                    node.child_by_field_id(FIELDS.path.get()),
+                    node.child_by_field_id(FIELDS.alias.get()),
                 ) {
                     self.uses
                         .insert(self.text(alias).to_string(), path(self.text(target)));
@@ -141,10 +179,10 @@ impl<'a> Walker<'a, '_> {
             }
             "scoped_use_list" => {
                 let base = node
-                    .child_by_field_name("path")
+                    .child_by_field_id(FIELDS.path.get())
                     .map(|p| path(self.text(p)))
                     .unwrap_or_else(|| prefix.to_string());
-                if let Some(list) = node.child_by_field_name("list") {
+                if let Some(list) = node.child_by_field_id(FIELDS.list.get()) {
                     self.use_tree(list, &base);
                 }
             }
@@ -191,8 +229,12 @@ impl<'a> Walker<'a, '_> {
                 self.locals.pop();
             }
             "let_declaration" => {
-                let value = node.child_by_field_name("value").map(|v| self.eval(v));
-                if let (Some(pattern), Some(value)) = (node.child_by_field_name("pattern"), value) {
+                let value = node
+                    .child_by_field_id(FIELDS.value.get())
+                    .map(|v| self.eval(v));
+                if let (Some(pattern), Some(value)) =
+                    (node.child_by_field_id(FIELDS.pattern.get()), value)
+                {
                     let name_node = if pattern.kind() == "mut_pattern" {
                         pattern.named_child(0)
                     } else {
@@ -208,8 +250,12 @@ impl<'a> Walker<'a, '_> {
                 }
             }
             "const_item" | "static_item" => {
-                let value = node.child_by_field_name("value").map(|v| self.eval(v));
-                if let (Some(name), Some(value)) = (node.child_by_field_name("name"), value) {
+                let value = node
+                    .child_by_field_id(FIELDS.value.get())
+                    .map(|v| self.eval(v));
+                if let (Some(name), Some(value)) =
+                    (node.child_by_field_id(FIELDS.name.get()), value)
+                {
                     let name = self.text(name).to_string();
                     self.check_named_secret(&value, &name);
                     if let Some(scope) = self.locals.first_mut() {
@@ -263,7 +309,7 @@ impl<'a> Walker<'a, '_> {
             }
             "scoped_identifier" => Sym::named(self.resolve_path(self.text(node))),
             "generic_function" => node
-                .child_by_field_name("function")
+                .child_by_field_id(FIELDS.function.get())
                 .map(|f| self.eval(f))
                 .unwrap_or_default(),
             "string_literal" | "raw_string_literal" => {
@@ -294,11 +340,11 @@ impl<'a> Walker<'a, '_> {
                 .unwrap_or_default(),
             "field_expression" => {
                 let object = node
-                    .child_by_field_name("value")
+                    .child_by_field_id(FIELDS.value.get())
                     .map(|v| self.eval(v))
                     .unwrap_or_default();
                 let field = node
-                    .child_by_field_name("field")
+                    .child_by_field_id(FIELDS.field.get())
                     .map_or("", |f| self.text(f));
                 Sym {
                     qname: object.qname().map(|q| format!("{q}.{field}").into()),
@@ -322,7 +368,7 @@ impl<'a> Walker<'a, '_> {
     /// Other macros are opaque, but string literals in them are still checked for secrets.
     fn eval_macro(&mut self, node: Node) -> Sym {
         let name = node
-            .child_by_field_name("macro")
+            .child_by_field_id(FIELDS.r#macro.get())
             .map_or("", |m| self.text(m));
         let mut cursor = node.walk();
         let Some(tokens) = node
@@ -358,21 +404,21 @@ impl<'a> Walker<'a, '_> {
     }
 
     fn eval_call(&mut self, node: Node) -> Sym {
-        let Some(function) = node.child_by_field_name("function") else {
+        let Some(function) = node.child_by_field_id(FIELDS.function.get()) else {
             return Sym::default();
         };
         let mut receiver = None;
         // In a method chain the finding starts at the method that matters, not the chain's head.
         let chained = function.kind() == "field_expression"
             && function
-                .child_by_field_name("value")
+                .child_by_field_id(FIELDS.value.get())
                 .is_some_and(|v| v.kind() == "call_expression");
         let (callee, callee_name) = if function.kind() == "field_expression" {
             let object = function
-                .child_by_field_name("value")
+                .child_by_field_id(FIELDS.value.get())
                 .map(|v| self.eval(v))
                 .unwrap_or_default();
-            let field = function.child_by_field_name("field");
+            let field = function.child_by_field_id(FIELDS.field.get());
             let method = field.map_or("", |f| self.text(f));
             let qname = object.qname().map(|q| format!("{q}.{method}").into());
             receiver = Some((object, method));
@@ -386,7 +432,7 @@ impl<'a> Walker<'a, '_> {
         } else {
             let callee = self.eval(function);
             let name = match function.kind() {
-                "scoped_identifier" => function.child_by_field_name("name").map(range),
+                "scoped_identifier" => function.child_by_field_id(FIELDS.name.get()).map(range),
                 "identifier" => Some(range(function)),
                 _ => None,
             };
@@ -394,7 +440,7 @@ impl<'a> Walker<'a, '_> {
         };
         let mut args = Vec::new();
         let mut parens = None;
-        if let Some(arguments) = node.child_by_field_name("arguments") {
+        if let Some(arguments) = node.child_by_field_id(FIELDS.arguments.get()) {
             parens = Some((
                 arguments.start_byte() + 1,
                 arguments.end_byte().saturating_sub(1),

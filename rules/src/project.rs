@@ -1,0 +1,277 @@
+//! What a file can know about the project's other modules: their top-level constants.
+//!
+//! Configuration modules are everywhere in AI projects (`MODEL_ID = "org/model"`,
+//! `MIRROR = "http://…"`, `SHARED_DIR = Path("/mnt/shared")`), and the code that uses them lives
+//! elsewhere. When a file imports such a name from a module of the scanned project, the module's
+//! top-level constants are computed once (its own imports are not followed, so the facts of a
+//! module never depend on who asks, or in what order) and cached for every importer.
+
+use crate::catalogue::{Catalogue, Language};
+use crate::engine::Emitter;
+use crate::source::LineIndex;
+use crate::value::{Const, Shape, Sym};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::sync::{Arc, Mutex};
+
+/// Largest module read for its constants (configuration modules are small).
+const MAX_MODULE_BYTES: u64 = 2 * 1024 * 1024;
+
+/// A constant that can cross threads (a [`Sym`] holds `Rc`s).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConstValue {
+    Str(String),
+    Template(String),
+    Int(i64),
+    Bool(bool),
+    Seq(Vec<ConstValue>),
+    Dict(Vec<(String, ConstValue)>),
+    /// Something importable or built at import time (`yaml.FullLoader`, `openai.OpenAI()`).
+    Name(String),
+}
+
+impl ConstValue {
+    pub fn from_sym(sym: &Sym) -> Option<Self> {
+        if sym.taint.is_some() {
+            return None;
+        }
+        match (&sym.konst, &sym.shape) {
+            (Some(Const::Str(s)), _) => Some(Self::Str(s.to_string())),
+            (Some(Const::Int(n)), _) => Some(Self::Int(*n)),
+            (Some(Const::Bool(b)), _) => Some(Self::Bool(*b)),
+            (_, Shape::Seq(items)) => items
+                .iter()
+                .map(Self::from_sym)
+                .collect::<Option<Vec<_>>>()
+                .map(Self::Seq),
+            (_, Shape::Dict(entries)) => entries
+                .iter()
+                .map(|(k, v)| Some((k.to_string(), Self::from_sym(v)?)))
+                .collect::<Option<Vec<_>>>()
+                .map(Self::Dict),
+            _ => sym
+                .template
+                .as_deref()
+                .map(|template| Self::Template(template.to_string()))
+                .or_else(|| {
+                    sym.qname()
+                        .filter(|q| !q.starts_with(['?', '<', '.']))
+                        .map(|q| Self::Name(q.to_string()))
+                }),
+        }
+    }
+
+    pub fn to_sym(&self) -> Sym {
+        match self {
+            Self::Str(s) => Sym::constant(Const::Str(s.as_str().into())),
+            Self::Template(t) => Sym {
+                template: Some(t.as_str().into()),
+                ..Sym::default()
+            },
+            Self::Int(n) => Sym::constant(Const::Int(*n)),
+            Self::Bool(b) => Sym::constant(Const::Bool(*b)),
+            Self::Seq(items) => {
+                let items: Vec<Sym> = items.iter().map(Self::to_sym).collect();
+                let konst = items
+                    .iter()
+                    .map(|i| i.konst.clone())
+                    .collect::<Option<Vec<_>>>()
+                    .map(|consts| Const::Tuple(consts.into()));
+                Sym {
+                    konst,
+                    shape: Shape::Seq(Rc::new(items)),
+                    ..Sym::default()
+                }
+            }
+            Self::Name(qname) => Sym::named(qname.as_str()),
+            Self::Dict(entries) => Sym {
+                shape: Shape::Dict(Rc::new(
+                    entries
+                        .iter()
+                        .map(|(k, v)| (Rc::from(k.as_str()), v.to_sym()))
+                        .collect(),
+                )),
+                ..Sym::default()
+            },
+        }
+    }
+}
+
+/// The top-level constants of one module.
+#[derive(Debug, Default)]
+pub struct ModuleFacts {
+    pub constants: HashMap<String, ConstValue>,
+}
+
+/// The project's Python modules, by dotted name, and their facts (computed on demand).
+#[derive(Debug, Default)]
+pub struct Project {
+    /// Dotted module name → file; `None` when two files claim the name.
+    modules: HashMap<String, Option<PathBuf>>,
+    facts: Mutex<HashMap<PathBuf, Arc<ModuleFacts>>>,
+}
+
+impl Project {
+    /// Indexes `files` (Python sources) found under `roots`. A file is known by its path from its
+    /// root (`pkg/config.py` → `pkg.config`) and by every shorter dotted suffix of at least two
+    /// segments, so code under `src/` still resolves `pkg.config`.
+    pub fn new(roots: &[PathBuf], files: impl IntoIterator<Item = PathBuf>) -> Self {
+        let mut modules: HashMap<String, Option<PathBuf>> = HashMap::new();
+        for file in files {
+            let Some(root) = roots.iter().find(|root| file.starts_with(root)) else {
+                continue;
+            };
+            let Ok(relative) = file.strip_prefix(root) else {
+                continue;
+            };
+            let mut parts: Vec<String> = relative
+                .iter()
+                .map(|part| part.to_string_lossy().into_owned())
+                .collect();
+            let Some(last) = parts.pop() else {
+                continue;
+            };
+            let Some(stem) = last.strip_suffix(".py") else {
+                continue;
+            };
+            if stem != "__init__" {
+                parts.push(stem.to_string());
+            }
+            for start in 0..parts.len() {
+                let name = parts[start..].join(".");
+                if parts.len() - start < 2 && start > 0 {
+                    break;
+                }
+                modules
+                    .entry(name)
+                    .and_modify(|existing| {
+                        if existing.as_ref() != Some(&file) {
+                            *existing = None;
+                        }
+                    })
+                    .or_insert_with(|| Some(file.clone()));
+            }
+        }
+        Self {
+            modules,
+            facts: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn module_file(&self, module: &str, importer: Option<&Path>) -> Option<PathBuf> {
+        if let Some(relative) = module.strip_prefix('.') {
+            // `from .config import X` / `from ..pkg import X`, relative to the importer.
+            let mut dir = importer?.parent()?.to_path_buf();
+            let mut rest = relative;
+            while let Some(more) = rest.strip_prefix('.') {
+                dir = dir.parent()?.to_path_buf();
+                rest = more;
+            }
+            let path = rest.split('.').fold(dir, |path, part| path.join(part));
+            let file = path.with_extension("py");
+            return if file.is_file() {
+                Some(file)
+            } else {
+                let package = path.join("__init__.py");
+                package.is_file().then_some(package)
+            };
+        }
+        self.modules.get(module).cloned().flatten()
+    }
+
+    /// The constant that `qname` (`pkg.config.MODEL_ID`) names, if it is a top-level constant
+    /// of a project module.
+    pub fn constant(
+        &self,
+        catalogue: &Catalogue,
+        qname: &str,
+        importer: Option<&Path>,
+    ) -> Option<Sym> {
+        let (module, name) = qname.rsplit_once('.')?;
+        if !module.starts_with('.') && !self.modules.contains_key(module) {
+            return None;
+        }
+        let file = self.module_file(module, importer)?;
+        if Some(file.as_path()) == importer {
+            return None;
+        }
+        let facts = self.facts_of(catalogue, &file);
+        facts.constants.get(name).map(ConstValue::to_sym)
+    }
+
+    fn facts_of(&self, catalogue: &Catalogue, file: &Path) -> Arc<ModuleFacts> {
+        if let Ok(cache) = self.facts.lock()
+            && let Some(facts) = cache.get(file)
+        {
+            return facts.clone();
+        }
+        // Computed outside the lock; two threads may both compute it, with the same result.
+        let facts = Arc::new(compute_facts(catalogue, file));
+        if let Ok(mut cache) = self.facts.lock() {
+            cache
+                .entry(file.to_path_buf())
+                .or_insert_with(|| facts.clone());
+        }
+        facts
+    }
+}
+
+fn compute_facts(catalogue: &Catalogue, file: &Path) -> ModuleFacts {
+    let Ok(bytes) = crate::scan::read_limited(file, MAX_MODULE_BYTES) else {
+        return ModuleFacts::default();
+    };
+    let text = String::from_utf8_lossy(&bytes);
+    let Some(tree) = crate::lang::parse(Language::Python, &text, None) else {
+        return ModuleFacts::default();
+    };
+    let lines = LineIndex::new(&text);
+    let mut emitter = Emitter::new(catalogue, &text, &lines, Language::Python);
+    let constants = crate::lang::python::module_constants(catalogue, &text, &tree, &mut emitter);
+    ModuleFacts {
+        constants: constants
+            .into_iter()
+            .filter_map(|(name, sym)| Some((name, ConstValue::from_sym(&sym)?)))
+            .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn modules_are_named_from_their_root_and_suffixes() {
+        let root = PathBuf::from("/p");
+        let project = Project::new(
+            std::slice::from_ref(&root),
+            vec![
+                PathBuf::from("/p/src/pkg/config.py"),
+                PathBuf::from("/p/src/pkg/__init__.py"),
+                PathBuf::from("/p/other/pkg/config.py"),
+                PathBuf::from("/p/tool.py"),
+            ],
+        );
+        assert_eq!(
+            project.module_file("src.pkg.config", None),
+            Some(PathBuf::from("/p/src/pkg/config.py"))
+        );
+        // Two files claim `pkg.config`: ambiguous, so unresolved.
+        assert_eq!(project.module_file("pkg.config", None), None);
+        assert_eq!(
+            project.module_file("src.pkg", None),
+            Some(PathBuf::from("/p/src/pkg/__init__.py"))
+        );
+        assert_eq!(
+            project.module_file("tool", None),
+            Some(PathBuf::from("/p/tool.py"))
+        );
+        assert_eq!(project.module_file("config", None), None);
+    }
+
+    #[test]
+    fn constants_round_trip() {
+        let value = ConstValue::Seq(vec![ConstValue::Str("a".into()), ConstValue::Int(3)]);
+        assert_eq!(ConstValue::from_sym(&value.to_sym()), Some(value));
+    }
+}
