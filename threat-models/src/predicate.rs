@@ -100,7 +100,8 @@ pub struct FlowCond {
     pub authn: Option<Vec<Authn>>,
     pub encryption: Option<Vec<Encryption>>,
     pub bidirectional: Option<bool>,
-    /// It carries an asset whose provenance source is less trusted than the flow's target.
+    /// It carries an asset (among those matching `carries`, when given) whose provenance source
+    /// is less trusted than the flow's target.
     pub provenance_below_target: Option<bool>,
     pub any: Option<Vec<FlowCond>>,
     pub not: Option<Box<FlowCond>>,
@@ -441,7 +442,15 @@ impl<'m> Evaluator<'m> {
         else {
             return false;
         };
-        one_of(&cond.kind, Some(flow.kind))
+        // The carried assets the condition is about: those matching `carries` (all when absent).
+        let carried: Vec<&'m Asset> = self
+            .assets(&flow.carries)
+            .into_iter()
+            .filter(|a| cond.carries.as_ref().is_none_or(|c| self.asset(c, a)))
+            .collect();
+        let to_trust = self.graph.trust(to);
+        let below = |a: &Asset| self.provenance_trust(a).is_some_and(|t| t < to_trust);
+        let holds = one_of(&cond.kind, Some(flow.kind))
             && cond
                 .from
                 .as_ref()
@@ -451,25 +460,14 @@ impl<'m> Evaluator<'m> {
                 .as_ref()
                 .is_none_or(|c| self.component(c, to, trace))
             && check(cond.crosses, self.graph.crosses(f))
-            && check(
-                cond.enters_higher_trust,
-                self.graph.trust(from) < self.graph.trust(to),
-            )
+            && check(cond.enters_higher_trust, self.graph.trust(from) < to_trust)
             && one_of(&cond.authn, flow.authn)
             && one_of(&cond.encryption, flow.encryption)
             && check(cond.bidirectional, flow.bidirectional)
-            && cond.provenance_below_target.is_none_or(|want| {
-                let to_trust = self.graph.trust(to);
-                let below = self.assets(&flow.carries).into_iter().any(|a| {
-                    let below = self.provenance_trust(a).is_some_and(|t| t < to_trust);
-                    if below {
-                        trace.asset(a.id.as_str());
-                    }
-                    below
-                });
-                below == want
-            })
-            && self.any_asset(&cond.carries, self.assets(&flow.carries), trace)
+            && (cond.carries.is_none() || !carried.is_empty())
+            && cond
+                .provenance_below_target
+                .is_none_or(|want| carried.iter().any(|a| below(a)) == want)
             && cond
                 .any
                 .as_ref()
@@ -477,7 +475,15 @@ impl<'m> Evaluator<'m> {
             && cond
                 .not
                 .as_ref()
-                .is_none_or(|not| !self.flow(not, f, &mut Trace::default()))
+                .is_none_or(|not| !self.flow(not, f, &mut Trace::default()));
+        if holds {
+            for a in carried {
+                if cond.provenance_below_target != Some(true) || below(a) {
+                    trace.asset(a.id.as_str());
+                }
+            }
+        }
+        holds
     }
 
     fn uses(&self, i: usize) -> Vec<&'m Asset> {
