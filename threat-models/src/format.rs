@@ -110,9 +110,11 @@ pub type Ref = Spanned<Id>;
 /// One `threatlens/v1` file: a whole model, or a part of one brought in by `includes:`.
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[schemars(title = "threatlens/v1 threat model")]
+#[schemars(deny_unknown_fields)]
 pub struct Document {
-    /// Always `threatlens/v1`.
-    #[schemars(schema_with = "schema_tag")]
+    /// Always `threatlens/v1`. (Optional for serde so that a missing tag is reported with a
+    /// helpful message; required in the JSON Schema.)
+    #[schemars(schema_with = "schema_tag", required)]
     pub schema: Option<Spanned<String>>,
     /// Ownership, reviewers and review cadence (ISO/IEC 27001 cl. 7.5).
     #[serde(default, deserialize_with = "lenient_opt")]
@@ -161,6 +163,7 @@ fn schema_tag(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
 }
 
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Metadata {
     /// The model's own id (not an element id).
     pub id: Option<Spanned<String>>,
@@ -178,6 +181,7 @@ pub struct Metadata {
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Scope {
     /// What the ISMS covers, in one paragraph.
     pub statement: String,
@@ -192,6 +196,7 @@ pub struct Scope {
 }
 
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct InScope {
     /// Components in scope. When given, components not listed (and not external) are reported.
     #[serde(default)]
@@ -208,12 +213,14 @@ pub struct InScope {
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct OutOfScope {
     pub item: Spanned<String>,
     pub reason: String,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Interface {
     /// A supplier id.
     pub with: Ref,
@@ -231,6 +238,7 @@ pub enum Dependency {
 }
 
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Context {
     #[serde(default)]
     pub issues: Vec<String>,
@@ -241,6 +249,7 @@ pub struct Context {
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct RiskCriteria {
     /// Names of likelihood levels 1..5.
     #[serde(default)]
@@ -255,6 +264,7 @@ pub struct RiskCriteria {
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Asset {
     pub id: Spanned<Id>,
     pub name: Option<String>,
@@ -311,6 +321,7 @@ pub enum Classification {
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Cia {
     pub c: CiaLevel,
     pub i: CiaLevel,
@@ -383,6 +394,7 @@ impl JsonSchema for Pii {
 }
 
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Provenance {
     /// The component or supplier the asset comes from.
     pub source: Option<Ref>,
@@ -395,6 +407,7 @@ pub struct Provenance {
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct TrustBoundary {
     pub id: Spanned<Id>,
     pub name: Option<String>,
@@ -427,6 +440,7 @@ pub enum Trust {
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Component {
     pub id: Spanned<Id>,
     pub name: Option<String>,
@@ -471,6 +485,7 @@ pub enum ComponentKind {
 
 /// Where the component lives in the code, for code ↔ model mapping.
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Code {
     #[serde(default)]
     pub paths: Vec<String>,
@@ -482,6 +497,7 @@ pub struct Code {
 }
 
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Ai {
     pub role: Option<String>,
     pub model: Option<String>,
@@ -526,6 +542,7 @@ pub enum DecisionImpact {
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Flow {
     pub id: Spanned<Id>,
     pub from: Ref,
@@ -593,6 +610,7 @@ impl FlowKind {
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Control {
     pub id: Spanned<Id>,
     /// What the control does, from the closed capability vocabulary.
@@ -629,6 +647,7 @@ pub enum ControlKind {
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Threat {
     pub id: Spanned<Id>,
     pub title: String,
@@ -675,6 +694,7 @@ pub enum Stride {
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Treatment {
     pub decision: Decision,
     #[serde(default)]
@@ -713,12 +733,14 @@ pub enum ThreatStatus {
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Residual {
     pub likelihood: Spanned<u8>,
     pub impact: Spanned<u8>,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Exception {
     /// The rule: `TM128`, its slug, or its library name (`R-FLOW-WEAK-TLS`).
     pub rule: Spanned<String>,
@@ -730,6 +752,7 @@ pub struct Exception {
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Supplier {
     pub id: Spanned<Id>,
     pub name: Option<String>,
@@ -760,6 +783,7 @@ pub enum SupplierKind {
 }
 
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct DueDiligence {
     pub assessed_on: Option<Spanned<Date>>,
     #[serde(default)]
@@ -778,6 +802,7 @@ pub struct DueDiligence {
 }
 
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct IncidentResponse {
     #[serde(default)]
     pub contacts: Vec<Contact>,
@@ -787,6 +812,7 @@ pub struct IncidentResponse {
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Contact {
     pub role: String,
     pub who: Option<String>,
@@ -795,6 +821,7 @@ pub struct Contact {
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Playbook {
     pub id: Spanned<Id>,
     pub title: String,
@@ -811,12 +838,14 @@ pub struct Playbook {
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Exercises {
     pub last: Option<Spanned<Date>>,
     pub every: Option<Spanned<Duration>>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Monitoring {
     #[serde(default, deserialize_with = "lenient_vec")]
     pub signals: Vec<Signal>,
@@ -825,6 +854,7 @@ pub struct Monitoring {
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Signal {
     pub id: Spanned<Id>,
     /// The component the signal is measured on.
@@ -839,6 +869,7 @@ pub struct Signal {
 }
 
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Logging {
     pub retention: Option<Spanned<Duration>>,
     pub pii_in_logs: Option<PiiInLogs>,
@@ -857,6 +888,7 @@ pub enum PiiInLogs {
 }
 
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct InternalAudit {
     pub every: Option<Spanned<Duration>>,
     pub last: Option<Spanned<Date>>,

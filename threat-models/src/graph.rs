@@ -158,6 +158,32 @@ impl Graph {
             .map(|(f, n)| (f, self.graph[n]))
     }
 
+    /// Flows (any kind) into component `c`, in declaration order.
+    pub fn flows_into(&self, c: usize) -> impl Iterator<Item = usize> + '_ {
+        self.flows_at(c, petgraph::Direction::Incoming)
+    }
+
+    /// Flows (any kind) out of component `c`, in declaration order.
+    pub fn flows_out_of(&self, c: usize) -> impl Iterator<Item = usize> + '_ {
+        self.flows_at(c, petgraph::Direction::Outgoing)
+    }
+
+    fn flows_at(
+        &self,
+        c: usize,
+        direction: petgraph::Direction,
+    ) -> impl Iterator<Item = usize> + '_ {
+        let mut flows: Vec<usize> = self
+            .nodes
+            .get(c)
+            .into_iter()
+            .flat_map(|n| self.graph.edges_directed(*n, direction))
+            .map(|e| *e.weight())
+            .collect();
+        flows.sort_unstable();
+        flows.into_iter()
+    }
+
     /// Look for a path from one of `starts` to a component satisfying `goal` that passes no
     /// guarded component (starts excepted) and no guarded flow. Returns (start, goal) of the
     /// first such path, or `None` when every path is guarded or none exists.

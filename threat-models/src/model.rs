@@ -2,7 +2,7 @@
 //! from ids to elements and the id definitions and references an editor needs (go to
 //! definition, find references, rename, completion).
 
-use crate::de::{Loc, Spanned};
+use crate::de::{FileId, Loc, Spanned};
 use crate::format::{
     Asset, Component, Control, Document, Flow, Id, Playbook, Ref, Signal, Supplier, Threat,
     TrustBoundary,
@@ -91,11 +91,19 @@ impl Model {
             broken_ids,
             broken_sections,
         };
-        let defs: Vec<(ElementKind, String, usize)> = model
+        let mut defs: Vec<(ElementKind, String, usize, (FileId, usize))> = model
             .definitions()
-            .map(|(kind, id, i)| (kind, id.value.0.clone(), i))
+            .map(|(kind, id, i)| {
+                (
+                    kind,
+                    id.value.0.clone(),
+                    i,
+                    (id.loc.file, id.loc.span.start_byte),
+                )
+            })
             .collect();
-        for (kind, id, i) in defs {
+        defs.sort_by_key(|d| d.3);
+        for (kind, id, i, _) in defs {
             model.index.entry(id).or_insert((kind, i));
         }
         model

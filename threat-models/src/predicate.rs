@@ -202,6 +202,11 @@ fn check<T: PartialEq>(want: Option<T>, have: T) -> bool {
     want.is_none_or(|w| w == have)
 }
 
+/// Like [`check`], computing the value only when the condition asks for it.
+fn lazy<T: PartialEq>(want: Option<T>, have: impl FnOnce() -> T) -> bool {
+    want.is_none_or(|w| w == have())
+}
+
 fn one_of<T: PartialEq>(want: &Option<Vec<T>>, have: Option<T>) -> bool {
     match want {
         None => true,
@@ -228,23 +233,15 @@ impl<'m> Evaluator<'m> {
     }
 
     fn inbound(&self, c: usize) -> impl Iterator<Item = (usize, &'m Flow)> + '_ {
-        let id = self.model.components[c].id.as_str();
         let model: &'m Model = self.model;
-        model
-            .flows
-            .iter()
-            .enumerate()
-            .filter(move |(_, f)| f.to.as_str() == id)
+        self.graph.flows_into(c).map(move |f| (f, &model.flows[f]))
     }
 
     fn outbound(&self, c: usize) -> impl Iterator<Item = (usize, &'m Flow)> + '_ {
-        let id = self.model.components[c].id.as_str();
         let model: &'m Model = self.model;
-        model
-            .flows
-            .iter()
-            .enumerate()
-            .filter(move |(_, f)| f.from.as_str() == id)
+        self.graph
+            .flows_out_of(c)
+            .map(move |f| (f, &model.flows[f]))
     }
 
     /// Whether a component counts as external (an external entity or a supplier's).
@@ -339,12 +336,12 @@ impl<'m> Evaluator<'m> {
     fn any_asset(
         &self,
         cond: &Option<AssetCond>,
-        assets: Vec<&'m Asset>,
+        assets: impl FnOnce() -> Vec<&'m Asset>,
         trace: &mut Trace,
     ) -> bool {
         let Some(cond) = cond else { return true };
         let mut found = false;
-        for a in assets {
+        for a in assets() {
             if self.asset(cond, a) {
                 trace.asset(a.id.as_str());
                 found = true;
@@ -397,22 +394,21 @@ impl<'m> Evaluator<'m> {
             )
             && one_of(&cond.memory, ai.and_then(|a| a.memory))
             && one_of(&cond.decision_impact, ai.and_then(|a| a.decision_impact))
-            && check(
-                cond.monitored,
+            && lazy(cond.monitored, || {
                 self.model
                     .signals()
                     .iter()
-                    .any(|s| s.source.as_str() == c.id.as_str()),
-            )
-            && check(cond.reaches_human, self.reaches_human(i))
+                    .any(|s| s.source.as_str() == c.id.as_str())
+            })
+            && lazy(cond.reaches_human, || self.reaches_human(i))
             && cond
                 .inside_boundary
                 .is_none_or(|k| self.graph.inside(self.model, i, k))
-            && check(cond.stores_mixed, self.stores_mixed(c))
-            && self.any_asset(&cond.uses, self.uses(i), trace)
-            && self.any_asset(&cond.consumes, self.consumes(i), trace)
-            && self.any_asset(&cond.stores, self.assets(&c.stores), trace)
-            && self.any_asset(&cond.receives, self.receives(i), trace)
+            && lazy(cond.stores_mixed, || self.stores_mixed(c))
+            && self.any_asset(&cond.uses, || self.uses(i), trace)
+            && self.any_asset(&cond.consumes, || self.consumes(i), trace)
+            && self.any_asset(&cond.stores, || self.assets(&c.stores), trace)
+            && self.any_asset(&cond.receives, || self.receives(i), trace)
             && cond
                 .outbound
                 .as_ref()

@@ -117,7 +117,9 @@ impl Validator<'_> {
 
     fn ids(&mut self) {
         let mut first: HashMap<&str, (crate::model::ElementKind, Loc)> = HashMap::new();
-        let defs: Vec<_> = self.model.definitions().collect();
+        // In document order, so the second occurrence is the one reported.
+        let mut defs: Vec<_> = self.model.definitions().collect();
+        defs.sort_by_key(|(_, id, _)| (id.loc.file, id.loc.span.start_byte));
         for (kind, id, _) in defs {
             if !id_syntax_ok(id.as_str()) {
                 self.push(

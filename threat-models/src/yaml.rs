@@ -169,15 +169,22 @@ pub fn parse(text: &str) -> Parsed {
             }
             Err(error) => {
                 let at = builder.offset(error.marker());
+                let info = error.info();
+                let (kind, message) = if info.contains("recursion") || info.contains("nesting") {
+                    (
+                        YamlErrorKind::Limit,
+                        format!(
+                            "nesting deeper than {MAX_DEPTH} levels ({info}); a threat model needs far fewer"
+                        ),
+                    )
+                } else {
+                    (YamlErrorKind::Syntax, format!("invalid YAML: {info}"))
+                };
                 Err(YamlError {
-                    kind: if error.info().contains("nesting") {
-                        YamlErrorKind::Limit
-                    } else {
-                        YamlErrorKind::Syntax
-                    },
+                    kind,
                     start: at,
                     end: next_char_end(text, at),
-                    message: format!("invalid YAML: {}", error.info()),
+                    message,
                 })
             }
         };
