@@ -406,7 +406,11 @@ fn innermost_boundaries(
                     Some(boundaries[0].0)
                 }
                 (None, None) => {
-                    if declared && !component.out_of_scope {
+                    // External entities outside every boundary are the untrusted outside world.
+                    if declared
+                        && !component.out_of_scope
+                        && component.kind != ComponentKind::ExternalEntity
+                    {
                         diags.push(Diag::new(
                             Problem::NoBoundary,
                             component.id.loc,
