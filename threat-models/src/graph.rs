@@ -53,7 +53,8 @@ pub struct Graph {
     /// Whether an asset is, or derives from, personal data.
     personal: HashMap<String, bool>,
     untrusted_source: Vec<bool>,
-    untrusted_src: Vec<bool>,
+    /// For each component reachable from an untrusted source: one such source.
+    reached_from: Vec<Option<usize>>,
 }
 
 impl Graph {
@@ -108,33 +109,36 @@ impl Graph {
             class,
             personal,
             untrusted_source,
-            untrusted_src: Vec::new(),
+            reached_from: Vec::new(),
         };
-        g.untrusted_src = g.reachable_from_sources(model);
+        g.reached_from = g.reachable_from_sources(model);
         (g, diags)
     }
 
-    fn reachable_from_sources(&self, model: &Model) -> Vec<bool> {
-        let mut reached = vec![false; self.nodes.len()];
-        let mut queue: VecDeque<usize> = (0..self.nodes.len())
+    /// For each component, an untrusted source from which runtime requests reach it (path length
+    /// at least 1), found breadth-first.
+    fn reachable_from_sources(&self, model: &Model) -> Vec<Option<usize>> {
+        let mut reached: Vec<Option<usize>> = vec![None; self.nodes.len()];
+        let mut queue: VecDeque<(usize, usize)> = (0..self.nodes.len())
             .filter(|&c| self.untrusted_source[c])
+            .map(|c| (c, c))
             .collect();
         let mut expanded = vec![false; self.nodes.len()];
-        while let Some(c) = queue.pop_front() {
+        while let Some((c, source)) = queue.pop_front() {
             if std::mem::replace(&mut expanded[c], true) {
                 continue;
             }
             for (_, next) in self.next(model, c, Edges::Requests) {
-                if !reached[next] {
-                    reached[next] = true;
-                    queue.push_back(next);
+                if reached[next].is_none() {
+                    reached[next] = Some(source);
+                    queue.push_back((next, source));
                 }
             }
         }
         reached
     }
 
-    /// Steps out of component `c`: (flow index, next component).
+    /// Steps out of component `c` along runtime flows: (flow index, next component).
     pub fn next<'a>(
         &'a self,
         model: &'a Model,
@@ -248,7 +252,12 @@ impl Graph {
 
     /// `untrusted_src(c)`: reachable from an untrusted source by runtime requests.
     pub fn untrusted_src(&self, c: usize) -> bool {
-        self.untrusted_src.get(c).copied().unwrap_or(false)
+        self.reached_from(c).is_some()
+    }
+
+    /// An untrusted source that reaches `c`, if any.
+    pub fn reached_from(&self, c: usize) -> Option<usize> {
+        self.reached_from.get(c).copied().flatten()
     }
 
     pub fn trust(&self, c: usize) -> Trust {

@@ -404,7 +404,7 @@ impl<'m> Evaluator<'m> {
             && cond
                 .inside_boundary
                 .is_none_or(|k| self.graph.inside(self.model, i, k))
-            && lazy(cond.stores_mixed, || self.stores_mixed(c))
+            && lazy(cond.stores_mixed, || self.stores_mixed(c, trace))
             && self.any_asset(&cond.uses, || self.uses(i), trace)
             && self.any_asset(&cond.consumes, || self.consumes(i), trace)
             && self.any_asset(&cond.stores, || self.assets(&c.stores), trace)
@@ -427,6 +427,12 @@ impl<'m> Evaluator<'m> {
                 .is_none_or(|not| !self.component(not, i, &mut Trace::default()));
         if holds && cond.has_supplier.is_some() {
             trace.supplier = supplier.map(|s| s.id.as_str().to_owned());
+        }
+        if holds && cond.untrusted_src == Some(true) && trace.source.is_none() {
+            trace.source = self
+                .graph
+                .reached_from(i)
+                .map(|s| self.model.components[s].id.as_str().to_owned());
         }
         holds
     }
@@ -511,7 +517,7 @@ impl<'m> Evaluator<'m> {
         self.assets(refs)
     }
 
-    fn stores_mixed(&self, c: &Component) -> bool {
+    fn stores_mixed(&self, c: &Component, trace: &mut Trace) -> bool {
         let stored = self.assets(&c.stores);
         let mut classes: Vec<Classification> = stored
             .iter()
@@ -526,7 +532,11 @@ impl<'m> Evaluator<'m> {
         let mut owners: Vec<&str> = stored.iter().filter_map(|a| a.owner.as_deref()).collect();
         owners.sort_unstable();
         owners.dedup();
-        classes.len() > 1 || owners.len() > 1
+        let mixed = classes.len() > 1 || owners.len() > 1;
+        if mixed {
+            stored.iter().for_each(|a| trace.asset(a.id.as_str()));
+        }
+        mixed
     }
 
     fn reaches_human(&self, i: usize) -> bool {
