@@ -249,25 +249,25 @@ fn governance(model: &Model, today: Date, out: &mut Vec<Located>) {
     if model.scope.is_none() && !model.broken_sections.contains("scope") {
         gov("scope-missing", model_loc(model), model_id, &[], out);
     }
-    if let Some(scope) = &model.scope {
-        if !scope.in_scope.systems.is_empty() {
-            for c in &model.components {
-                let external = c.kind == crate::format::ComponentKind::ExternalEntity
-                    || model.supplier_of(c).is_some();
-                let listed = scope
-                    .in_scope
-                    .systems
-                    .iter()
-                    .any(|r| r.as_str() == c.id.as_str());
-                if !external && !listed && !c.out_of_scope {
-                    gov(
-                        "scope-unlisted-component",
-                        c.id.loc,
-                        Some(c.id.as_str()),
-                        &[],
-                        out,
-                    );
-                }
+    if let Some(scope) = &model.scope
+        && !scope.in_scope.systems.is_empty()
+    {
+        for c in &model.components {
+            let external = c.kind == crate::format::ComponentKind::ExternalEntity
+                || model.supplier_of(c).is_some();
+            let listed = scope
+                .in_scope
+                .systems
+                .iter()
+                .any(|r| r.as_str() == c.id.as_str());
+            if !external && !listed && !c.out_of_scope {
+                gov(
+                    "scope-unlisted-component",
+                    c.id.loc,
+                    Some(c.id.as_str()),
+                    &[],
+                    out,
+                );
             }
         }
     }
@@ -481,25 +481,23 @@ fn governance(model: &Model, today: Date, out: &mut Vec<Located>) {
         .incident_response
         .as_ref()
         .and_then(|ir| ir.exercises.as_ref())
+        && let Some((loc, detail)) = overdue(ex.last.as_ref(), ex.every.as_ref())
     {
-        if let Some((loc, detail)) = overdue(ex.last.as_ref(), ex.every.as_ref()) {
-            gov(
-                "exercise-overdue",
-                loc,
-                model_id,
-                &[("detail", detail)],
-                out,
-            );
-        }
+        gov(
+            "exercise-overdue",
+            loc,
+            model_id,
+            &[("detail", detail)],
+            out,
+        );
     }
     if let Some(audit) = model
         .monitoring
         .as_ref()
         .and_then(|m| m.internal_audit.as_ref())
+        && let Some((loc, detail)) = overdue(audit.last.as_ref(), audit.every.as_ref())
     {
-        if let Some((loc, detail)) = overdue(audit.last.as_ref(), audit.every.as_ref()) {
-            gov("audit-overdue", loc, model_id, &[("detail", detail)], out);
-        }
+        gov("audit-overdue", loc, model_id, &[("detail", detail)], out);
     }
 }
 

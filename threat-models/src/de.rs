@@ -366,10 +366,10 @@ impl<'a, 't> NodeDe<'a, 't> {
                         }),
                     _ => (self.node.start, self.node.end),
                 };
-                if e.problem == Problem::WrongType {
-                    if let Some(key) = self.key {
-                        e.message = format!("`{key}`: {}", e.message);
-                    }
+                if e.problem == Problem::WrongType
+                    && let Some(key) = self.key
+                {
+                    e.message = format!("`{key}`: {}", e.message);
                 }
                 self.ctx.report(e.problem, start, end, e.message.clone());
                 e.recorded = true;
@@ -731,10 +731,10 @@ impl<'de> SeqAccess<'de> for Seq<'_, '_> {
         };
         let before = self.ctx.hard.get();
         let value = seed.deserialize(NodeDe::new(node, self.ctx));
-        if self.ctx.hard.get() > before {
-            if let Some(id) = node.get("id").and_then(|id| id.text()) {
-                self.ctx.broken_ids.borrow_mut().push(id.to_owned());
-            }
+        if self.ctx.hard.get() > before
+            && let Some(id) = node.get("id").and_then(|id| id.text())
+        {
+            self.ctx.broken_ids.borrow_mut().push(id.to_owned());
         }
         value.map(Some)
     }

@@ -373,10 +373,10 @@ fn innermost_boundaries(
     let mut containing: Vec<Vec<(usize, Loc)>> = vec![Vec::new(); model.components.len()];
     for (b, boundary) in model.trust_boundaries.iter().enumerate() {
         for member in &boundary.contains {
-            if let Some(c) = model.component_index(member) {
-                if !containing[c].iter().any(|(x, _)| *x == b) {
-                    containing[c].push((b, member.loc));
-                }
+            if let Some(c) = model.component_index(member)
+                && !containing[c].iter().any(|(x, _)| *x == b)
+            {
+                containing[c].push((b, member.loc));
             }
         }
     }
@@ -470,17 +470,18 @@ fn effective_assets(model: &Model) -> (HashMap<String, Classification>, HashMap<
                 else {
                     continue;
                 };
-                if let Some(c) = class.get_mut(id) {
-                    if sc > *c {
-                        *c = sc;
-                        changed = true;
-                    }
+                if let Some(c) = class.get_mut(id)
+                    && sc > *c
+                {
+                    *c = sc;
+                    changed = true;
                 }
-                if let Some(p) = personal.get_mut(id) {
-                    if sp && !*p {
-                        *p = true;
-                        changed = true;
-                    }
+                if let Some(p) = personal.get_mut(id)
+                    && sp
+                    && !*p
+                {
+                    *p = true;
+                    changed = true;
                 }
             }
         }

@@ -111,11 +111,11 @@ impl Model {
 
     /// Every id definition: kind, id (with its location) and index in its list.
     pub fn definitions(&self) -> impl Iterator<Item = (ElementKind, &Spanned<Id>, usize)> {
-        fn each<'a, T>(
+        fn each<T>(
             kind: ElementKind,
-            items: &'a [T],
+            items: &[T],
             id: fn(&T) -> &Spanned<Id>,
-        ) -> impl Iterator<Item = (ElementKind, &'a Spanned<Id>, usize)> {
+        ) -> impl Iterator<Item = (ElementKind, &Spanned<Id>, usize)> {
             items
                 .iter()
                 .enumerate()

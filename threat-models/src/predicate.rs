@@ -223,10 +223,10 @@ impl<'m> Evaluator<'m> {
     fn assets(&self, refs: impl IntoIterator<Item = &'m Ref>) -> Vec<&'m Asset> {
         let mut out: Vec<&'m Asset> = Vec::new();
         for r in refs {
-            if let Some(a) = self.model.asset(r) {
-                if !out.iter().any(|b| b.id.as_str() == a.id.as_str()) {
-                    out.push(a);
-                }
+            if let Some(a) = self.model.asset(r)
+                && !out.iter().any(|b| b.id.as_str() == a.id.as_str())
+            {
+                out.push(a);
             }
         }
         out

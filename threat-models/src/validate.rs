@@ -263,16 +263,16 @@ impl Validator<'_> {
         for id in &threat.cwe {
             self.cwe(id);
         }
-        if let Some(aitl) = &threat.library {
-            if library().threat(aitl.as_str()).is_none() {
-                let ids: Vec<&str> = library().threats.iter().map(|t| t.id.as_str()).collect();
-                let mut message =
-                    format!("`{aitl}` is not an AI threat library id (AITL-001 … AITL-047)");
-                if let Some(best) = did_you_mean(aitl.as_str(), ids) {
-                    message.push_str(&format!("; did you mean `{best}`?"));
-                }
-                self.push(Problem::UnknownLibraryThreat, aitl.loc, message);
+        if let Some(aitl) = &threat.library
+            && library().threat(aitl.as_str()).is_none()
+        {
+            let ids: Vec<&str> = library().threats.iter().map(|t| t.id.as_str()).collect();
+            let mut message =
+                format!("`{aitl}` is not an AI threat library id (AITL-001 … AITL-047)");
+            if let Some(best) = did_you_mean(aitl.as_str(), ids) {
+                message.push_str(&format!("; did you mean `{best}`?"));
             }
+            self.push(Problem::UnknownLibraryThreat, aitl.loc, message);
         }
         if let Some(rule) = &threat.rule {
             self.rule_name(rule);

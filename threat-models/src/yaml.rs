@@ -294,10 +294,10 @@ impl Builder<'_> {
                 self.push_value(node, start, end)?;
             }
             Event::SequenceStart(_, anchor, ref tag) | Event::MappingStart(_, anchor, ref tag) => {
-                if let Some(tag) = tag {
-                    if !matches!(tag.core_suffix(), Some("seq" | "map")) {
-                        return Err(unsupported_tag(tag.suffix(), start, end));
-                    }
+                if let Some(tag) = tag
+                    && !matches!(tag.core_suffix(), Some("seq" | "map"))
+                {
+                    return Err(unsupported_tag(tag.suffix(), start, end));
                 }
                 if self.stack.len() >= MAX_DEPTH {
                     return Err(YamlError {
