@@ -79,11 +79,7 @@ fn finding(
 
 /// Run every check on a model.
 pub fn run(model: &Model, graph: &Graph, today: Date) -> Vec<Located> {
-    let eval = Evaluator {
-        model,
-        graph,
-        today,
-    };
+    let eval = Evaluator::new(model, graph, today);
     let mut out = Vec::new();
     for rule in &library().rules {
         missing_control(&eval, rule, &mut out);

@@ -275,8 +275,13 @@ pub fn did_you_mean<'a>(
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
     let lower = word.to_lowercase();
+    let len = lower.chars().count();
     candidates
         .into_iter()
+        // Words whose lengths differ by more than 3 are never close enough: skip the distance.
+        .filter(|c| {
+            c.chars().count().abs_diff(len) <= 3 || c.starts_with(&lower) || lower.starts_with(*c)
+        })
         .map(|c| (edit_distance(&lower, &c.to_lowercase()), c))
         .filter(|&(d, c)| {
             d <= (c.chars().count().max(3) / 3).max(1)

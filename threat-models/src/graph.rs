@@ -162,6 +162,66 @@ impl Graph {
             .map(|(f, n)| (f, self.graph[n]))
     }
 
+    /// Steps into component `c` along runtime flows, backwards: (flow index, previous
+    /// component). The mirror of [`Graph::next`].
+    fn prev<'a>(
+        &'a self,
+        model: &'a Model,
+        c: usize,
+        edges: Edges,
+    ) -> impl Iterator<Item = (usize, usize)> + 'a {
+        let node = self.nodes.get(c).copied();
+        let incoming = node
+            .into_iter()
+            .flat_map(move |n| self.graph.edges_directed(n, petgraph::Direction::Incoming))
+            .map(|e| (*e.weight(), e.source()));
+        let outgoing = node
+            .into_iter()
+            .filter(move |_| edges == Edges::Data)
+            .flat_map(move |n| self.graph.edges_directed(n, petgraph::Direction::Outgoing))
+            .filter(|e| model.flows[*e.weight()].bidirectional)
+            .map(|e| (*e.weight(), e.target()));
+        incoming
+            .chain(outgoing)
+            .filter(move |(f, _)| model.flows[*f].kind.is_runtime())
+            .map(|(f, n)| (f, self.graph[n]))
+    }
+
+    /// For every component, whether a path (length at least 1) leads from it to one of `goals`
+    /// passing no guarded component (itself and the goal excepted) and no guarded flow. One
+    /// backward traversal answers it for every component.
+    pub fn reaching(
+        &self,
+        model: &Model,
+        goals: &[usize],
+        edges: Edges,
+        guarded_component: impl Fn(usize) -> bool,
+        guarded_flow: impl Fn(usize) -> bool,
+    ) -> Vec<bool> {
+        let mut reaches = vec![false; self.nodes.len()];
+        let mut expanded = vec![false; self.nodes.len()];
+        let mut queue: VecDeque<usize> = goals
+            .iter()
+            .copied()
+            .filter(|&g| g < self.nodes.len())
+            .collect();
+        while let Some(c) = queue.pop_front() {
+            if std::mem::replace(&mut expanded[c], true) {
+                continue;
+            }
+            for (flow, previous) in self.prev(model, c, edges) {
+                if guarded_flow(flow) || reaches[previous] {
+                    continue;
+                }
+                reaches[previous] = true;
+                if !guarded_component(previous) {
+                    queue.push_back(previous);
+                }
+            }
+        }
+        reaches
+    }
+
     /// Flows (any kind) into component `c`, in declaration order.
     pub fn flows_into(&self, c: usize) -> impl Iterator<Item = usize> + '_ {
         self.flows_at(c, petgraph::Direction::Incoming)
@@ -225,6 +285,42 @@ impl Graph {
             }
         }
         None
+    }
+
+    /// For every component, the start from which a path reaches it (length at least 1) passing
+    /// no guarded component (starts and the reached component itself excepted) and no guarded
+    /// flow; `None` when every path is guarded or none exists. One traversal answers
+    /// [`Graph::unguarded`] for every goal at once.
+    pub fn unguarded_reach(
+        &self,
+        model: &Model,
+        starts: &[usize],
+        edges: Edges,
+        guarded_component: impl Fn(usize) -> bool,
+        guarded_flow: impl Fn(usize) -> bool,
+    ) -> Vec<Option<usize>> {
+        let mut reached: Vec<Option<usize>> = vec![None; self.nodes.len()];
+        let mut expanded = vec![false; self.nodes.len()];
+        let mut queue: VecDeque<(usize, usize)> = starts
+            .iter()
+            .filter(|&&s| s < self.nodes.len())
+            .map(|&s| (s, s))
+            .collect();
+        while let Some((c, start)) = queue.pop_front() {
+            if std::mem::replace(&mut expanded[c], true) {
+                continue;
+            }
+            for (flow, next) in self.next(model, c, edges) {
+                if guarded_flow(flow) || reached[next].is_some() {
+                    continue;
+                }
+                reached[next] = Some(start);
+                if !guarded_component(next) {
+                    queue.push_back((next, start));
+                }
+            }
+        }
+        reached
     }
 
     /// Whether any path (guards ignored) leads from one of `starts` to a `goal`.

@@ -31,6 +31,9 @@ use crate::format::{
 use crate::graph::{Edges, Graph};
 use crate::model::Model;
 use serde::Deserialize;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
 
 /// A condition on a component.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -196,6 +199,13 @@ pub struct Evaluator<'m> {
     pub model: &'m Model,
     pub graph: &'m Graph,
     pub today: Date,
+    /// For a set of capabilities (and whether partial controls count): the untrusted source
+    /// that reaches each component over a path no such control guards. One traversal per
+    /// capability set, shared by every component a rule is evaluated on.
+    ingress: RefCell<HashMap<(Vec<String>, bool), Rc<Vec<Option<usize>>>>>,
+    /// Likewise for data paths to people: which components reach a human over a path no such
+    /// control guards (`None`: guards ignored).
+    egress: RefCell<HashMap<Option<(Vec<String>, bool)>, Rc<Vec<bool>>>>,
 }
 
 fn check<T: PartialEq>(want: Option<T>, have: T) -> bool {
@@ -215,6 +225,63 @@ fn one_of<T: PartialEq>(want: &Option<Vec<T>>, have: Option<T>) -> bool {
 }
 
 impl<'m> Evaluator<'m> {
+    pub fn new(model: &'m Model, graph: &'m Graph, today: Date) -> Self {
+        Evaluator {
+            model,
+            graph,
+            today,
+            ingress: RefCell::new(HashMap::new()),
+            egress: RefCell::new(HashMap::new()),
+        }
+    }
+
+    fn is_human(&self, c: usize) -> bool {
+        let comp = &self.model.components[c];
+        comp.human && comp.kind == ComponentKind::ExternalEntity
+    }
+
+    /// Which components reach a human over data paths: with `guards`, over paths that no
+    /// control with one of those capabilities guards (the component itself excepted).
+    fn reaching_humans(&self, guards: Option<(&[String], bool)>) -> Rc<Vec<bool>> {
+        let key = guards.map(|(caps, partial)| (caps.to_vec(), partial));
+        if let Some(hit) = self.egress.borrow().get(&key) {
+            return Rc::clone(hit);
+        }
+        let goals: Vec<usize> = (0..self.model.components.len())
+            .filter(|&c| self.is_human(c))
+            .collect();
+        let reaching = Rc::new(match guards {
+            None => self
+                .graph
+                .reaching(self.model, &goals, Edges::Data, |_| false, |_| false),
+            Some((caps, partial)) => self.graph.reaching(
+                self.model,
+                &goals,
+                Edges::Data,
+                |c| self.component_has(c, caps, partial),
+                |f| self.flow_has(f, caps, partial),
+            ),
+        });
+        self.egress.borrow_mut().insert(key, Rc::clone(&reaching));
+        reaching
+    }
+
+    fn unguarded_ingress(&self, caps: &[String], partial: bool) -> Rc<Vec<Option<usize>>> {
+        let key = (caps.to_vec(), partial);
+        if let Some(hit) = self.ingress.borrow().get(&key) {
+            return Rc::clone(hit);
+        }
+        let reached = Rc::new(self.graph.unguarded_reach(
+            self.model,
+            &self.graph.untrusted_sources(),
+            Edges::Requests,
+            |c| self.component_has(c, caps, partial),
+            |f| self.flow_has(f, caps, partial),
+        ));
+        self.ingress.borrow_mut().insert(key, Rc::clone(&reached));
+        reached
+    }
+
     fn component_of(&self, id: &Ref) -> Option<(usize, &'m Component)> {
         let i = self.model.component_index(id)?;
         Some((i, &self.model.components[i]))
@@ -540,11 +607,7 @@ impl<'m> Evaluator<'m> {
     }
 
     fn reaches_human(&self, i: usize) -> bool {
-        let human = |c: usize| {
-            let comp = &self.model.components[c];
-            comp.human && comp.kind == ComponentKind::ExternalEntity && c != i
-        };
-        self.graph.connected(self.model, &[i], human, Edges::Data)
+        self.reaching_humans(None).get(i).copied().unwrap_or(false)
     }
 
     /// Whether a control list carries a control with one of `caps` that counts: implemented,
@@ -614,16 +677,13 @@ impl<'m> Evaluator<'m> {
                 if !self.graph.untrusted_src(i) {
                     return false;
                 }
-                let sources = self.graph.untrusted_sources();
-                match self.graph.unguarded(
-                    self.model,
-                    &sources,
-                    |c| c == i,
-                    Edges::Requests,
-                    node,
-                    edge,
-                ) {
-                    Some((source, _)) => {
+                match self
+                    .unguarded_ingress(caps, partial)
+                    .get(i)
+                    .copied()
+                    .flatten()
+                {
+                    Some(source) => {
                         trace.source = Some(self.model.components[source].id.as_str().to_owned());
                         false
                     }
@@ -631,15 +691,12 @@ impl<'m> Evaluator<'m> {
                 }
             }
             (Place::Egress, Target::Component(i, _)) => {
-                let human = |c: usize| {
-                    let comp = &self.model.components[c];
-                    comp.human && comp.kind == ComponentKind::ExternalEntity && c != i
-                };
-                self.graph.connected(self.model, &[i], human, Edges::Data)
-                    && self
-                        .graph
-                        .unguarded(self.model, &[i], human, Edges::Data, node, edge)
-                        .is_none()
+                self.reaching_humans(None).get(i).copied().unwrap_or(false)
+                    && !self
+                        .reaching_humans(Some((caps, partial)))
+                        .get(i)
+                        .copied()
+                        .unwrap_or(false)
             }
             (Place::Inbound, Target::Component(i, _)) => self.inbound(i).any(|(f, flow)| {
                 edge(f) || self.component_of(&flow.from).is_some_and(|(c, _)| node(c))

@@ -6,7 +6,7 @@ use crate::de::{Loc, Spanned, did_you_mean};
 use crate::diag::{Diag, Problem};
 use crate::format::{AtlasId, CweId, Iso27001Id, Iso42001Id, Threat};
 use crate::library::library;
-use crate::model::Model;
+use crate::model::{ElementKind, Model};
 use std::collections::HashMap;
 
 /// Which OWASP list an id belongs in.
@@ -105,6 +105,9 @@ pub fn id_syntax_ok(id: &str) -> bool {
         && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
+/// How many dangling references get a "did you mean" suggestion.
+const MAX_SUGGESTIONS: usize = 200;
+
 struct Validator<'m> {
     model: &'m Model,
     diags: Vec<Diag>,
@@ -151,6 +154,10 @@ impl Validator<'_> {
 
     fn references(&mut self) {
         let model = self.model;
+        // Suggestions cost a comparison with every id of the expected kinds: offer them for the
+        // first few dangling references only, so a file full of them stays fast to check.
+        let mut suggestions_left = MAX_SUGGESTIONS;
+        let mut candidates: HashMap<&'static [ElementKind], Vec<&str>> = HashMap::new();
         for reference in model.references() {
             let id = reference.id.as_str();
             if model.broken_ids.contains(id) {
@@ -172,19 +179,24 @@ impl Validator<'_> {
                     );
                 }
                 None => {
-                    let candidates: Vec<&str> = model
-                        .definitions()
-                        .filter(|(k, _, _)| reference.expects.contains(k))
-                        .map(|(_, id, _)| id.as_str())
-                        .collect();
                     let expected: Vec<&str> = reference.expects.iter().map(|k| k.noun()).collect();
                     let mut message = format!(
                         "`{id}` is not defined: `{}` needs the id of {}",
                         reference.role,
                         expected.join(" or ")
                     );
-                    if let Some(best) = did_you_mean(id, candidates.iter().copied()) {
-                        message.push_str(&format!("; did you mean `{best}`?"));
+                    if suggestions_left > 0 {
+                        suggestions_left -= 1;
+                        let known = candidates.entry(reference.expects).or_insert_with(|| {
+                            model
+                                .definitions()
+                                .filter(|(k, _, _)| reference.expects.contains(k))
+                                .map(|(_, id, _)| id.as_str())
+                                .collect()
+                        });
+                        if let Some(best) = did_you_mean(id, known.iter().copied()) {
+                            message.push_str(&format!("; did you mean `{best}`?"));
+                        }
                     }
                     self.push(Problem::DanglingReference, reference.id.loc, message);
                 }
