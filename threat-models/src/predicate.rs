@@ -194,6 +194,9 @@ impl Trace {
     }
 }
 
+/// A set of capabilities that guard a path, and whether partial controls count.
+type Guards = (Vec<String>, bool);
+
 /// Evaluates conditions and requirements on one model.
 pub struct Evaluator<'m> {
     pub model: &'m Model,
@@ -202,10 +205,10 @@ pub struct Evaluator<'m> {
     /// For a set of capabilities (and whether partial controls count): the untrusted source
     /// that reaches each component over a path no such control guards. One traversal per
     /// capability set, shared by every component a rule is evaluated on.
-    ingress: RefCell<HashMap<(Vec<String>, bool), Rc<Vec<Option<usize>>>>>,
+    ingress: RefCell<HashMap<Guards, Rc<Vec<Option<usize>>>>>,
     /// Likewise for data paths to people: which components reach a human over a path no such
     /// control guards (`None`: guards ignored).
-    egress: RefCell<HashMap<Option<(Vec<String>, bool)>, Rc<Vec<bool>>>>,
+    egress: RefCell<HashMap<Option<Guards>, Rc<Vec<bool>>>>,
 }
 
 fn check<T: PartialEq>(want: Option<T>, have: T) -> bool {

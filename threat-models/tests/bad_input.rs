@@ -336,11 +336,17 @@ fn thousands_of_dangling_references_are_reported_in_bounded_time() {
     }
     text.push_str("flows:\n");
     for i in 0..5000 {
-        text.push_str(&format!("  - {{id: f{i}, from: componnet-{i}, to: component-{i}}}\n"));
+        text.push_str(&format!(
+            "  - {{id: f{i}, from: componnet-{i}, to: component-{i}}}\n"
+        ));
     }
     let report = bounded(Duration::from_secs(30), || check(&text));
     let dangling = of(&report, "TM012");
     assert_eq!(dangling.len(), 5000);
-    assert!(dangling[0].message.contains("did you mean `component-0`?"), "{}", dangling[0].message);
+    assert!(
+        dangling[0].message.contains("did you mean `component-0`?"),
+        "{}",
+        dangling[0].message
+    );
     assert!(!dangling[4999].message.contains("did you mean"));
 }
