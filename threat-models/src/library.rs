@@ -419,6 +419,22 @@ impl Library {
         self.iso42001.iter().any(|c| c.id == id)
     }
 
+    /// The title of an ISO/IEC 27001:2022 Annex A control (for hovers and reports).
+    pub fn iso27001_title(&self, id: &str) -> Option<&str> {
+        self.iso27001
+            .iter()
+            .find(|c| c.id == id)
+            .map(|c| c.title.as_str())
+    }
+
+    /// The title of an ISO/IEC 42001:2023 Annex A control.
+    pub fn iso42001_title(&self, id: &str) -> Option<&str> {
+        self.iso42001
+            .iter()
+            .find(|c| c.id == id)
+            .map(|c| c.title.as_str())
+    }
+
     pub fn iso27001_ids(&self) -> Vec<&str> {
         self.iso27001.iter().map(|c| c.id.as_str()).collect()
     }

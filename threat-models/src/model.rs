@@ -288,6 +288,14 @@ impl Model {
         refs
     }
 
+    /// Every reference to `id` (for "find references" and rename).
+    pub fn references_to(&self, id: &str) -> Vec<Reference<'_>> {
+        self.references()
+            .into_iter()
+            .filter(|r| r.id.as_str() == id)
+            .collect()
+    }
+
     /// The element with this id.
     pub fn lookup(&self, id: &str) -> Option<(ElementKind, usize)> {
         self.index.get(id).copied()

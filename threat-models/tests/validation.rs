@@ -359,3 +359,21 @@ fn the_starter_model_validates() {
     // It shows what is still missing: the planned guardrails.
     assert_eq!(of(&report, "TM101").len(), 1, "{}", describe(&report));
 }
+
+#[test]
+fn library_titles_for_hovers() {
+    let lib = threatlens_models::library::library();
+    assert_eq!(lib.iso27001_title("A.8.24"), Some("Use of cryptography"));
+    assert_eq!(lib.iso42001_title("A.7.5"), Some("Data provenance"));
+    assert_eq!(
+        lib.atlas_title("AML.T0051.000"),
+        Some("LLM Prompt Injection: Direct")
+    );
+    assert_eq!(lib.atlas_title("AML.T0051"), Some("LLM Prompt Injection"));
+    assert!(
+        lib.capability("input-guardrail")
+            .unwrap()
+            .meaning
+            .contains("prompt injection")
+    );
+}
