@@ -111,31 +111,14 @@ impl Graph {
             untrusted_source,
             reached_from: Vec::new(),
         };
-        g.reached_from = g.reachable_from_sources(model);
+        g.reached_from = g.unguarded_reach(
+            model,
+            &g.untrusted_sources(),
+            Edges::Requests,
+            |_| false,
+            |_| false,
+        );
         (g, diags)
-    }
-
-    /// For each component, an untrusted source from which runtime requests reach it (path length
-    /// at least 1), found breadth-first.
-    fn reachable_from_sources(&self, model: &Model) -> Vec<Option<usize>> {
-        let mut reached: Vec<Option<usize>> = vec![None; self.nodes.len()];
-        let mut queue: VecDeque<(usize, usize)> = (0..self.nodes.len())
-            .filter(|&c| self.untrusted_source[c])
-            .map(|c| (c, c))
-            .collect();
-        let mut expanded = vec![false; self.nodes.len()];
-        while let Some((c, source)) = queue.pop_front() {
-            if std::mem::replace(&mut expanded[c], true) {
-                continue;
-            }
-            for (_, next) in self.next(model, c, Edges::Requests) {
-                if reached[next].is_none() {
-                    reached[next] = Some(source);
-                    queue.push_back((next, source));
-                }
-            }
-        }
-        reached
     }
 
     /// Steps out of component `c` along runtime flows: (flow index, next component).
