@@ -62,7 +62,8 @@ pub fn load(path: &Path, text: Option<&str>) -> Loaded {
     };
     let canonical = absolute.canonicalize().unwrap_or_else(|_| absolute.clone());
     let content = match text {
-        Some(text) => Ok(text.as_bytes().to_vec()),
+        // Never copy more than the limit (plus one byte, so the size check still fails).
+        Some(text) => Ok(text.as_bytes()[..text.len().min(MAX_FILE_BYTES + 1)].to_vec()),
         None => read_bounded(&absolute),
     };
     loader.file(path.to_path_buf(), canonical, content, &mut Vec::new());
