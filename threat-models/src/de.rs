@@ -486,7 +486,7 @@ impl<'de, 'a, 't> Deserializer<'de> for NodeDe<'a, 't> {
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
         let result = match &self.node.kind {
             NodeKind::Seq(items) => visitor.visit_seq(Seq::new(items, self.ctx)),
-            NodeKind::Map(_) => visitor.visit_map(Map::all(self.node, self.ctx)),
+            NodeKind::Map(_) => visitor.visit_map(Map::new(self.node, None, self.ctx)),
             NodeKind::Scalar(s) if !s.plain => visitor.visit_str(&s.text),
             NodeKind::Scalar(_) if self.node.is_null() => visitor.visit_unit(),
             NodeKind::Scalar(s) => match s.text.as_str() {
@@ -638,7 +638,7 @@ impl<'de, 'a, 't> Deserializer<'de> for NodeDe<'a, 't> {
 
     fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
         match &self.node.kind {
-            NodeKind::Map(_) => self.locate(visitor.visit_map(Map::all(self.node, self.ctx))),
+            NodeKind::Map(_) => self.locate(visitor.visit_map(Map::new(self.node, None, self.ctx))),
             _ => self.fail(
                 Problem::WrongType,
                 format!(
@@ -682,7 +682,7 @@ impl<'de, 'a, 't> Deserializer<'de> for NodeDe<'a, 't> {
                     .report(Problem::UnknownKey, entry.key.start, entry.key.end, message);
             }
         }
-        let result = visitor.visit_map(Map::known(self.node, fields, self.ctx));
+        let result = visitor.visit_map(Map::new(self.node, Some(fields), self.ctx));
         self.locate(result)
     }
 
@@ -762,18 +762,11 @@ impl<'a, 't> Map<'a, 't> {
             _ => &[],
         }
     }
-    fn all(node: &'a Node, ctx: &'a Ctx<'t>) -> Self {
+    /// A mapping's entries; with `fields`, only the keys among them (the others were reported).
+    fn new(node: &'a Node, fields: Option<&'static [&'static str]>, ctx: &'a Ctx<'t>) -> Self {
         Map {
             entries: Self::entries(node).iter(),
-            fields: None,
-            ctx,
-            value: None,
-        }
-    }
-    fn known(node: &'a Node, fields: &'static [&'static str], ctx: &'a Ctx<'t>) -> Self {
-        Map {
-            entries: Self::entries(node).iter(),
-            fields: Some(fields),
+            fields,
             ctx,
             value: None,
         }

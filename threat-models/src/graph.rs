@@ -128,46 +128,48 @@ impl Graph {
         c: usize,
         edges: Edges,
     ) -> impl Iterator<Item = (usize, usize)> + 'a {
-        let node = self.nodes.get(c).copied();
-        let outgoing = node
-            .into_iter()
-            .flat_map(move |n| self.graph.edges_directed(n, petgraph::Direction::Outgoing))
-            .map(|e| (*e.weight(), e.target()));
-        let incoming = node
-            .into_iter()
-            .filter(move |_| edges == Edges::Data)
-            .flat_map(move |n| self.graph.edges_directed(n, petgraph::Direction::Incoming))
-            .filter(|e| model.flows[*e.weight()].bidirectional)
-            .map(|e| (*e.weight(), e.source()));
-        outgoing
-            .chain(incoming)
-            .filter(move |(f, _)| model.flows[*f].kind.is_runtime())
-            .map(|(f, n)| (f, self.graph[n]))
+        self.steps(model, c, edges, petgraph::Direction::Outgoing)
     }
 
-    /// Steps into component `c` along runtime flows, backwards: (flow index, previous
-    /// component). The mirror of [`Graph::next`].
+    /// Steps into component `c`, walked backwards: (flow index, previous component).
     fn prev<'a>(
         &'a self,
         model: &'a Model,
         c: usize,
         edges: Edges,
     ) -> impl Iterator<Item = (usize, usize)> + 'a {
+        self.steps(model, c, edges, petgraph::Direction::Incoming)
+    }
+
+    /// Runtime flows at `c` in the declared `direction`, plus (for [`Edges::Data`]) the
+    /// response direction of bidirectional ones: (flow index, component at the other end).
+    fn steps<'a>(
+        &'a self,
+        model: &'a Model,
+        c: usize,
+        edges: Edges,
+        direction: petgraph::Direction,
+    ) -> impl Iterator<Item = (usize, usize)> + 'a {
         let node = self.nodes.get(c).copied();
-        let incoming = node
+        let declared = node
             .into_iter()
-            .flat_map(move |n| self.graph.edges_directed(n, petgraph::Direction::Incoming))
-            .map(|e| (*e.weight(), e.source()));
-        let outgoing = node
+            .flat_map(move |n| self.graph.edges_directed(n, direction));
+        let responses = node
             .into_iter()
             .filter(move |_| edges == Edges::Data)
-            .flat_map(move |n| self.graph.edges_directed(n, petgraph::Direction::Outgoing))
-            .filter(|e| model.flows[*e.weight()].bidirectional)
-            .map(|e| (*e.weight(), e.target()));
-        incoming
-            .chain(outgoing)
-            .filter(move |(f, _)| model.flows[*f].kind.is_runtime())
-            .map(|(f, n)| (f, self.graph[n]))
+            .flat_map(move |n| self.graph.edges_directed(n, direction.opposite()))
+            .filter(|e| model.flows[*e.weight()].bidirectional);
+        declared
+            .chain(responses)
+            .filter(move |e| model.flows[*e.weight()].kind.is_runtime())
+            .map(move |e| {
+                let other = if Some(e.source()) == node {
+                    e.target()
+                } else {
+                    e.source()
+                };
+                (*e.weight(), self.graph[other])
+            })
     }
 
     /// For every component, whether a path (length at least 1) leads from it to one of `goals`

@@ -309,20 +309,23 @@ impl Model {
             .map(|(_, id, _)| id.loc)
     }
 
-    pub fn asset(&self, id: &str) -> Option<&Asset> {
+    /// The element of `kind` with this id, from its list.
+    fn get<'a, T>(&'a self, id: &str, kind: ElementKind, items: &'a [T]) -> Option<&'a T> {
         match self.lookup(id)? {
-            (ElementKind::Asset, i) => self.doc.assets.get(i),
+            (k, i) if k == kind => items.get(i),
             _ => None,
         }
+    }
+
+    pub fn asset(&self, id: &str) -> Option<&Asset> {
+        self.get(id, ElementKind::Asset, &self.doc.assets)
     }
 
     pub fn component(&self, id: &str) -> Option<&Component> {
-        match self.lookup(id)? {
-            (ElementKind::Component, i) => self.doc.components.get(i),
-            _ => None,
-        }
+        self.get(id, ElementKind::Component, &self.doc.components)
     }
 
+    /// The index of a component in `components` (its node weight in the graph).
     pub fn component_index(&self, id: &str) -> Option<usize> {
         match self.lookup(id)? {
             (ElementKind::Component, i) => Some(i),
@@ -331,38 +334,23 @@ impl Model {
     }
 
     pub fn flow(&self, id: &str) -> Option<&Flow> {
-        match self.lookup(id)? {
-            (ElementKind::Flow, i) => self.doc.flows.get(i),
-            _ => None,
-        }
+        self.get(id, ElementKind::Flow, &self.doc.flows)
     }
 
     pub fn control(&self, id: &str) -> Option<&Control> {
-        match self.lookup(id)? {
-            (ElementKind::Control, i) => self.doc.controls.get(i),
-            _ => None,
-        }
+        self.get(id, ElementKind::Control, &self.doc.controls)
     }
 
     pub fn supplier(&self, id: &str) -> Option<&Supplier> {
-        match self.lookup(id)? {
-            (ElementKind::Supplier, i) => self.doc.suppliers.get(i),
-            _ => None,
-        }
+        self.get(id, ElementKind::Supplier, &self.doc.suppliers)
     }
 
     pub fn threat(&self, id: &str) -> Option<&Threat> {
-        match self.lookup(id)? {
-            (ElementKind::Threat, i) => self.doc.threats.get(i),
-            _ => None,
-        }
+        self.get(id, ElementKind::Threat, &self.doc.threats)
     }
 
     pub fn boundary(&self, id: &str) -> Option<&TrustBoundary> {
-        match self.lookup(id)? {
-            (ElementKind::TrustBoundary, i) => self.doc.trust_boundaries.get(i),
-            _ => None,
-        }
+        self.get(id, ElementKind::TrustBoundary, &self.doc.trust_boundaries)
     }
 
     pub fn playbooks(&self) -> &[Playbook] {
