@@ -1,0 +1,58 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use threatlens_models::{Date, ModelReport, check_model_text};
+use threatlens_rules::Finding;
+
+pub fn today() -> Date {
+    "2026-11-28".parse().unwrap()
+}
+
+/// A fresh, empty directory under the system temp dir.
+pub fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("threatlens-models-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+pub fn check(text: &str) -> ModelReport {
+    check_model_text(text, Path::new("threatmodel.yaml"), today())
+}
+
+pub fn findings(report: &ModelReport) -> Vec<&Finding> {
+    report.findings().map(|(_, f)| f).collect()
+}
+
+/// The findings of one rule.
+pub fn of<'r>(report: &'r ModelReport, rule: &str) -> Vec<&'r Finding> {
+    report
+        .findings()
+        .map(|(_, f)| f)
+        .filter(|f| f.rule == rule)
+        .collect()
+}
+
+/// The text a finding's span covers.
+pub fn covered<'t>(text: &'t str, f: &Finding) -> &'t str {
+    &text[f.span.start_byte..f.span.end_byte]
+}
+
+pub fn describe(report: &ModelReport) -> String {
+    report
+        .findings()
+        .map(|(p, f)| {
+            format!(
+                "{}:{}:{} {} {:?} {}",
+                p.display(),
+                f.span.start.line,
+                f.span.start.column,
+                f.rule,
+                f.target,
+                f.message
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
