@@ -148,6 +148,9 @@ pub struct PredicateDef {
     /// Holds when any of these holds.
     #[serde(default)]
     pub any: Vec<PredicateDef>,
+    /// Holds when all of these hold.
+    #[serde(default)]
+    pub all: Vec<PredicateDef>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -215,6 +218,9 @@ pub struct TokenDef {
     /// Minimum entropy (bits per character) of the regex's `secret` group, for shapes whose
     /// secret part could also be a dictionary word (`postgres://app:postgres@db`).
     pub min_entropy: Option<f64>,
+    /// Literal text every match contains (`sk-`): a fast pre-check before the regex.
+    #[serde(default)]
+    pub anchors: Vec<String>,
 }
 
 /// A mechanical fix, described as data.
@@ -445,6 +451,7 @@ pub struct Predicate {
     pub key: Option<String>,
     pub callee: Vec<Pattern>,
     pub any: Vec<Predicate>,
+    pub all: Vec<Predicate>,
 }
 
 impl Predicate {
@@ -471,6 +478,10 @@ pub struct Token {
 pub struct SecretMatcher {
     pub rule: usize,
     pub tokens: Vec<Token>,
+    /// All token shapes at once: one pass over a string rules most of them out.
+    pub any_token: regex::RegexSet,
+    /// The tokens' anchors, when every token has some: strings without one cannot match.
+    pub anchors: Option<aho_corasick::AhoCorasick>,
     pub names: Vec<Regex>,
     pub env: Option<String>,
     pub min_length: usize,
@@ -482,7 +493,28 @@ pub struct SecretMatcher {
 pub struct QueryMatcher {
     pub rule: usize,
     pub language: Language,
-    pub query: tree_sitter::Query,
+    source: String,
+    /// Compiled on first use: compiling a query costs as much as parsing a large file, and only
+    /// Rust files need them.
+    compiled: std::sync::OnceLock<Result<tree_sitter::Query, String>>,
+}
+
+impl QueryMatcher {
+    /// The compiled query (an invalid query is an error, which the catalogue test rules out).
+    pub fn query(&self) -> Result<&tree_sitter::Query, &str> {
+        self.compiled
+            .get_or_init(|| {
+                let query =
+                    tree_sitter::Query::new(&crate::lang::grammar(self.language), &self.source)
+                        .map_err(|e| e.to_string())?;
+                if query.capture_index_for_name("finding").is_none() {
+                    return Err("a query needs a @finding capture".into());
+                }
+                Ok(query)
+            })
+            .as_ref()
+            .map_err(String::as_str)
+    }
 }
 
 /// Compiled per-rule matching data, parallel to [`Catalogue::rules`].
@@ -595,16 +627,11 @@ impl Catalogue {
             }
             if let Some(query) = &rule.matcher.query {
                 for language in &rule.languages {
-                    let grammar = crate::lang::grammar(*language);
-                    let query = tree_sitter::Query::new(&grammar, query)
-                        .map_err(|e| context(format!("query: {e}")))?;
-                    if query.capture_index_for_name("finding").is_none() {
-                        return Err(context("a query needs a @finding capture".into()));
-                    }
                     catalogue.queries.push(QueryMatcher {
                         rule: index,
                         language: *language,
-                        query,
+                        source: query.clone(),
+                        compiled: std::sync::OnceLock::new(),
                     });
                 }
             }
@@ -675,6 +702,7 @@ fn compile_predicates(defs: &[PredicateDef]) -> Result<Vec<Predicate>, String> {
                 + usize::from(def.matches.is_some())
                 + usize::from(def.has_key.is_some())
                 + usize::from(!def.any.is_empty())
+                + usize::from(!def.all.is_empty())
                 + usize::from(!def.callee.is_empty());
             if tests == 0 && arg.is_none() {
                 return Err("a predicate needs an argument or a test".into());
@@ -687,6 +715,7 @@ fn compile_predicates(defs: &[PredicateDef]) -> Result<Vec<Predicate>, String> {
                     .map(|p| Pattern::parse(p))
                     .collect::<Result<_, _>>()?,
                 any: compile_predicates(&def.any)?,
+                all: compile_predicates(&def.all)?,
                 arg,
                 is: def.is,
                 resolves_to: def
@@ -727,6 +756,16 @@ fn compile_match(def: &MatchDef) -> Result<CompiledMatch, String> {
 fn compile_secret(rule: usize, def: &SecretDef) -> Result<SecretMatcher, String> {
     Ok(SecretMatcher {
         rule,
+        any_token: regex::RegexSet::new(def.tokens.iter().map(|t| t.regex.as_str()))
+            .map_err(|e| e.to_string())?,
+        anchors: if !def.tokens.is_empty() && def.tokens.iter().all(|t| !t.anchors.is_empty()) {
+            Some(
+                aho_corasick::AhoCorasick::new(def.tokens.iter().flat_map(|t| &t.anchors))
+                    .map_err(|e| e.to_string())?,
+            )
+        } else {
+            None
+        },
         tokens: def
             .tokens
             .iter()

@@ -186,10 +186,16 @@ impl<'a> Emitter<'a> {
     pub fn on_tokens(&mut self, text: &str, base: usize) {
         for secret_index in 0..self.catalogue.secrets.len() {
             let secret = &self.catalogue.secrets[secret_index];
+            if secret.anchors.as_ref().is_some_and(|a| !a.is_match(text)) {
+                continue;
+            }
+            let candidates = secret.any_token.matches(text);
             let found: Vec<(usize, usize)> = secret
                 .tokens
                 .iter()
-                .filter_map(|token| token_match(token, text))
+                .enumerate()
+                .filter(|(i, _)| candidates.matched(*i))
+                .filter_map(|(_, token)| token_match(token, text))
                 .map(|m| (base + m.start(), base + m.end()))
                 .collect();
             let rule_index = secret.rule;
@@ -494,6 +500,13 @@ fn predicate_holds(
     {
         return false;
     }
+    if !predicate
+        .all
+        .iter()
+        .all(|p| predicate_holds(p, event, subject, rule))
+    {
+        return false;
+    }
     let (arg, unknown) = match &predicate.arg {
         Some(spec) => {
             let arg = find_arg(event, spec);
@@ -529,6 +542,9 @@ fn dict_entry<'s>(sym: Option<&'s Sym>, key: &str) -> Option<&'s Sym> {
 /// Evaluates a predicate on an assigned value.
 fn assigned_holds(predicate: &Predicate, value: &Sym, rule: &Rule) -> bool {
     if !predicate.any.is_empty() && !predicate.any.iter().any(|p| assigned_holds(p, value, rule)) {
+        return false;
+    }
+    if !predicate.all.iter().all(|p| assigned_holds(p, value, rule)) {
         return false;
     }
     !predicate.tests_value() || value_holds(predicate, Some(value), false, rule)
@@ -787,7 +803,14 @@ fn token_match<'v>(token: &crate::catalogue::Token, value: &'v str) -> Option<re
 
 /// When `value` is a secret for `secret`, the environment variable a fix should read instead.
 fn secret_match(secret: &SecretMatcher, value: &str, name: Option<&str>) -> Option<Option<String>> {
-    for token in &secret.tokens {
+    let anchored = secret.anchors.as_ref().is_none_or(|a| a.is_match(value));
+    let candidates = anchored.then(|| secret.any_token.matches(value));
+    for (_, token) in secret
+        .tokens
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| candidates.as_ref().is_some_and(|c| c.matched(*i)))
+    {
         if let Some(found) = token_match(token, value) {
             // The whole literal must be the token (an assignment of the key), not prose around it.
             let whole = found.start() == 0 && found.end() == value.len();

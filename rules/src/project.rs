@@ -16,7 +16,7 @@ use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 
 /// Largest module read for its constants (configuration modules are small).
-const MAX_MODULE_BYTES: u64 = 2 * 1024 * 1024;
+const MAX_MODULE_BYTES: u64 = 64 * 1024;
 
 /// A constant that can cross threads (a [`Sym`] holds `Rc`s).
 #[derive(Debug, Clone, PartialEq)]
@@ -109,6 +109,8 @@ pub struct ModuleFacts {
 pub struct Project {
     /// Dotted module name → file; `None` when two files claim the name.
     modules: HashMap<String, Option<PathBuf>>,
+    /// File → its full dotted name from its root (for relative imports).
+    names: HashMap<PathBuf, String>,
     facts: Mutex<HashMap<PathBuf, Arc<ModuleFacts>>>,
 }
 
@@ -118,6 +120,7 @@ impl Project {
     /// segments, so code under `src/` still resolves `pkg.config`.
     pub fn new(roots: &[PathBuf], files: impl IntoIterator<Item = PathBuf>) -> Self {
         let mut modules: HashMap<String, Option<PathBuf>> = HashMap::new();
+        let mut names = HashMap::new();
         for file in files {
             let Some(root) = roots.iter().find(|root| file.starts_with(root)) else {
                 continue;
@@ -138,6 +141,13 @@ impl Project {
             if stem != "__init__" {
                 parts.push(stem.to_string());
             }
+            // A package's `__init__` resolves relative imports like a module inside it.
+            let own = if stem == "__init__" {
+                format!("{}.__init__", parts.join("."))
+            } else {
+                parts.join(".")
+            };
+            names.insert(file.clone(), own);
             for start in 0..parts.len() {
                 let name = parts[start..].join(".");
                 if parts.len() - start < 2 && start > 0 {
@@ -155,27 +165,31 @@ impl Project {
         }
         Self {
             modules,
+            names,
             facts: Mutex::new(HashMap::new()),
         }
     }
 
+    /// The absolute dotted name of a relative module (`..utils` from `pkg/sub/a.py` is
+    /// `pkg.utils`), from names alone (no file-system access).
+    fn absolute_name(&self, module: &str, importer: Option<&Path>) -> Option<String> {
+        let own = self.names.get(importer?)?;
+        let dots = module.len() - module.trim_start_matches('.').len();
+        let rest = &module[dots..];
+        let mut package: Vec<&str> = own.split('.').collect();
+        for _ in 0..dots {
+            package.pop()?;
+        }
+        if !rest.is_empty() {
+            package.push(rest);
+        }
+        Some(package.join("."))
+    }
+
     fn module_file(&self, module: &str, importer: Option<&Path>) -> Option<PathBuf> {
-        if let Some(relative) = module.strip_prefix('.') {
-            // `from .config import X` / `from ..pkg import X`, relative to the importer.
-            let mut dir = importer?.parent()?.to_path_buf();
-            let mut rest = relative;
-            while let Some(more) = rest.strip_prefix('.') {
-                dir = dir.parent()?.to_path_buf();
-                rest = more;
-            }
-            let path = rest.split('.').fold(dir, |path, part| path.join(part));
-            let file = path.with_extension("py");
-            return if file.is_file() {
-                Some(file)
-            } else {
-                let package = path.join("__init__.py");
-                package.is_file().then_some(package)
-            };
+        if module.starts_with('.') {
+            let absolute = self.absolute_name(module, importer)?;
+            return self.modules.get(&absolute).cloned().flatten();
         }
         self.modules.get(module).cloned().flatten()
     }
@@ -189,7 +203,13 @@ impl Project {
         importer: Option<&Path>,
     ) -> Option<Sym> {
         let (module, name) = qname.rsplit_once('.')?;
-        if !module.starts_with('.') && !self.modules.contains_key(module) {
+        // Module constants are written in capitals (PEP 8); looking up every imported name
+        // would read every imported module.
+        let constant_name = name.starts_with(|c: char| c.is_ascii_uppercase())
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
+        if !constant_name || (!module.starts_with('.') && !self.modules.contains_key(module)) {
             return None;
         }
         let file = self.module_file(module, importer)?;
@@ -267,6 +287,17 @@ mod tests {
             Some(PathBuf::from("/p/tool.py"))
         );
         assert_eq!(project.module_file("config", None), None);
+        // Relative imports resolve from the importer's own name.
+        let importer = PathBuf::from("/p/src/pkg/__init__.py");
+        assert_eq!(
+            project.module_file(".config", Some(&importer)),
+            Some(PathBuf::from("/p/src/pkg/config.py"))
+        );
+        let importer = PathBuf::from("/p/src/pkg/config.py");
+        assert_eq!(
+            project.module_file("..pkg", Some(&importer)),
+            Some(PathBuf::from("/p/src/pkg/__init__.py"))
+        );
     }
 
     #[test]

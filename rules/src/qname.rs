@@ -11,7 +11,7 @@
 //! matches zero or more whole segments (`**.chat.completions.create`). Rust paths in the
 //! catalogue may use `::`; they are normalised to `.`.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Segment {
@@ -25,6 +25,8 @@ enum Segment {
 pub struct Pattern {
     source: String,
     segments: Vec<Segment>,
+    /// What every matching name starts with (the text before the first wildcard).
+    literal_prefix: String,
 }
 
 impl Pattern {
@@ -47,9 +49,11 @@ impl Pattern {
                 }
             })
             .collect::<Result<Vec<_>, _>>()?;
+        let literal_prefix = normalised.split('*').next().unwrap_or("").to_string();
         Ok(Self {
             source: text.to_string(),
             segments,
+            literal_prefix,
         })
     }
 
@@ -65,22 +69,54 @@ impl Pattern {
         }
     }
 
+    /// The literal start of a glob last segment (`recv` of `recv*()`): a cheap pre-check.
+    fn last_prefix(&self) -> &str {
+        match self.segments.last() {
+            Some(Segment::Glob(glob)) => glob.split('*').next().unwrap_or(""),
+            _ => "",
+        }
+    }
+
     pub fn matches(&self, qname: &str) -> bool {
-        let parts = split(qname);
-        match_segments(&self.segments, &parts)
+        with_segments(qname, |parts| self.matches_segments(parts))
+    }
+
+    fn matches_segments(&self, parts: &[&str]) -> bool {
+        match_segments(&self.segments, parts)
     }
 
     /// True when the pattern matches `qname` or any prefix of it made of whole segments
     /// (`flask.request` matches `flask.request.files.[f]`).
     pub fn matches_prefix(&self, qname: &str) -> bool {
-        let parts = split(qname);
-        (1..=parts.len()).any(|n| match_segments(&self.segments, &parts[..n]))
+        with_segments(qname, |parts| {
+            (1..=parts.len()).any(|n| match_segments(&self.segments, &parts[..n]))
+        })
     }
 }
 
-/// Splits a qualified name into segments on `.`, keeping `[...]` subscripts whole.
-pub fn split(qname: &str) -> Vec<&str> {
-    let mut parts = Vec::with_capacity(8);
+/// Calls `f` with the segments of `qname`, split on the stack (no allocation) when there are
+/// few enough of them, as there nearly always are.
+fn with_segments<R>(qname: &str, f: impl FnOnce(&[&str]) -> R) -> R {
+    const INLINE: usize = 24;
+    let mut inline: [&str; INLINE] = [""; INLINE];
+    let mut count = 0;
+    let mut overflow = false;
+    for_each_segment(qname, |segment| {
+        if count < INLINE {
+            inline[count] = segment;
+            count += 1;
+        } else {
+            overflow = true;
+        }
+    });
+    if overflow {
+        f(&split(qname))
+    } else {
+        f(&inline[..count])
+    }
+}
+
+fn for_each_segment<'q>(qname: &'q str, mut f: impl FnMut(&'q str)) {
     let mut depth = 0usize;
     let mut start = 0;
     for (i, b) in qname.bytes().enumerate() {
@@ -88,19 +124,34 @@ pub fn split(qname: &str) -> Vec<&str> {
             b'[' => depth += 1,
             b']' => depth = depth.saturating_sub(1),
             b'.' if depth == 0 => {
-                parts.push(&qname[start..i]);
+                f(&qname[start..i]);
                 start = i + 1;
             }
             _ => {}
         }
     }
-    parts.push(&qname[start..]);
+    f(&qname[start..]);
+}
+
+/// Splits a qualified name into segments on `.`, keeping `[...]` subscripts whole.
+pub fn split(qname: &str) -> Vec<&str> {
+    let mut parts = Vec::with_capacity(8);
+    for_each_segment(qname, |segment| parts.push(segment));
     parts
 }
 
 /// The last segment of a qualified name.
 pub fn last_segment(qname: &str) -> &str {
-    split(qname).last().copied().unwrap_or(qname)
+    let mut depth = 0usize;
+    for (i, b) in qname.bytes().enumerate().rev() {
+        match b {
+            b']' => depth += 1,
+            b'[' => depth = depth.saturating_sub(1),
+            b'.' if depth == 0 => return &qname[i + 1..],
+            _ => {}
+        }
+    }
+    qname
 }
 
 fn match_segments(pattern: &[Segment], parts: &[&str]) -> bool {
@@ -137,14 +188,14 @@ fn glob_matches(glob: &[u8], text: &[u8]) -> bool {
 /// few patterns that can match it.
 #[derive(Debug, Clone)]
 pub struct PatternIndex<T> {
-    by_last: HashMap<String, Vec<(Pattern, T)>>,
+    by_last: FxHashMap<String, Vec<(Pattern, T)>>,
     other: Vec<(Pattern, T)>,
 }
 
 impl<T> Default for PatternIndex<T> {
     fn default() -> Self {
         Self {
-            by_last: HashMap::new(),
+            by_last: FxHashMap::default(),
             other: Vec::new(),
         }
     }
@@ -165,13 +216,28 @@ impl<T: Clone> PatternIndex<T> {
     /// Every value whose pattern matches `qname`, in insertion order per bucket.
     pub fn matching<'s>(&'s self, qname: &'s str) -> impl Iterator<Item = &'s T> + 's {
         let last = last_segment(qname);
-        self.by_last
+        let candidates: Vec<&(Pattern, T)> = self
+            .by_last
             .get(last)
             .into_iter()
             .flatten()
-            .chain(&self.other)
-            .filter(move |(pattern, _)| pattern.matches(qname))
-            .map(|(_, value)| value)
+            .chain(self.other.iter().filter(|(pattern, _)| {
+                qname.starts_with(&pattern.literal_prefix)
+                    && last.starts_with(pattern.last_prefix())
+            }))
+            .collect();
+        let matched: Vec<&T> = if candidates.is_empty() {
+            Vec::new()
+        } else {
+            with_segments(qname, |parts| {
+                candidates
+                    .into_iter()
+                    .filter(|(pattern, _)| pattern.matches_segments(parts))
+                    .map(|(_, value)| value)
+                    .collect()
+            })
+        };
+        matched.into_iter()
     }
 
     /// Whether any pattern could match a name ending in `last` (a cheap pre-check).

@@ -32,6 +32,20 @@ fn apply(code: &str, finding: &Finding) -> String {
 }
 
 #[test]
+fn every_query_compiles() {
+    let catalogue = Catalogue::builtin();
+    assert!(!catalogue.queries.is_empty());
+    for matcher in &catalogue.queries {
+        let rule = &catalogue.rules[matcher.rule].id;
+        assert!(
+            matcher.query().is_ok(),
+            "{rule}: {:?}",
+            matcher.query().err()
+        );
+    }
+}
+
+#[test]
 fn every_rule_has_examples_both_ways() {
     let catalogue = Catalogue::builtin();
     let mut missing = Vec::new();

@@ -37,6 +37,21 @@ pub fn parse(language: Language, text: &str, old: Option<&Tree>) -> Option<Tree>
     })
 }
 
+/// Node kind names by id, read from the grammar once: `Node::kind` converts (and validates) a C
+/// string on every call, and the walkers ask for kinds constantly.
+pub(crate) fn kind_names(language: Language) -> Vec<String> {
+    let grammar = grammar(language);
+    (0..grammar.node_kind_count())
+        .map(|id| {
+            u16::try_from(id)
+                .ok()
+                .and_then(|id| grammar.node_kind_for_id(id))
+                .unwrap_or("")
+                .to_string()
+        })
+        .collect()
+}
+
 /// The UTF-8 text of a node (empty if the range is not on character boundaries).
 pub(crate) fn node_text<'a>(node: tree_sitter::Node<'_>, text: &'a str) -> &'a str {
     text.get(node.start_byte()..node.end_byte()).unwrap_or("")

@@ -24,10 +24,20 @@ use crate::finding::Finding;
 use crate::lang::node_text;
 use crate::source::LineIndex;
 use crate::value::{Arg, AssignEvent, CallEvent, Const, Partial, Range, Shape, Sym, Taint};
+use rustc_hash::FxHashMap as HashMap;
 use std::cell::RefCell;
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::rc::Rc;
 use tree_sitter::{Node, Tree};
+
+/// The kind of a node, by id (see [`crate::lang::kind_names`]).
+fn kind_of(node: Node) -> &'static str {
+    static NAMES: std::sync::LazyLock<Vec<String>> =
+        std::sync::LazyLock::new(|| crate::lang::kind_names(Language::Python));
+    NAMES
+        .get(usize::from(node.kind_id()))
+        .map_or("", String::as_str)
+}
 
 /// Field ids of the grammar, looked up once (by-name lookups compare strings on every call).
 struct Fields {
@@ -112,6 +122,7 @@ pub fn analyse(
             emitter: &mut emitter,
             summaries: &mut summaries,
             context,
+            constants_only: false,
             star_imports: Vec::new(),
             deferred: VecDeque::new(),
             changed: false,
@@ -145,6 +156,7 @@ pub fn module_constants<'a>(
         emitter,
         summaries: &mut summaries,
         context: &context,
+        constants_only: true,
         star_imports: Vec::new(),
         deferred: VecDeque::new(),
         changed: false,
@@ -178,7 +190,7 @@ impl Summaries {
             f.params_read = false;
         }
         for c in &mut self.classes {
-            c.attrs_read = false;
+            c.missed.clear();
         }
     }
 }
@@ -210,7 +222,9 @@ struct ClassInfo {
     name: Rc<str>,
     attrs: HashMap<Rc<str>, Sym>,
     methods: HashMap<Rc<str>, usize>,
-    attrs_read: bool,
+    /// Attributes read before anything was known about them (learning one later means
+    /// another pass).
+    missed: std::collections::HashSet<Rc<str>>,
 }
 
 #[derive(Default)]
@@ -271,6 +285,8 @@ struct Walker<'a, 'e, 't> {
     emitter: &'e mut Emitter<'a>,
     summaries: &'e mut Summaries,
     context: &'e FileContext<'e>,
+    /// Only module-level bindings matter (another module's constants): skip definitions.
+    constants_only: bool,
     star_imports: Vec<Rc<str>>,
     deferred: VecDeque<Deferred<'t>>,
     changed: bool,
@@ -329,7 +345,15 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
     }
 
     fn visit_stmt_inner(&mut self, node: Node<'t>, ctx: &Ctx) {
-        match node.kind() {
+        if self.constants_only
+            && matches!(
+                kind_of(node),
+                "function_definition" | "class_definition" | "decorated_definition"
+            )
+        {
+            return;
+        }
+        match kind_of(node) {
             "comment"
             | "pass_statement"
             | "break_statement"
@@ -340,7 +364,7 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
             "expression_statement" => {
                 let mut cursor = node.walk();
                 for child in node.named_children(&mut cursor) {
-                    match child.kind() {
+                    match kind_of(child) {
                         "assignment" => {
                             self.visit_assignment(child, ctx);
                         }
@@ -360,14 +384,14 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
                 let mut decorators = Vec::new();
                 let mut cursor = node.walk();
                 for child in node.named_children(&mut cursor) {
-                    if child.kind() == "decorator"
+                    if kind_of(child) == "decorator"
                         && let Some(expr) = child.named_child(0)
                     {
                         decorators.push(self.eval(expr, ctx));
                     }
                 }
                 if let Some(definition) = node.child_by_field_id(FIELDS.definition.get()) {
-                    match definition.kind() {
+                    match kind_of(definition) {
                         "function_definition" => {
                             self.visit_function_def(definition, ctx, &decorators)
                         }
@@ -440,12 +464,12 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
             | "match_statement"
             | "case_clause" => {
                 let inner = Ctx {
-                    branch: node.kind() != "with_statement",
+                    branch: kind_of(node) != "with_statement",
                     ..ctx.clone()
                 };
                 let mut cursor = node.walk();
                 for child in node.named_children(&mut cursor) {
-                    match child.kind() {
+                    match kind_of(child) {
                         "with_clause" => self.visit_with_clause(child, &inner),
                         "block"
                         | "except_clause"
@@ -475,7 +499,7 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
                 // is inside so that no call is missed.
                 let mut cursor = node.walk();
                 for child in node.named_children(&mut cursor) {
-                    if is_statement(child.kind()) {
+                    if is_statement(kind_of(child)) {
                         self.visit_stmt(child, ctx);
                     } else {
                         self.eval(child, ctx);
@@ -494,7 +518,7 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
             else {
                 continue;
             };
-            if value.kind() == "as_pattern" {
+            if kind_of(value) == "as_pattern" {
                 let Some(expr) = value.named_child(0) else {
                     continue;
                 };
@@ -520,7 +544,7 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
     fn visit_import(&mut self, node: Node<'t>, ctx: &Ctx) {
         let mut cursor = node.walk();
         for name in node.children_by_field_id(FIELDS.name, &mut cursor) {
-            match name.kind() {
+            match kind_of(name) {
                 "dotted_name" => {
                     // `import a.b.c` binds `a`.
                     let full = self.text(name);
@@ -552,7 +576,7 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
         let mut any_name = false;
         for name in node.children_by_field_id(FIELDS.name, &mut cursor) {
             any_name = true;
-            let (imported, local) = match name.kind() {
+            let (imported, local) = match kind_of(name) {
                 "aliased_import" => {
                     let (Some(imported), Some(alias)) = (
                         name.child_by_field_id(FIELDS.name.get()),
@@ -573,7 +597,7 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
         let mut cursor = node.walk();
         let wildcard = node
             .named_children(&mut cursor)
-            .any(|c| c.kind() == "wildcard_import");
+            .any(|c| kind_of(c) == "wildcard_import");
         if wildcard || !any_name {
             let canonical = self.canonical_module(&module);
             self.star_imports.push(canonical);
@@ -782,7 +806,7 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
             info.returns = value.taint.clone();
             learned = true;
         }
-        if info.return_qname.is_none() && value.qname.is_some() {
+        if info.return_qname.is_none() && value.qname().is_some_and(|q| !q.starts_with('?')) {
             info.return_qname = value.qname.clone();
             info.return_shape = value.shape.clone();
             learned = true;
@@ -933,7 +957,7 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
             }
             return Sym::default();
         };
-        let value = if right.kind() == "assignment" {
+        let value = if kind_of(right) == "assignment" {
             self.visit_assignment(right, ctx)
         } else {
             self.eval(right, ctx)
@@ -955,7 +979,7 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
                 taint: Sym::merge_taint(old.taint, &right.taint),
                 ..Sym::default()
             };
-            if left.kind() == "identifier" {
+            if kind_of(left) == "identifier" {
                 self.bind_name(ctx, self.text(left), sym);
             }
         }
@@ -963,7 +987,7 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
 
     /// Binds an assignment target (`x`, `self.x`, `d["k"]`, `a, b`) to `value`.
     fn bind_target(&mut self, target: Node<'t>, value: Sym, value_range: Range, ctx: &Ctx) {
-        match target.kind() {
+        match kind_of(target) {
             "identifier" => {
                 let name = self.text(target);
                 self.check_named_secret(&value, name);
@@ -991,7 +1015,7 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
                         let taint = Sym::merge_taint(value.taint.clone(), &entry.taint);
                         *entry = Sym { taint, ..value };
                     }
-                    if learned && info.attrs_read {
+                    if learned && info.missed.contains(name) {
                         self.changed = true;
                     }
                 }
@@ -1012,7 +1036,7 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
                         self.emit_assign(target_name, &value, target, value_range);
                     }
                     // `kwargs["trust_remote_code"] = True` extends a dict bound to a name.
-                    if object.kind() == "identifier"
+                    if kind_of(object) == "identifier"
                         && let Shape::Dict(entries) = &container.shape
                     {
                         let mut entries: Vec<_> = entries.as_ref().clone();
@@ -1078,7 +1102,7 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
 
     /// Evaluates an expression without reporting secrets in it (annotations, re-reads).
     fn eval_quiet(&mut self, node: Node<'t>, ctx: &Ctx) -> Sym {
-        match node.kind() {
+        match kind_of(node) {
             "identifier" => self.resolve_name(ctx, self.text(node)),
             "attribute" => {
                 let (Some(object), Some(attribute)) = (
@@ -1094,7 +1118,7 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
                 .named_child(0)
                 .map(|inner| self.eval_quiet(inner, ctx))
                 .unwrap_or_default(),
-            "string" => self.eval_string(node, ctx, false),
+            "string" => self.eval_string(node, ctx, false, false),
             _ => self.eval(node, ctx),
         }
     }
@@ -1110,7 +1134,7 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
     }
 
     fn eval_inner(&mut self, node: Node<'t>, ctx: &Ctx) -> Sym {
-        match node.kind() {
+        match kind_of(node) {
             "identifier" => {
                 let sym = self.resolve_name(ctx, self.text(node));
                 self.with_source(sym, range(node))
@@ -1134,8 +1158,6 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
                 let mut cursor = node.walk();
                 let keys: Vec<Sym> = node
                     .children_by_field_id(FIELDS.subscript, &mut cursor)
-                    .collect::<Vec<_>>()
-                    .into_iter()
                     .map(|s| self.eval(s, ctx))
                     .collect();
                 let key = match keys.as_slice() {
@@ -1160,14 +1182,12 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
                 };
                 self.with_source(sym, range(node))
             }
-            "string" => self.eval_string(node, ctx, true),
+            "string" => self.eval_string(node, ctx, true, false),
             "concatenated_string" => {
                 let mut cursor = node.walk();
                 let parts: Vec<Sym> = node
                     .named_children(&mut cursor)
-                    .collect::<Vec<_>>()
-                    .into_iter()
-                    .map(|part| self.eval_string(part, ctx, false))
+                    .map(|part| self.eval_string(part, ctx, false, true))
                     .collect();
                 let konst = parts
                     .iter()
@@ -1209,7 +1229,7 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
                 }
                 value
             }
-            "binary_operator" => self.eval_binary(node, ctx),
+            "binary_operator" => self.eval_binary(node, ctx, false),
             "unary_operator" => {
                 let operand = node
                     .child_by_field_id(FIELDS.argument.get())
@@ -1231,16 +1251,14 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
                 let mut cursor = node.walk();
                 let items: Vec<Sym> = node
                     .named_children(&mut cursor)
-                    .collect::<Vec<_>>()
-                    .into_iter()
-                    .filter(|c| c.kind() != "comment")
+                    .filter(|c| kind_of(*c) != "comment")
                     .map(|c| self.eval(c, ctx))
                     .collect();
                 let konst = items
                     .iter()
                     .map(|i| i.konst.clone())
                     .collect::<Option<Vec<_>>>()
-                    .filter(|_| node.kind() == "tuple")
+                    .filter(|_| kind_of(node) == "tuple")
                     .map(|consts| Const::Tuple(consts.into()));
                 Sym {
                     taint: taint_of(&items),
@@ -1274,8 +1292,6 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
                 let mut cursor = node.walk();
                 let parts: Vec<Sym> = node
                     .named_children(&mut cursor)
-                    .collect::<Vec<_>>()
-                    .into_iter()
                     .map(|c| self.eval(c, ctx))
                     .collect();
                 // `a if cond else b`: the value is `a` or `b` (the condition is parts[1]).
@@ -1293,21 +1309,18 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
                 // Boolean/comparison/conditional expressions, splats, slices, yield, keyword
                 // arguments outside calls, ERROR nodes: evaluate the parts, keep their taint.
                 let mut cursor = node.walk();
-                let parts: Vec<Sym> = node
-                    .named_children(&mut cursor)
-                    .collect::<Vec<_>>()
-                    .into_iter()
-                    .map(|c| {
-                        if is_statement(c.kind()) {
-                            self.visit_stmt(c, ctx);
-                            Sym::default()
-                        } else {
-                            self.eval(c, ctx)
-                        }
-                    })
-                    .collect();
+                let mut taint = None;
+                for child in node.named_children(&mut cursor) {
+                    if is_statement(kind_of(child)) {
+                        self.visit_stmt(child, ctx);
+                    } else if taint.is_none() {
+                        taint = self.eval(child, ctx).taint;
+                    } else {
+                        self.eval(child, ctx);
+                    }
+                }
                 Sym {
-                    taint: taint_of(&parts),
+                    taint,
                     ..Sym::default()
                 }
             }
@@ -1350,7 +1363,7 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
                         ..Sym::default()
                     };
                 }
-                info.attrs_read = true;
+                info.missed.insert(name.into());
             }
             Shape::Dict(_) | Shape::Seq(_) | Shape::Partial(_) | Shape::Function(_) => {}
             Shape::Plain => {}
@@ -1384,8 +1397,15 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
         self.with_source(sym, at)
     }
 
-    fn eval_string(&mut self, node: Node<'t>, ctx: &Ctx, check_secret: bool) -> Sym {
-        if node.kind() != "string" {
+    /// `in_larger`: the string is part of a concatenation, checked for secrets as a whole.
+    fn eval_string(
+        &mut self,
+        node: Node<'t>,
+        ctx: &Ctx,
+        check_secret: bool,
+        in_larger: bool,
+    ) -> Sym {
+        if kind_of(node) != "string" {
             return self.eval(node, ctx);
         }
         let mut parts: Vec<Sym> = Vec::new();
@@ -1393,7 +1413,7 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
         let mut interpolated = false;
         let mut cursor = node.walk();
         for child in node.named_children(&mut cursor) {
-            match child.kind() {
+            match kind_of(child) {
                 "string_content" => literal.push_str(self.text(child)),
                 "escape_sequence" => literal.push_str(&unescape(self.text(child))),
                 "interpolation" => {
@@ -1418,10 +1438,6 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
             // can be edited in place.
             return sym;
         }
-        // A string inside a concatenation or a `+` is checked as the whole constant.
-        let in_larger = node
-            .parent()
-            .is_some_and(|p| matches!(p.kind(), "concatenated_string" | "binary_operator"));
         if check_secret
             && !in_larger
             && let Some(value) = sym.str_value()
@@ -1433,15 +1449,17 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
         sym
     }
 
-    fn eval_binary(&mut self, node: Node<'t>, ctx: &Ctx) -> Sym {
+    /// `nested`: this operation is an operand of another one (`a + b` in `a + b + c`): a
+    /// concatenated constant is checked for secrets once, whole, by the outermost.
+    fn eval_binary(&mut self, node: Node<'t>, ctx: &Ctx, nested: bool) -> Sym {
         let (Some(left_node), Some(right_node)) = (
             node.child_by_field_id(FIELDS.left.get()),
             node.child_by_field_id(FIELDS.right.get()),
         ) else {
             return Sym::default();
         };
-        let left = self.eval(left_node, ctx);
-        let right = self.eval(right_node, ctx);
+        let left = self.eval_operand(left_node, ctx);
+        let right = self.eval_operand(right_node, ctx);
         let operator = node
             .child_by_field_id(FIELDS.operator.get())
             .map_or("", |op| self.text(op));
@@ -1474,8 +1492,7 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
         if operator == "+"
             && let Some(value) = sym.str_value()
         {
-            let in_larger = node.parent().is_some_and(|p| p.kind() == "binary_operator");
-            if !in_larger {
+            if !nested {
                 let value = value.to_string();
                 self.emitter.on_string(&value, range(node), None);
             }
@@ -1484,12 +1501,26 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
         sym
     }
 
+    fn eval_operand(&mut self, node: Node<'t>, ctx: &Ctx) -> Sym {
+        if self.depth >= MAX_DEPTH {
+            return Sym::default();
+        }
+        self.depth += 1;
+        let sym = match kind_of(node) {
+            "string" => self.eval_string(node, ctx, true, true),
+            "binary_operator" => self.eval_binary(node, ctx, true),
+            _ => self.eval_inner(node, ctx),
+        };
+        self.depth -= 1;
+        sym
+    }
+
     fn eval_dict(&mut self, node: Node<'t>, ctx: &Ctx) -> Sym {
         let mut entries: Vec<(Rc<str>, Sym)> = Vec::new();
         let mut taint = None;
         let mut cursor = node.walk();
         for child in node.named_children(&mut cursor) {
-            match child.kind() {
+            match kind_of(child) {
                 "pair" => {
                     let key = child
                         .child_by_field_id(FIELDS.key.get())
@@ -1537,7 +1568,7 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
         let children: Vec<Node<'t>> = node.named_children(&mut cursor).collect();
         // Clauses first (they bind the loop variables), then the body.
         for clause in &children {
-            match clause.kind() {
+            match kind_of(*clause) {
                 "for_in_clause" => {
                     let iterable = clause
                         .child_by_field_id(FIELDS.right.get())
@@ -1563,7 +1594,7 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
         let mut sanitised = true;
         for body in children
             .iter()
-            .filter(|c| !matches!(c.kind(), "for_in_clause" | "if_clause" | "comment"))
+            .filter(|c| !matches!(kind_of(**c), "for_in_clause" | "if_clause" | "comment"))
         {
             let sym = self.eval(*body, &inner);
             sanitised &= sym.is_safe_part();
@@ -1582,7 +1613,7 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
         };
         // A method call keeps its receiver: string methods and fixes need it.
         let (callee, receiver) = match (
-            function.kind(),
+            kind_of(function),
             function.child_by_field_id(FIELDS.object.get()),
             function.child_by_field_id(FIELDS.attribute.get()),
         ) {
@@ -1599,14 +1630,14 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
         let mut star_kwargs = false;
         let mut parens = None;
         if let Some(arguments) = node.child_by_field_id(FIELDS.arguments.get()) {
-            if arguments.kind() == "argument_list" {
+            if kind_of(arguments) == "argument_list" {
                 parens = Some((
                     arguments.start_byte() + 1,
                     arguments.end_byte().saturating_sub(1),
                 ));
                 let mut cursor = arguments.walk();
                 for child in arguments.named_children(&mut cursor) {
-                    match child.kind() {
+                    match kind_of(child) {
                         "comment" => {}
                         "keyword_argument" => {
                             let (Some(name), Some(value)) = (
@@ -1713,7 +1744,7 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
             &receiver,
             function.child_by_field_id(FIELDS.object.get()),
             function.child_by_field_id(FIELDS.attribute.get()),
-        ) && object.kind() == "identifier"
+        ) && kind_of(object) == "identifier"
             && let Shape::Seq(items) = &receiver.shape
             && matches!(self.text(attribute), "append" | "extend" | "insert")
         {
@@ -1755,7 +1786,7 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
             .qname()
             .map(|q| self.catalogue.canonical(q).unwrap_or_else(|| q.to_string()));
         if let Some(qname) = &qname {
-            let callee_name = match function.kind() {
+            let callee_name = match kind_of(function) {
                 "attribute" => function
                     .child_by_field_id(FIELDS.attribute.get())
                     .map(range),
@@ -1763,10 +1794,10 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
                 _ => None,
             };
             // In a method chain (`a().b().c(x)`) the finding starts at the method that matters.
-            let chained = function.kind() == "attribute"
+            let chained = kind_of(function) == "attribute"
                 && function
                     .child_by_field_id(FIELDS.object.get())
-                    .is_some_and(|object| object.kind() == "call");
+                    .is_some_and(|object| kind_of(object) == "call");
             let start = match (chained, callee_name) {
                 (true, Some(name)) => name.0,
                 _ => node.start_byte(),
@@ -2009,12 +2040,9 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
                 *slot = Some(taint.clone());
                 learned = true;
             }
+            // Best effort, without another pass: seen by bodies walked after this call.
             if let Some(slot) = info.param_safe.get_mut(index) {
-                let safe = arg.sym.is_safe_part() && slot.unwrap_or(true);
-                if *slot != Some(safe) {
-                    *slot = Some(safe);
-                    learned = true;
-                }
+                *slot = Some(arg.sym.is_safe_part() && slot.unwrap_or(true));
             }
             // Only real things (imports, instances), not other unresolved names.
             if let Some(qname) = arg.sym.qname().filter(|q| !q.starts_with(['?', '<']))
@@ -2022,7 +2050,6 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
                 && slot.is_none()
             {
                 *slot = Some(qname.into());
-                learned = true;
             }
         }
         if learned && info.params_read {
@@ -2130,11 +2157,11 @@ fn is_statement(kind: &str) -> bool {
 }
 
 fn param_name<'a>(param: Node, text: &'a str) -> Option<&'a str> {
-    let name = match param.kind() {
+    let name = match kind_of(param) {
         "identifier" => param,
         "typed_parameter" | "list_splat_pattern" | "dictionary_splat_pattern" => {
             let first = param.named_child(0)?;
-            if first.kind() == "identifier" {
+            if kind_of(first) == "identifier" {
                 first
             } else {
                 first.named_child(0)?
@@ -2171,12 +2198,12 @@ fn import_context(root: Node, text: &str) -> ImportContext {
     let mut first_statement = None;
     let mut cursor = root.walk();
     for (i, child) in root.named_children(&mut cursor).enumerate() {
-        match child.kind() {
+        match kind_of(child) {
             "comment" => continue,
             "import_statement" => {
                 let mut names = child.walk();
                 for name in child.children_by_field_id(FIELDS.name, &mut names) {
-                    if name.kind() == "dotted_name" {
+                    if kind_of(name) == "dotted_name" {
                         let module = node_text(name, text);
                         context
                             .bound
@@ -2189,7 +2216,7 @@ fn import_context(root: Node, text: &str) -> ImportContext {
                 after_imports = Some(child.end_byte());
             }
             "expression_statement"
-                if i == 0 && child.named_child(0).is_some_and(|c| c.kind() == "string") =>
+                if i == 0 && child.named_child(0).is_some_and(|c| kind_of(c) == "string") =>
             {
                 after_imports.get_or_insert(child.end_byte());
             }

@@ -12,6 +12,15 @@ use std::collections::HashMap;
 use std::rc::Rc;
 use tree_sitter::{Node, QueryCursor, StreamingIterator, Tree};
 
+/// The kind of a node, by id (see [`crate::lang::kind_names`]).
+fn kind_of(node: Node) -> &'static str {
+    static NAMES: std::sync::LazyLock<Vec<String>> =
+        std::sync::LazyLock::new(|| crate::lang::kind_names(Language::Rust));
+    NAMES
+        .get(usize::from(node.kind_id()))
+        .map_or("", String::as_str)
+}
+
 /// Field ids of the grammar, looked up once (by-name lookups compare strings on every call).
 struct Fields {
     alias: std::num::NonZeroU16,
@@ -94,18 +103,21 @@ fn run_queries(catalogue: &Catalogue, text: &str, tree: &Tree, emitter: &mut Emi
         .iter()
         .filter(|q| q.language == Language::Rust)
     {
-        let Some(finding) = matcher.query.capture_index_for_name("finding") else {
+        let Ok(query) = matcher.query() else {
+            continue;
+        };
+        let Some(finding) = query.capture_index_for_name("finding") else {
             continue;
         };
         // A `@subject` capture must not be a literal: constant commands are not injectable.
-        let subject = matcher.query.capture_index_for_name("subject");
+        let subject = query.capture_index_for_name("subject");
         let mut cursor = QueryCursor::new();
-        let mut matches = cursor.matches(&matcher.query, tree.root_node(), text.as_bytes());
+        let mut matches = cursor.matches(query, tree.root_node(), text.as_bytes());
         while let Some(m) = matches.next() {
             let constant_subject = m
                 .captures()
                 .iter()
-                .any(|c| Some(c.index) == subject && c.node.kind().ends_with("_literal"));
+                .any(|c| Some(c.index) == subject && kind_of(c.node).ends_with("_literal"));
             if constant_subject {
                 continue;
             }
@@ -137,7 +149,7 @@ impl<'a> Walker<'a, '_> {
     fn collect_uses(&mut self, root: Node) {
         let mut stack = vec![root];
         while let Some(node) = stack.pop() {
-            if node.kind() == "use_declaration" {
+            if kind_of(node) == "use_declaration" {
                 if let Some(argument) = node.child_by_field_id(FIELDS.argument.get()) {
                     self.use_tree(argument, "");
                 }
@@ -157,7 +169,7 @@ impl<'a> Walker<'a, '_> {
                 format!("{prefix}.{text}")
             }
         };
-        match node.kind() {
+        match kind_of(node) {
             "identifier" | "scoped_identifier" => {
                 let full = path(self.text(node));
                 let name = full.rsplit('.').next().unwrap_or(&full).to_string();
@@ -219,7 +231,7 @@ impl<'a> Walker<'a, '_> {
             return;
         }
         self.depth += 1;
-        match node.kind() {
+        match kind_of(node) {
             "function_item" | "closure_expression" => {
                 self.locals.push(HashMap::new());
                 let mut cursor = node.walk();
@@ -235,12 +247,12 @@ impl<'a> Walker<'a, '_> {
                 if let (Some(pattern), Some(value)) =
                     (node.child_by_field_id(FIELDS.pattern.get()), value)
                 {
-                    let name_node = if pattern.kind() == "mut_pattern" {
+                    let name_node = if kind_of(pattern) == "mut_pattern" {
                         pattern.named_child(0)
                     } else {
                         Some(pattern)
                     };
-                    if let Some(name_node) = name_node.filter(|n| n.kind() == "identifier") {
+                    if let Some(name_node) = name_node.filter(|n| kind_of(*n) == "identifier") {
                         let name = self.text(name_node).to_string();
                         self.check_named_secret(&value, &name);
                         if let Some(scope) = self.locals.last_mut() {
@@ -298,7 +310,7 @@ impl<'a> Walker<'a, '_> {
     }
 
     fn eval_inner(&mut self, node: Node) -> Sym {
-        match node.kind() {
+        match kind_of(node) {
             "identifier" => {
                 let name = self.text(node);
                 self.lookup(name)
@@ -316,7 +328,7 @@ impl<'a> Walker<'a, '_> {
                 let mut value = String::new();
                 let mut cursor = node.walk();
                 for child in node.named_children(&mut cursor) {
-                    if matches!(child.kind(), "string_content" | "escape_sequence") {
+                    if matches!(kind_of(child), "string_content" | "escape_sequence") {
                         value.push_str(self.text(child));
                     }
                 }
@@ -373,7 +385,7 @@ impl<'a> Walker<'a, '_> {
         let mut cursor = node.walk();
         let Some(tokens) = node
             .named_children(&mut cursor)
-            .find(|c| c.kind() == "token_tree")
+            .find(|c| kind_of(*c) == "token_tree")
         else {
             return Sym::default();
         };
@@ -381,7 +393,7 @@ impl<'a> Walker<'a, '_> {
         let mut cursor = tokens.walk();
         let literals: Vec<Node> = tokens
             .named_children(&mut cursor)
-            .filter(|c| matches!(c.kind(), "string_literal" | "raw_string_literal"))
+            .filter(|c| matches!(kind_of(*c), "string_literal" | "raw_string_literal"))
             .collect();
         for literal in literals {
             let sym = self.eval(literal);
@@ -409,11 +421,11 @@ impl<'a> Walker<'a, '_> {
         };
         let mut receiver = None;
         // In a method chain the finding starts at the method that matters, not the chain's head.
-        let chained = function.kind() == "field_expression"
+        let chained = kind_of(function) == "field_expression"
             && function
                 .child_by_field_id(FIELDS.value.get())
-                .is_some_and(|v| v.kind() == "call_expression");
-        let (callee, callee_name) = if function.kind() == "field_expression" {
+                .is_some_and(|v| kind_of(v) == "call_expression");
+        let (callee, callee_name) = if kind_of(function) == "field_expression" {
             let object = function
                 .child_by_field_id(FIELDS.value.get())
                 .map(|v| self.eval(v))
@@ -431,7 +443,7 @@ impl<'a> Walker<'a, '_> {
             )
         } else {
             let callee = self.eval(function);
-            let name = match function.kind() {
+            let name = match kind_of(function) {
                 "scoped_identifier" => function.child_by_field_id(FIELDS.name.get()).map(range),
                 "identifier" => Some(range(function)),
                 _ => None,
@@ -449,7 +461,7 @@ impl<'a> Walker<'a, '_> {
             let children: Vec<Node> = arguments.named_children(&mut cursor).collect();
             for child in children {
                 if matches!(
-                    child.kind(),
+                    kind_of(child),
                     "line_comment" | "block_comment" | "attribute_item"
                 ) {
                     continue;
