@@ -1,9 +1,12 @@
 //! Scanning paths: a parallel, `.gitignore`-aware walk, then one analysis per file on rayon.
+//! Model artefacts are scanned first; code that loads one of the flagged ones by a literal path
+//! gets the artefact's severity (see [`raise_for_flagged_artefacts`]).
 
 use crate::analyse::{Analysis, FileKind, analyse_bytes};
+use crate::artefact::{self, ArtefactIndex};
 use crate::catalogue::Catalogue;
 use crate::config::Config;
-use crate::finding::Finding;
+use crate::finding::{Category, Finding, Severity};
 use ignore::WalkBuilder;
 use rayon::prelude::*;
 use std::io::Read;
@@ -151,11 +154,47 @@ pub fn analyse_file(
     path: &Path,
     kind: FileKind,
 ) -> FileReport {
+    analyse_file_with(catalogue, config, path, kind, &ArtefactIndex::default())
+}
+
+/// Analyses one file; code that loads an artefact in `flagged` says so.
+fn analyse_file_with(
+    catalogue: &Catalogue,
+    config: &Config,
+    path: &Path,
+    kind: FileKind,
+    flagged: &ArtefactIndex,
+) -> FileReport {
+    if kind == FileKind::Artefact {
+        // Artefacts stream with their own size limit; they are never read whole.
+        let limits = artefact::Limits::with_max_bytes(config.artefact_max_size());
+        let report = artefact::scan_path(path, &limits);
+        let mut findings = report.findings(catalogue);
+        config.apply(catalogue, &mut findings);
+        return FileReport {
+            path: path.to_path_buf(),
+            kind,
+            findings,
+            errors: report.notes,
+        };
+    }
     let Analysis {
         mut findings,
         errors,
     } = match read_limited(path, config.max_file_size()) {
-        Ok(bytes) => analyse_bytes(catalogue, kind, &bytes),
+        Ok(bytes) => {
+            let mut analysis = analyse_bytes(catalogue, kind, &bytes);
+            if kind == FileKind::Python && !flagged.is_empty() {
+                raise_for_flagged_artefacts(
+                    &mut analysis.findings,
+                    &bytes,
+                    path,
+                    &config.root,
+                    flagged,
+                );
+            }
+            analysis
+        }
         Err(error) => Analysis {
             findings: Vec::new(),
             errors: vec![error],
@@ -170,12 +209,106 @@ pub fn analyse_file(
     }
 }
 
-/// Walks `paths` and analyses every file in parallel.
+/// Walks `paths` and analyses every file in parallel: artefacts first, so that code loading
+/// a flagged artefact (`torch.load("model.pt")`) can say so.
 pub fn scan(catalogue: &Catalogue, config: &Config, paths: &[PathBuf]) -> ScanResult {
     let (files, errors) = collect_files(paths, config);
-    let files = files
+    let (artefacts, code): (Vec<_>, Vec<_>) = files
+        .iter()
+        .partition(|(_, kind)| *kind == FileKind::Artefact);
+    let mut reports: Vec<FileReport> = artefacts
         .par_iter()
         .map(|(path, kind)| analyse_file(catalogue, config, path, *kind))
         .collect();
-    ScanResult { files, errors }
+    let flagged = flagged_artefacts(&reports);
+    reports.par_extend(
+        code.par_iter()
+            .map(|(path, kind)| analyse_file_with(catalogue, config, path, *kind, &flagged)),
+    );
+    reports.sort_by(|a, b| a.path.cmp(&b.path));
+    ScanResult {
+        files: reports,
+        errors,
+    }
+}
+
+/// Artefacts with an active finding of medium severity or worse.
+fn flagged_artefacts(reports: &[FileReport]) -> ArtefactIndex {
+    let mut index = ArtefactIndex::default();
+    for report in reports {
+        let worst = report
+            .findings
+            .iter()
+            .filter(|f| f.is_active() && f.category == Category::UnsafeArtefactFile)
+            .max_by_key(|f| f.severity);
+        if let Some(finding) = worst.filter(|f| f.severity >= Severity::Medium) {
+            let first_sentence = finding.message.split(". ").next().unwrap_or("");
+            index.insert(
+                &report.path,
+                artefact::Flag {
+                    severity: finding.severity,
+                    rule: finding.rule.clone(),
+                    summary: first_sentence.to_string(),
+                },
+            );
+        }
+    }
+    index
+}
+
+/// Deserialisation findings whose call names a flagged artefact in a string literal get that
+/// artefact's severity and a sentence saying why.
+fn raise_for_flagged_artefacts(
+    findings: &mut [Finding],
+    source: &[u8],
+    path: &Path,
+    root: &Path,
+    flagged: &ArtefactIndex,
+) {
+    for finding in findings
+        .iter_mut()
+        .filter(|f| f.category == Category::UntrustedDeserialisation)
+    {
+        let Some(call) = source.get(finding.span.start_byte..finding.span.end_byte) else {
+            continue;
+        };
+        for literal in string_literals(call) {
+            if let Some((artefact, flag)) = flagged.resolve(&literal, path, root) {
+                finding.severity = finding.severity.max(flag.severity);
+                finding.message.push_str(&format!(
+                    " `{literal}` ({}) is flagged by the artefact scan ({} {}): {}.",
+                    artefact.display(),
+                    flag.rule,
+                    flag.severity,
+                    flag.summary
+                ));
+                break;
+            }
+        }
+    }
+}
+
+/// The contents of the simple string literals in a call's text (no escapes, no f-strings).
+fn string_literals(text: &[u8]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < text.len() {
+        let quote = text[i];
+        if quote != b'"' && quote != b'\'' {
+            i += 1;
+            continue;
+        }
+        let start = i + 1;
+        let Some(len) = text[start..].iter().position(|&b| b == quote || b == b'\n') else {
+            break;
+        };
+        if text[start + len] == quote
+            && let Ok(value) = std::str::from_utf8(&text[start..start + len])
+            && !value.contains('\\')
+        {
+            out.push(value.to_string());
+        }
+        i = start + len + 1;
+    }
+    out
 }

@@ -21,7 +21,9 @@ impl Stop {
     pub fn describe(&self) -> String {
         match self {
             Self::Eof(at) => format!("truncated at byte {at}"),
-            Self::Budget(at) => format!("stopped at the size limit after {at} bytes"),
+            Self::Budget(at) => {
+                format!("stopped at the size limit (artefact-max-size) after {at} bytes")
+            }
             Self::Io(error) => format!("read error: {error}"),
         }
     }

@@ -98,9 +98,9 @@ pub fn risky_constructs(template: &str) -> Vec<String> {
                 let word = &template[start..i];
                 if first_word && open == b'%' && RISKY_STATEMENTS.contains(&word) {
                     note(format!("`{word}` statement"));
-                } else if word.len() > 4 && word.starts_with("__") && word.ends_with("__") {
-                    note(format!("`{word}`"));
-                } else if RISKY_NAMES.contains(&word) {
+                } else if (word.len() > 4 && word.starts_with("__") && word.ends_with("__"))
+                    || RISKY_NAMES.contains(&word)
+                {
                     note(format!("`{word}`"));
                 }
                 first_word = false;

@@ -217,7 +217,10 @@ pub fn detect(head: &[u8], len: u64, ext: &str) -> Format {
         if starts(b"\x04\x22\x4d\x18") {
             return Format::Compressed(Codec::Lz4);
         }
-        if head.len() >= 2 && head[0] == 0x78 && u16::from_be_bytes([head[0], head[1]]) % 31 == 0 {
+        if head.len() >= 2
+            && head[0] == 0x78
+            && u16::from_be_bytes([head[0], head[1]]).is_multiple_of(31)
+        {
             return Format::Compressed(Codec::Zlib);
         }
         if starts(b"\xfd7zXZ\x00") {
@@ -289,6 +292,11 @@ pub fn describe_artefact(path: &Path) -> Result<ArtefactListing, String> {
         return Err(format!("{}: not a regular file", path.display()));
     }
     Ok(scan_path(path, &Limits::default()))
+}
+
+/// Whether the scanner flags the artefact at `path`, and how badly (its worst issue).
+pub fn artefact_flag(path: &Path, limits: &Limits) -> Option<Flag> {
+    scan_path(path, limits).flag()
 }
 
 /// Scans `len` bytes from a seekable reader.

@@ -120,6 +120,9 @@ pub struct PickleReport {
     pub not_pickle: bool,
     /// Bytes of joblib array data skipped.
     pub array_bytes: u64,
+    /// Why the scan stopped before the end (size limit, read error).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub incomplete: Option<String>,
 }
 
 impl PickleReport {
@@ -152,7 +155,7 @@ pub fn scan(input: &mut Input<'_>, mode: Mode, limits: &PickleLimits) -> PickleR
             Ok(true) => break,
             Ok(false) => {}
             Err(stop) => {
-                report.problems.push(stopped(input.pos(), &stop));
+                report.incomplete = Some(stop.describe());
                 break;
             }
         }
@@ -175,7 +178,7 @@ pub fn scan(input: &mut Input<'_>, mode: Mode, limits: &PickleLimits) -> PickleR
             }
             Ok(Done::Abandoned) => break,
             Err(Failure::Stop(stop @ (Stop::Budget(_) | Stop::Io(_)))) => {
-                report.problems.push(stopped(input.pos(), &stop));
+                report.incomplete = Some(stop.describe());
                 break;
             }
             Err(failure) => {
@@ -198,14 +201,6 @@ pub fn scan(input: &mut Input<'_>, mode: Mode, limits: &PickleLimits) -> PickleR
         index += 1;
     }
     report
-}
-
-fn stopped(at: u64, stop: &Stop) -> Problem {
-    Problem {
-        kind: ProblemKind::Uninspected,
-        offset: at,
-        message: format!("scan incomplete: {}", stop.describe()),
-    }
 }
 
 enum Done {

@@ -63,7 +63,7 @@ impl Policy {
     fn load(text: &str) -> Result<Self, String> {
         let file: PolicyFile = toml::from_str(text).map_err(|e| e.message().to_string())?;
         let mut aliases: Vec<(String, String)> = file.aliases.into_iter().collect();
-        aliases.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+        aliases.sort_by_key(|a| std::cmp::Reverse(a.0.len()));
         let tiers = file
             .tier
             .into_iter()

@@ -193,6 +193,9 @@ impl ArtefactReport {
                 format!("{at}{} (byte {})", problem.message, problem.offset),
             );
         }
+        if let Some(why) = &scanned.incomplete {
+            self.notes.push(format!("{at}pickle scan {why}"));
+        }
         let mut listed = Part::new(part, "pickle");
         listed.pickle = Some(scanned);
         self.parts.push(listed);
@@ -238,7 +241,7 @@ impl ArtefactReport {
             .max_by_key(|i| i.severity)
             .map(|issue| Flag {
                 severity: issue.severity,
-                rule: issue.rule,
+                rule: issue.rule.to_string(),
                 summary: issue.message.clone(),
             })
     }
@@ -289,7 +292,7 @@ fn prefix(part: &str) -> String {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Flag {
     pub severity: Severity,
-    pub rule: &'static str,
+    pub rule: String,
     pub summary: String,
 }
 
