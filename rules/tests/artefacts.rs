@@ -941,3 +941,26 @@ fn listing_shows_imports_and_serialises() {
     assert!(threatlens_rules::artefact::describe_artefact(&dir).is_err());
     std::fs::remove_dir_all(dir).ok();
 }
+
+#[test]
+fn files_written_by_numpy_and_joblib_are_benign() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/real");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        if name.ends_with(".py") || name.ends_with(".md") {
+            continue;
+        }
+        let report = scan_path(&path, &Limits::default());
+        let expected: Vec<(&str, Severity)> = if name == "floats.npy" || name == "arrays.npz" {
+            vec![]
+        } else {
+            vec![("TL903", Severity::Low)]
+        };
+        assert_eq!(issues(&report), expected, "{report}");
+        assert!(report.notes.is_empty(), "{report}");
+        checked += 1;
+    }
+    assert_eq!(checked, 12);
+}
