@@ -964,3 +964,147 @@ fn files_written_by_numpy_and_joblib_are_benign() {
     }
     assert_eq!(checked, 12);
 }
+
+/// Seed inputs for each fuzz target, one per fixture kind.
+fn seeds() -> Vec<(&'static str, &'static str, Vec<u8>)> {
+    let payload = call("os", "system", "id").bytes();
+    let mut tar = Vec::new();
+    let data = state_dict(1).bytes();
+    let mut header = [0u8; 512];
+    header[..6].copy_from_slice(b"pickle");
+    header[124..136].copy_from_slice(format!("{:011o}\0", data.len()).as_bytes());
+    header[156] = b'0';
+    header[257..262].copy_from_slice(b"ustar");
+    tar.extend_from_slice(&header);
+    tar.extend_from_slice(&data);
+    tar.extend(vec![0u8; 1024 + (512 - data.len() % 512) % 512]);
+    let zlib = {
+        use std::io::Write;
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        z.write_all(&payload).unwrap();
+        z.finish().unwrap()
+    };
+    let mut h5 = b"\x89HDF\r\n\x1a\n".to_vec();
+    h5.extend_from_slice(br#"{"class_name": "Sequential", "config": {"layers": [{"class_name": "Lambda", "config": {"name": "l"}}]}}"#);
+    vec![
+        ("pickle", "pkl", state_dict(2).bytes()),
+        ("pickle", "pkl", payload.clone()),
+        (
+            "pickle",
+            "pkl",
+            Pickle::proto(4)
+                .empty_list()
+                .mark()
+                .then(joblib_array(4))
+                .op(b'e')
+                .stop()
+                .bytes(),
+        ),
+        (
+            "pickle",
+            "pkl",
+            b"(dp0\nS'a'\np1\nI42\nsV\\u00e9\np2\n(lp3\nF1.5\naI00\nasg2\n0.".to_vec(),
+        ),
+        ("zip", "pt", torch_zip("archive", &state_dict(1).bytes(), 2)),
+        (
+            "zip",
+            "pt",
+            zip(&[Entry::deflated(
+                "config.json",
+                br#"{"module": "os", "class_name": "function", "config": "system"}"#.to_vec(),
+            )]),
+        ),
+        (
+            "zip",
+            "npz",
+            zip(&[Entry::deflated("a.npy", npy("'<f4'", "(2,)", &[0; 8]))]),
+        ),
+        ("npy", "npy", npy("'<f4'", "(2, 2)", &[0; 16])),
+        ("npy", "npy", npy("'|O'", "(1,)", &payload)),
+        ("safetensors", "safetensors", safetensors(2, 3)),
+        (
+            "gguf",
+            "gguf",
+            Gguf::new()
+                .kv_str("tokenizer.chat_template", "{{ x.__class__ }}")
+                .kv_u32("general.alignment", 32)
+                .tensor("t", 8)
+                .bytes(),
+        ),
+        (
+            "onnx",
+            "onnx",
+            onnx_model(
+                &[onnx_node("Op", "custom")],
+                &[onnx_external_tensor("w", "../x")],
+            ),
+        ),
+        ("hdf5", "h5", h5),
+        ("tar", "pt", tar),
+        ("compressed", "joblib", zlib),
+        (
+            "jinja",
+            "txt",
+            b"{% for m in messages %}{{ m['content'] | attr('__class__') }}{% endfor %}".to_vec(),
+        ),
+    ]
+}
+
+/// Writes the seeds into `rules/fuzz/corpus/<target>/` (run once: `cargo test -p
+/// threatlens-rules --test artefacts -- --ignored write_fuzz_seeds`).
+#[test]
+#[ignore]
+fn write_fuzz_seeds() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus");
+    for (index, (target, _, bytes)) in seeds().into_iter().enumerate() {
+        let dir = root.join(target);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(format!("seed-{index}")), bytes).unwrap();
+    }
+}
+
+/// The fuzz targets' property (no panic, bounded time) on seeded random mutations of every
+/// seed, for machines without nightly Rust and libFuzzer.
+#[test]
+fn random_mutations_never_panic() {
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let limits = Limits::with_max_bytes(4 << 20);
+    let start = Instant::now();
+    for (target, ext, seed) in seeds() {
+        for _ in 0..300 {
+            let mut bytes = seed.clone();
+            for _ in 0..=(next() % 8) {
+                let at = if bytes.is_empty() {
+                    0
+                } else {
+                    next() as usize % bytes.len()
+                };
+                match next() % 5 {
+                    0 if !bytes.is_empty() => bytes[at] ^= 1 << (next() % 8),
+                    1 if !bytes.is_empty() => bytes[at] = next() as u8,
+                    2 => bytes.insert(at, next() as u8),
+                    3 => bytes.truncate(at),
+                    _ => {
+                        // A length-like field: eight 0xff bytes.
+                        let end = (at + 8).min(bytes.len());
+                        bytes[at..end].fill(0xff);
+                    }
+                }
+            }
+            if target == "jinja" {
+                let _ = threatlens_rules::artefact::jinja::risky_constructs(
+                    &String::from_utf8_lossy(&bytes),
+                );
+            } else {
+                let _ = scan_bytes(&format!("fuzz.{ext}"), &bytes, &limits).to_string();
+            }
+        }
+    }
+    assert!(start.elapsed() < Duration::from_secs(120));
+}
