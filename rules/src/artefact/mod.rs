@@ -361,9 +361,10 @@ pub fn scan_reader<R: Read + Seek>(
             }
         }
     }
-    if format.is_pickle_family() && safe_extension(&ext)
-        || (format == Format::Zip && report.has_pickle() && safe_extension(&ext))
-    {
+    // A pickle under the name of a code-free format (`.npz` archives may hold object arrays).
+    let hides_pickle =
+        format.is_pickle_family() || (format == Format::Zip && ext != "npz" && report.has_pickle());
+    if hides_pickle && safe_extension(&ext) {
         report.issue(
             rule::MALFORMED,
             Severity::Medium,
@@ -371,7 +372,7 @@ pub fn scan_reader<R: Read + Seek>(
             None,
             format!(
                 "named `.{ext}`, a format without code, but the content is {}: a loader that sniffs the content (torch.load, joblib.load) will unpickle it",
-                report.format.name()
+                report.container.unwrap_or_else(|| report.format.name())
             ),
         );
     }
