@@ -271,9 +271,11 @@ fn write_zlib_joblib(out: &mut dyn Write) {
     let mut z = flate2::write::ZlibEncoder::new(out, flate2::Compression::fast());
     z.write_all(&Pickle::proto(4).empty_list().mark().bytes())
         .unwrap();
-    for _ in 0..64 {
-        z.write_all(&fixtures::joblib_array(TENSOR_BYTES / 8).bytes())
+    for i in 0..64 {
+        // The wrapper for one float64 array of 4 MiB, then its bytes.
+        z.write_all(&fixtures::joblib_wrapper(TENSOR_BYTES / 8).bytes())
             .unwrap();
+        z.write_all(&tensor(i)).unwrap();
     }
     z.write_all(&Pickle::new().op(b'e').stop().bytes()).unwrap();
     z.finish().unwrap();
