@@ -232,6 +232,50 @@ fn joblib_arrays_are_skipped_and_what_follows_is_scanned() {
 }
 
 #[test]
+fn joblib_dtype_size_tricks_stop_the_scan() {
+    // The type code says 1000-byte elements, the state (which NumPy uses) says 8: skipping by
+    // the type code would jump over opcodes joblib executes.
+    let trick = Pickle::proto(4)
+        .then(joblib_wrapper_of(1, "V1000", 8))
+        .raw(&[0; 8])
+        .global("os", "system")
+        .pop()
+        .stop();
+    let report = scan("m.joblib", &trick.bytes());
+    assert!(
+        message_of(&report, "TL905").contains("disagrees"),
+        "{report}"
+    );
+    // Consistent flexible dtypes are skipped by their size.
+    let strings = Pickle::proto(4)
+        .then(joblib_wrapper_of(2, "U3", 12))
+        .raw(&[b'c'; 24])
+        .stop();
+    assert_eq!(
+        issues(&scan("m.joblib", &strings.bytes())),
+        vec![("TL903", Severity::Low)]
+    );
+}
+
+#[test]
+fn long_protocol_0_strings_and_many_pickles() {
+    let long = format!("S'{}'\n.", "x".repeat(5000));
+    assert_eq!(
+        issues(&scan("old.pkl", long.as_bytes())),
+        vec![("TL903", Severity::Low)]
+    );
+    let many: Vec<u8> = std::iter::repeat_n(b"N.".as_slice(), 2000)
+        .flatten()
+        .copied()
+        .collect();
+    let report = scan("many.pkl", &many);
+    assert!(
+        message_of(&report, "TL905").contains("more than 1024 pickles"),
+        "{report}"
+    );
+}
+
+#[test]
 fn compressed_joblib() {
     use std::io::Write;
     let payload = call("os", "system", "id").bytes();

@@ -160,8 +160,18 @@ pub fn scan(input: &mut Input<'_>, mode: Mode, limits: &PickleLimits) -> PickleR
             }
         }
         if index >= max_pickles {
-            // Legacy torch files carry raw storage bytes after their five pickles.
-            report.trailing_at = Some(input.pos());
+            if max_pickles < limits.max_pickles {
+                // Legacy torch files carry raw storage bytes after their five pickles.
+                report.trailing_at = Some(input.pos());
+            } else {
+                report.problems.push(Problem {
+                    kind: ProblemKind::Uninspected,
+                    offset: input.pos(),
+                    message: format!(
+                        "more than {max_pickles} pickles in one stream: the rest was not inspected"
+                    ),
+                });
+            }
             break;
         }
         let start = input.pos();
@@ -301,6 +311,8 @@ struct Machine<'p> {
     stack: Vec<Val>,
     marks: Vec<usize>,
     memo: HashMap<u64, Val>,
+    /// Entries the unpickler's memo would hold (some may not be kept here).
+    memo_len: u64,
     memo_overflow: bool,
     cells: usize,
     limits: &'p PickleLimits,
@@ -321,6 +333,7 @@ impl<'p> Machine<'p> {
             stack: Vec::new(),
             marks: Vec::new(),
             memo: HashMap::new(),
+            memo_len: 0,
             memo_overflow: false,
             cells: 0,
             limits,
@@ -440,7 +453,13 @@ impl<'p> Machine<'p> {
     }
 
     fn memo_put(&mut self, index: u64, value: Val) {
-        if self.memo.len() >= self.limits.max_memo && !self.memo.contains_key(&index) {
+        if self.memo.contains_key(&index) {
+            self.memo.insert(index, value);
+            return;
+        }
+        // Counted even when not kept: `MEMOIZE` numbers entries by the memo's size.
+        self.memo_len += 1;
+        if self.memo.len() >= self.limits.max_memo {
             self.memo_overflow = true;
             return;
         }
@@ -573,10 +592,15 @@ impl<'p> Machine<'p> {
                 Val::Other
             }
             "STRING" => {
-                let line = input.line(KEEP_STR + 2, u64::MAX)?;
-                match unquote(&line) {
-                    Some(text) => Val::Str(text.into()),
-                    None => return malformed(at, "STRING argument is not quoted"),
+                let line = input.line(KEEP_STR + 3, u64::MAX)?;
+                if line.len() > KEEP_STR + 2 {
+                    // Longer than any name: not kept (and its end was not read back).
+                    Val::Other
+                } else {
+                    match unquote(&line) {
+                        Some(text) => Val::Str(text.into()),
+                        None => return malformed(at, "STRING argument is not quoted"),
+                    }
                 }
             }
             "UNICODE" => {
@@ -680,8 +704,7 @@ impl<'p> Machine<'p> {
             }
             "MEMOIZE" => {
                 let top = self.top_index(at)?;
-                let index = self.memo.len() as u64;
-                self.memo_put(index, self.stack[top].clone());
+                self.memo_put(self.memo_len, self.stack[top].clone());
                 return Ok(Flow::Continue);
             }
             "GLOBAL" => {
@@ -756,9 +779,19 @@ impl<'p> Machine<'p> {
                 self.obj(class, args)
             }
             "BUILD" => {
-                // The state is applied to the object; nothing the scanner tracks changes.
+                // The state is applied to the object; nothing the scanner tracks changes,
+                // except that a NumPy dtype must agree with itself (joblib arrays are skipped
+                // by the size its type code gives).
                 let state = self.pop(at)?;
                 let target = self.top_index(at)?;
+                if let Some(problem) = dtype_disagrees(&self.stack[target], &state, report) {
+                    report.problems.push(Problem {
+                        kind: ProblemKind::Uninspected,
+                        offset: at,
+                        message: problem,
+                    });
+                    return Ok(Flow::Abandon);
+                }
                 if let Some(len) = self.joblib_array(&self.stack[target], &state, report) {
                     return self.skip_joblib_array(at, len, input, report);
                 }
@@ -940,6 +973,21 @@ enum Flow {
 enum ArrayBytes {
     Known { len: u64, aligned: bool },
     Unknown,
+}
+
+/// When `BUILD` gives a flexible NumPy dtype (`S`, `U`, `V`) an element size other than the
+/// one its type code says, a description of the disagreement: NumPy would use the state's,
+/// so skipping joblib array bytes by the type code could hide opcodes.
+fn dtype_disagrees(target: &Val, state: &Val, report: &PickleReport) -> Option<String> {
+    let declared = dtype_itemsize(target, report)??;
+    let Val::Seq(state) = state else { return None };
+    let elsize = state.items.get(5)?.as_int()?;
+    (elsize >= 0 && elsize as u64 != declared).then(|| {
+        format!(
+            "a NumPy dtype's pickled element size ({elsize}) disagrees with its type code \
+             ({declared} bytes): the rest was not inspected"
+        )
+    })
 }
 
 /// The item size of a pickled `numpy.dtype` (`Some(None)` for object dtypes).
