@@ -453,8 +453,8 @@ impl<'p> Machine<'p> {
     }
 
     fn memo_put(&mut self, index: u64, value: Val) {
-        if self.memo.contains_key(&index) {
-            self.memo.insert(index, value);
+        if let Some(slot) = self.memo.get_mut(&index) {
+            *slot = value;
             return;
         }
         // Counted even when not kept: `MEMOIZE` numbers entries by the memo's size.
