@@ -258,6 +258,11 @@ fn flagged_artefacts(reports: &[FileReport]) -> ArtefactIndex {
 
 /// Deserialisation findings whose call names a flagged artefact in a string literal get that
 /// artefact's severity and a sentence saying why.
+///
+/// Only literals written inside the call are seen (`torch.load("model.pt")`). Paths held in a
+/// variable or constant (`p = "model.pt"; torch.load(p)`) need the engine to hand over the
+/// subject's constant value: a `Finding` field (or a `Related` entry) carrying
+/// `Sym::str_value()` of the rule's subject would let this function resolve those too.
 fn raise_for_flagged_artefacts(
     findings: &mut [Finding],
     source: &[u8],
