@@ -3,6 +3,7 @@
 //! One binary: the CLI (`check`, `rules`, `explain`, …) and the language server (`lsp`).
 //! Exit codes: 0 clean, 1 findings at or above `--fail-on`, 2 usage, config or internal error.
 
+mod artefacts;
 mod check;
 mod explain;
 mod output;
@@ -47,6 +48,17 @@ enum Command {
         /// transport.
         #[arg(long)]
         stdio: bool,
+    },
+    /// Inspect model artefact files (pickles, PyTorch, NumPy, joblib, Keras, safetensors, GGUF,
+    /// ONNX) without executing anything: every import, with its offset and verdict.
+    ScanArtefact {
+        #[arg(value_name = "FILE", required = true)]
+        files: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+        format: ListFormat,
+        /// Exit with 1 when a finding has at least this severity.
+        #[arg(long, value_name = "SEVERITY", default_value = "high", value_parser = parse_severity)]
+        fail_on: Severity,
     },
     /// Walk and parse only, without analysis (the benchmark floor).
     #[command(hide = true)]
@@ -109,6 +121,11 @@ fn main() -> ExitCode {
         Command::Rules { format } => explain::list(format),
         Command::Explain { rule } => explain::explain(&rule),
         Command::Lsp { stdio: _ } => server::run(),
+        Command::ScanArtefact {
+            files,
+            format,
+            fail_on,
+        } => artefacts::scan(&files, format, fail_on),
         Command::ParseOnly { paths } => {
             let config = threatlens_rules::Config::default();
             let seen = threatlens_rules::scan::parse_only(&paths, &config);

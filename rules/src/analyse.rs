@@ -15,6 +15,9 @@ pub enum FileKind {
     Python,
     Notebook,
     Rust,
+    /// A model file (pickle, PyTorch, joblib, NumPy, Keras, safetensors, GGUF, ONNX): scanned
+    /// as bytes by [`crate::artefact`], never parsed as code.
+    Artefact,
 }
 
 impl FileKind {
@@ -23,13 +26,15 @@ impl FileKind {
             "py" | "pyi" | "pyw" => Some(Self::Python),
             "ipynb" => Some(Self::Notebook),
             "rs" => Some(Self::Rust),
+            _ if crate::artefact::is_artefact_path(path) => Some(Self::Artefact),
             _ => None,
         }
     }
 
     pub fn language(self) -> Language {
         match self {
-            Self::Python | Self::Notebook => Language::Python,
+            // Artefacts are loaded by Python code; they are not analysed as source.
+            Self::Python | Self::Notebook | Self::Artefact => Language::Python,
             Self::Rust => Language::Rust,
         }
     }
@@ -156,6 +161,14 @@ pub fn analyse_bytes(
 ) -> Analysis {
     if kind == FileKind::Notebook {
         return analyse_notebook(catalogue, bytes, context);
+    }
+    if kind == FileKind::Artefact {
+        // No file name here: the format is told by magic bytes alone.
+        let report = crate::artefact::scan_bytes("", bytes, &crate::artefact::Limits::default());
+        return Analysis {
+            findings: report.findings(catalogue),
+            errors: report.notes,
+        };
     }
     let probe = &bytes[..bytes.len().min(8192)];
     if memchr::memchr(0, probe).is_some() {

@@ -45,6 +45,10 @@ const CATALOGUE_FILES: &[(&str, &str)] = &[
         include_str!("../catalogue/artefacts.toml"),
     ),
     ("rust.toml", include_str!("../catalogue/rust.toml")),
+    (
+        "artefact-files.toml",
+        include_str!("../catalogue/artefact-files.toml"),
+    ),
     ("meta.toml", include_str!("../catalogue/meta.toml")),
 ];
 const SEMANTICS_FILE: &str = include_str!("../catalogue/semantics.toml");

@@ -5,6 +5,7 @@
 //! ignore = ["TL303"]
 //! exclude = ["tests/fixtures/**"]      # globs, relative to the config file's directory
 //! max-file-size = "10MB"
+//! artefact-max-size = "2GB"            # bytes read or decompressed per model file
 //! [severity]
 //! TL303 = "high"                       # per-rule override (id or slug)
 //! ```
@@ -32,6 +33,8 @@ pub struct Settings {
     #[serde(default)]
     pub severity: BTreeMap<String, Severity>,
     pub max_file_size: Option<ByteSize>,
+    /// Bytes read or decompressed per model artefact (artefacts stream, so this can be large).
+    pub artefact_max_size: Option<ByteSize>,
     /// Path of the threat model, relative to the config file (default `threatmodel.yaml`).
     pub model: Option<String>,
 }
@@ -182,6 +185,12 @@ impl Config {
         self.settings
             .max_file_size
             .map_or(DEFAULT_MAX_FILE_SIZE, |size| size.0)
+    }
+
+    pub fn artefact_max_size(&self) -> u64 {
+        self.settings
+            .artefact_max_size
+            .map_or(crate::artefact::DEFAULT_MAX_BYTES, |size| size.0)
     }
 
     /// Whether `path` matches an `exclude` glob (relative to the config root).

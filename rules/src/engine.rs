@@ -108,7 +108,14 @@ impl<'a> Emitter<'a> {
             .as_ref()
             .and_then(|fix| self.build_fix(fix, event, subject));
         let callee = self.slice(event.callee);
+        let before = self.findings.len();
         self.push(rule_index, event.range, callee, taint, opted_out, fix);
+        if let (Some(finding), Some(value)) = (
+            self.findings.get_mut(before),
+            subject.and_then(|arg| arg.sym.str_value()),
+        ) {
+            finding.subject_value = Some(value.to_string());
+        }
     }
 
     /// Evaluates every assignment rule whose target pattern matches `event`.
@@ -252,6 +259,7 @@ impl<'a> Emitter<'a> {
             missing: Vec::new(),
             threats: Vec::new(),
             fingerprint,
+            subject_value: None,
         });
     }
 

@@ -213,6 +213,10 @@ pub struct Finding {
     /// covers (whitespace-normalised), not of its position.
     #[serde(skip)]
     pub fingerprint: u64,
+    /// The constant string the rule's subject held (a path, a URL), when it held one: lets the
+    /// scan tie `torch.load("model.pt")` to what the artefact scan found in `model.pt`.
+    #[serde(skip)]
+    pub subject_value: Option<String>,
 }
 
 /// 64-bit FNV-1a: a stable hash (unlike `std`'s, which is seeded per process).

@@ -6,6 +6,7 @@
 //! into text, JSON, SARIF and LSP diagnostics.
 
 pub mod analyse;
+pub mod artefact;
 pub mod catalogue;
 pub mod config;
 pub mod engine;

@@ -1,9 +1,12 @@
 //! Scanning paths: a parallel, `.gitignore`-aware walk, then one analysis per file on rayon.
+//! Model artefacts are scanned first; code that loads one of the flagged ones by a literal path
+//! gets the artefact's severity (see [`raise_for_flagged_artefacts`]).
 
 use crate::analyse::{Analysis, FileContext, FileKind, analyse_bytes};
+use crate::artefact::{self, ArtefactIndex};
 use crate::catalogue::Catalogue;
 use crate::config::Config;
-use crate::finding::Finding;
+use crate::finding::{Category, Finding, Severity};
 use crate::project::Project;
 use ignore::WalkBuilder;
 use rayon::prelude::*;
@@ -153,6 +156,38 @@ pub fn analyse_file(
     path: &Path,
     kind: FileKind,
 ) -> FileReport {
+    analyse_file_with(
+        catalogue,
+        config,
+        project,
+        path,
+        kind,
+        &ArtefactIndex::default(),
+    )
+}
+
+/// Analyses one file; code that loads an artefact in `flagged` says so.
+fn analyse_file_with(
+    catalogue: &Catalogue,
+    config: &Config,
+    project: Option<&Project>,
+    path: &Path,
+    kind: FileKind,
+    flagged: &ArtefactIndex,
+) -> FileReport {
+    if kind == FileKind::Artefact {
+        // Artefacts stream with their own size limit; they are never read whole.
+        let limits = artefact::Limits::with_max_bytes(config.artefact_max_size());
+        let report = artefact::scan_path(path, &limits);
+        let mut findings = report.findings(catalogue);
+        config.apply(catalogue, &mut findings);
+        return FileReport {
+            path: path.to_path_buf(),
+            kind,
+            findings,
+            errors: report.notes,
+        };
+    }
     let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
     let context = FileContext {
         project,
@@ -162,7 +197,13 @@ pub fn analyse_file(
         mut findings,
         errors,
     } = match read_limited(path, config.max_file_size()) {
-        Ok(bytes) => analyse_bytes(catalogue, kind, &bytes, &context),
+        Ok(bytes) => {
+            let mut analysis = analyse_bytes(catalogue, kind, &bytes, &context);
+            if !flagged.is_empty() {
+                raise_for_flagged_artefacts(&mut analysis.findings, path, &config.root, flagged);
+            }
+            analysis
+        }
         Err(error) => Analysis {
             findings: Vec::new(),
             errors: vec![error],
@@ -177,15 +218,80 @@ pub fn analyse_file(
     }
 }
 
-/// Walks `paths` and analyses every file in parallel.
+/// Walks `paths` and analyses every file in parallel: artefacts first, so that code loading
+/// a flagged artefact (`torch.load("model.pt")`) can say so.
 pub fn scan(catalogue: &Catalogue, config: &Config, paths: &[PathBuf]) -> ScanResult {
     let (files, errors) = collect_files(paths, config);
-    let project = project_of(paths, &files);
-    let files = files
+    let (artefacts, code): (Vec<_>, Vec<_>) = files
+        .iter()
+        .partition(|(_, kind)| *kind == FileKind::Artefact);
+    let mut reports: Vec<FileReport> = artefacts
         .par_iter()
-        .map(|(path, kind)| analyse_file(catalogue, config, Some(&project), path, *kind))
+        .map(|(path, kind)| analyse_file(catalogue, config, None, path, *kind))
         .collect();
-    ScanResult { files, errors }
+    let flagged = flagged_artefacts(&reports);
+    let project = project_of(paths, &files);
+    reports.par_extend(code.par_iter().map(|(path, kind)| {
+        analyse_file_with(catalogue, config, Some(&project), path, *kind, &flagged)
+    }));
+    reports.sort_by(|a, b| a.path.cmp(&b.path));
+    ScanResult {
+        files: reports,
+        errors,
+    }
+}
+
+/// Artefacts with an active finding of medium severity or worse.
+fn flagged_artefacts(reports: &[FileReport]) -> ArtefactIndex {
+    let mut index = ArtefactIndex::default();
+    for report in reports {
+        let worst = report
+            .findings
+            .iter()
+            .filter(|f| f.is_active() && f.category == Category::UnsafeArtefactFile)
+            .max_by_key(|f| f.severity);
+        if let Some(finding) = worst.filter(|f| f.severity >= Severity::Medium) {
+            let first_sentence = finding.message.split(". ").next().unwrap_or("");
+            index.insert(
+                &report.path,
+                artefact::Flag {
+                    severity: finding.severity,
+                    rule: finding.rule.clone(),
+                    summary: first_sentence.to_string(),
+                },
+            );
+        }
+    }
+    index
+}
+
+/// Deserialisation findings whose subject is a constant path naming a flagged artefact get that
+/// artefact's severity and a sentence saying why (`torch.load("model.pt")`, also through a
+/// constant: `MODEL = "model.pt"; torch.load(MODEL)`).
+fn raise_for_flagged_artefacts(
+    findings: &mut [Finding],
+    path: &Path,
+    root: &Path,
+    flagged: &ArtefactIndex,
+) {
+    for finding in findings
+        .iter_mut()
+        .filter(|f| f.category == Category::UntrustedDeserialisation)
+    {
+        let Some(literal) = finding.subject_value.clone() else {
+            continue;
+        };
+        if let Some((artefact, flag)) = flagged.resolve(&literal, path, root) {
+            finding.severity = finding.severity.max(flag.severity);
+            finding.message.push_str(&format!(
+                " `{literal}` ({}) is flagged by the artefact scan ({} {}): {}.",
+                artefact.display(),
+                flag.rule,
+                flag.severity,
+                flag.summary
+            ));
+        }
+    }
 }
 
 /// The project the scanned Python files form (for constants imported across modules).

@@ -123,6 +123,7 @@ pub fn apply(
                 target: None,
                 missing: Vec::new(),
                 threats: Vec::new(),
+                subject_value: None,
                 fingerprint: crate::finding::fingerprint(
                     id,
                     text.get(span.start_byte..span.end_byte).unwrap_or(""),

@@ -5,7 +5,8 @@ use threatlens_rules::catalogue::{Catalogue, Example, Language};
 use threatlens_rules::{Finding, analyse_source};
 
 fn language(rule: &threatlens_rules::Rule, example: &Example) -> Language {
-    example.language(rule.languages[0])
+    // Artefact rules (builtin, no examples) have no language.
+    example.language(rule.languages.first().copied().unwrap_or(Language::Python))
 }
 
 fn findings_of(catalogue: &Catalogue, language: Language, code: &str, rule: &str) -> Vec<Finding> {

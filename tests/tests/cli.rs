@@ -415,3 +415,64 @@ fn the_rule_reference_page_is_up_to_date() {
         "docs/rules.md is out of date: run `cargo run -p threatlens -- rules --format markdown > docs/rules.md`"
     );
 }
+
+/// A protocol-2 pickle that would call `os.system("id")`, written opcode by opcode (never by
+/// pickling a live object): PROTO 2, GLOBAL 'os system', MARK, BINUNICODE 'id', TUPLE,
+/// REDUCE, STOP.
+const EVIL_PICKLE: &[u8] = b"\x80\x02cos\nsystem\n(X\x02\x00\x00\x00idtR.";
+
+#[test]
+fn artefacts_are_scanned_and_tie_in_with_the_code_that_loads_them() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("model.pt"), EVIL_PICKLE).unwrap();
+    write_files(
+        dir.path(),
+        &[(
+            "load.py",
+            "import torch\nMODEL = \"model.pt\"\nm = torch.load(MODEL)\n",
+        )],
+    );
+
+    let listing = run(dir.path(), &["scan-artefact", "model.pt"]);
+    assert_eq!(listing.status.code(), Some(1));
+    let text = stdout(&listing);
+    assert!(text.contains("os") && text.contains("system"), "{text}");
+
+    let report = json(&run(dir.path(), &["check", ".", "--format", "json"]));
+    let found: Vec<(&str, &str, &str)> = findings(&report)
+        .iter()
+        .map(|f| {
+            (
+                f["file"].as_str().unwrap(),
+                f["rule"].as_str().unwrap(),
+                f["severity"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert!(
+        found.contains(&("model.pt", "TL901", "critical")),
+        "{found:?}"
+    );
+    // The load of the flagged file is raised to the artefact's severity, and says why.
+    assert!(
+        found.contains(&("load.py", "TL110", "critical")),
+        "{found:?}"
+    );
+    let load = findings(&report)
+        .iter()
+        .find(|f| f["rule"] == "TL110")
+        .unwrap();
+    assert!(
+        load["message"]
+            .as_str()
+            .unwrap()
+            .contains("flagged by the artefact scan")
+    );
+
+    assert_eq!(
+        run(dir.path(), &["scan-artefact", "missing.pt"])
+            .status
+            .code(),
+        Some(2)
+    );
+}

@@ -72,6 +72,7 @@ fn finding(
             related: Vec::new(),
             suppressed: None,
             fingerprint,
+            subject_value: None,
             target: target.map(str::to_owned),
             missing,
             threats,

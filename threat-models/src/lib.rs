@@ -129,6 +129,7 @@ fn analyse(loaded: parse::Loaded, today: Date) -> ModelAnalysis {
         if let Some(file) = files.get_mut(diag.loc.file) {
             file.findings.push(Finding {
                 fingerprint: threatlens_rules::finding::fingerprint(&rule.id, &diag.message),
+                subject_value: None,
                 rule: rule.id.clone(),
                 slug: rule.slug.clone(),
                 category: Category::ModelError,
