@@ -49,13 +49,19 @@ pub fn is_yaml_path(path: &Path) -> bool {
         .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"))
 }
 
-/// The model the configuration points at: `(path, set explicitly by "model =")`.
+/// The model the configuration points at: `(path, set explicitly by "model =")`, as users
+/// write paths (relative to the current directory when under it).
 pub fn configured(config: &Config) -> (PathBuf, bool) {
-    let (name, explicit) = match &config.settings.model {
-        Some(model) => (model.as_str(), true),
-        None => (DEFAULT_MODEL_FILE, false),
-    };
-    (tidy(&config.root.join(name)), explicit)
+    let (path, explicit) = configured_path(config);
+    (tidy(&path), explicit)
+}
+
+/// The model the configuration points at, joined onto the config root.
+pub fn configured_path(config: &Config) -> (PathBuf, bool) {
+    match &config.settings.model {
+        Some(model) => (config.root.join(model), true),
+        None => (config.root.join(DEFAULT_MODEL_FILE), false),
+    }
 }
 
 /// `./a` → `a`; an absolute path under the current directory → relative to it (paths are
