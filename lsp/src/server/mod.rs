@@ -1269,11 +1269,15 @@ impl LanguageServer for Backend {
         let Some((analysed, file, encoding)) = self.0.model_request(&uri).await else {
             return Ok(None);
         };
+        let ids = match self.0.last_good(&uri) {
+            Some(good) if !analysed.is_readable() => good,
+            _ => Arc::clone(&analysed),
+        };
         Ok(self
             .0
             .guard("completion", || {
                 let offset = analysed.offset(file, position, encoding)?;
-                let items = model::completion::complete(&analysed, file, offset, encoding);
+                let items = model::completion::complete(&analysed, &ids, file, offset, encoding);
                 Some(CompletionResponse::List(CompletionList {
                     is_incomplete: false,
                     items,

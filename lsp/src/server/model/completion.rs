@@ -71,9 +71,11 @@ impl Items {
     }
 }
 
-/// The completion items at byte `offset` of file `file`.
+/// The completion items at byte `offset` of file `file`. Ids come from `ids` (the last model
+/// whose YAML could be read, when the current text cannot).
 pub fn complete(
     analysed: &ModelAnalysed,
+    ids: &ModelAnalysed,
     file: usize,
     offset: usize,
     encoding: Encoding,
@@ -92,10 +94,10 @@ pub fn complete(
     match cursor.place {
         Place::Key => keys(&cursor, &mut items),
         Place::Item if item_is_mapping => keys(&cursor, &mut items),
-        Place::Item => values(analysed, &cursor, &mut items),
+        Place::Item => values(ids, &cursor, &mut items),
         Place::Value => {
             items.list = schema.is_some_and(|s| s.resolve().is_array());
-            values(analysed, &cursor, &mut items);
+            values(ids, &cursor, &mut items);
         }
     }
     items.items

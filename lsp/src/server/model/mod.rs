@@ -69,6 +69,9 @@ pub struct ModelUnit {
     /// Bumped by every change to a file of the model.
     pub revision: i32,
     pub analysis: Option<Arc<ModelAnalysed>>,
+    /// The last analysis of text that was valid YAML: while a line is half typed (an unclosed
+    /// `[`), completion still knows the model's ids.
+    pub last_good: Option<Arc<ModelAnalysed>>,
     /// Canonical paths of the model's files (root first), from the last analysis.
     pub members: Vec<PathBuf>,
     /// Documents that were last sent diagnostics (to clear the ones no longer in the model).
@@ -85,6 +88,7 @@ impl ModelUnit {
             path,
             revision: 0,
             analysis: None,
+            last_good: None,
             members,
             published: Vec::new(),
             workspace,
@@ -99,6 +103,14 @@ impl ModelUnit {
         self.analysis
             .as_ref()
             .is_some_and(|a| a.revision == self.revision)
+    }
+
+    /// Keeps an analysis (and remembers it as the last good one when its YAML was readable).
+    pub fn keep(&mut self, analysed: Arc<ModelAnalysed>) {
+        if analysed.is_readable() {
+            self.last_good = Some(Arc::clone(&analysed));
+        }
+        self.analysis = Some(analysed);
     }
 }
 
@@ -245,6 +257,15 @@ pub fn occurrences(model: &Model) -> Vec<Occurrence> {
 impl ModelAnalysed {
     pub fn model(&self) -> &Model {
         &self.analysis.model
+    }
+
+    /// Whether every file was valid YAML (the model's ids could all be read).
+    pub fn is_readable(&self) -> bool {
+        !self
+            .analysis
+            .report
+            .findings()
+            .any(|(_, f)| f.slug == "yaml-syntax")
     }
 
     /// The index of the file that is document `uri`.

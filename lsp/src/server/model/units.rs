@@ -76,7 +76,7 @@ impl Inner {
         if !members.is_empty() {
             model.members = members.clone();
         }
-        model.analysis = Some(Arc::new(analysed));
+        model.keep(Arc::new(analysed));
         let root = model.root.clone();
         let swallowed: Vec<Uri> = st
             .models
@@ -129,7 +129,7 @@ impl Inner {
                 if let Some(model) = st.models.get_mut(unit)
                     && model.revision == revision
                 {
-                    model.analysis = Some(Arc::clone(&analysed));
+                    model.keep(Arc::clone(&analysed));
                 }
                 Some(analysed)
             }
@@ -152,6 +152,13 @@ impl Inner {
         let analysed = self.current_model(&unit).await?;
         let file = analysed.file_of(uri)?;
         Some((analysed, file, encoding))
+    }
+
+    /// The last analysis of the model of document `uri` whose YAML was readable.
+    pub(crate) fn last_good(&self, uri: &Uri) -> Option<Arc<ModelAnalysed>> {
+        let st = self.state();
+        let unit = self.model_of(&st, uri)?;
+        st.models.get(&unit)?.last_good.clone()
     }
 
     /// A model file was closed: re-check its model from disk, or forget a model none of whose
