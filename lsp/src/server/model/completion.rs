@@ -269,3 +269,62 @@ fn first_sentence(text: &str) -> String {
         None => text,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::analysed;
+    use super::*;
+
+    fn labels_at(text: &str, needle: &str) -> Vec<(String, Option<String>)> {
+        let model = analysed(text);
+        let offset = text.find(needle).map_or(text.len(), |i| i + needle.len());
+        complete(&model, &model, 0, offset, Encoding::Utf16)
+            .into_iter()
+            .map(|i| (i.label, i.detail))
+            .collect()
+    }
+
+    #[test]
+    fn catalogue_ids_with_titles() {
+        let text = "schema: threatlens/v1\nincident_response:\n  playbooks:\n    - id: p\n      title: P\n      iso42001: [A.7.\n";
+        let items = labels_at(text, "[A.7.");
+        assert!(
+            items.contains(&("A.7.5".into(), Some("Data provenance".into()))),
+            "{items:?}"
+        );
+        let text =
+            "schema: threatlens/v1\nthreats:\n  - id: t\n    title: T\n    atlas: [AML.T0051\n";
+        let items = labels_at(text, "[AML.T0051");
+        assert!(
+            items.contains(&(
+                "AML.T0051.000".into(),
+                Some("LLM Prompt Injection: Direct".into())
+            )),
+            "{items:?}"
+        );
+        let text = "schema: threatlens/v1\nexceptions:\n  - rule: TM1\n";
+        let items = labels_at(text, "rule: TM1");
+        assert!(items.iter().any(|(l, _)| l == "TM101"), "{items:?}");
+        assert!(items.iter().any(|(l, _)| l == "TL110"), "{items:?}");
+        assert!(
+            !items.iter().any(|(l, _)| l == "TM001"),
+            "model errors are not exceptions"
+        );
+    }
+
+    #[test]
+    fn references_offer_only_the_kinds_the_key_names() {
+        let text = "schema: threatlens/v1\nassets: [{id: docs, kind: document, classification: internal}]\ncomponents: [{id: app, kind: process}]\nsuppliers: [{id: vendor, kind: saas}]\nthreats:\n  - id: t\n    title: T\n    treatment: {decision: transfer, supplier: }\n";
+        let items = labels_at(text, "supplier: ");
+        assert_eq!(items, [("vendor".into(), Some("supplier".into()))]);
+        // A list typed as a plain value is written as a list.
+        let text = "schema: threatlens/v1\nassets: [{id: docs, kind: document, classification: internal}]\nflows:\n  - id: f\n    carries: \n";
+        let model = analysed(text);
+        let offset = text.find("carries: ").map_or(0, |i| i + 9);
+        let items = complete(&model, &model, 0, offset, Encoding::Utf16);
+        match &items[0].text_edit {
+            Some(CompletionTextEdit::Edit(edit)) => assert_eq!(edit.new_text, "[docs]"),
+            other => panic!("{other:?}"),
+        }
+    }
+}

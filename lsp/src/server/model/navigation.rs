@@ -116,3 +116,72 @@ pub fn rename(
         })
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::analysed;
+    use super::*;
+
+    const TEXT: &str = "schema: threatlens/v1
+components:
+  - {id: app, kind: process}
+  - {id: 'db', kind: data-store}
+flows:
+  - {id: write, from: app, to: db}
+exceptions:
+  - {rule: TM101, target: db, justification: Not an LLM., approved_by: ciso, expires: 2027-01-01}
+  - {rule: TL110, target: \"code:db/**\", justification: Signed., approved_by: ciso, expires: 2027-01-01}
+";
+
+    #[test]
+    fn rename_covers_references_exception_targets_and_quoted_ids() {
+        let model = analysed(TEXT);
+        let offset = TEXT.find("to: db").map(|i| i + 4).unwrap_or(0);
+        let edits =
+            rename(&model, 0, offset, "store", Encoding::Utf16).unwrap_or_else(|e| panic!("{e}"));
+        let lines: Vec<(u32, u32, u32)> = edits
+            .iter()
+            .map(|(_, _, e)| {
+                (
+                    e.range.start.line,
+                    e.range.start.character,
+                    e.range.end.character,
+                )
+            })
+            .collect();
+        // The quoted definition (inside its quotes), the flow's `to`, the exception's target; not
+        // the `code:` glob that happens to contain the id.
+        assert_eq!(lines, [(3, 10, 12), (5, 31, 33), (7, 26, 28)]);
+        assert!(
+            edits
+                .iter()
+                .all(|(_, version, e)| version.is_none() && e.new_text == "store")
+        );
+        assert!(rename(&model, 0, offset, "app", Encoding::Utf16).is_err());
+        assert!(rename(&model, 0, offset, "-x", Encoding::Utf16).is_err());
+        assert!(rename(&model, 0, 0, "x", Encoding::Utf16).is_err());
+        assert!(is_valid_id("T-01") && !is_valid_id("a b") && !is_valid_id(""));
+    }
+
+    #[test]
+    fn definition_and_references() {
+        let model = analysed(TEXT);
+        let offset = TEXT.find("from: app").map(|i| i + 6).unwrap_or(0);
+        let location = definition(&model, 0, offset, Encoding::Utf16)
+            .unwrap_or_else(|| panic!("a definition"));
+        assert_eq!(
+            (location.range.start.line, location.range.start.character),
+            (2, 9)
+        );
+        assert_eq!(
+            references(&model, 0, offset, true, Encoding::Utf16).len(),
+            2
+        );
+        assert_eq!(
+            references(&model, 0, offset, false, Encoding::Utf16).len(),
+            1
+        );
+        // Not on an id: nothing.
+        assert!(definition(&model, 0, 3, Encoding::Utf16).is_none());
+    }
+}
