@@ -24,6 +24,11 @@
 //!   answers `$/cancelRequest` for requests still running.
 //! * **Positions.** UTF-8 when the client offers it in `general.positionEncodings`, else UTF-16
 //!   (the LSP default). Byte offsets are what the analysis uses; `documents::Encoding` converts.
+//! * **Threat-model files.** `threatmodel.yaml`, the files it includes and any YAML file whose
+//!   `schema:` is `threatlens/v1` are analysed as one model per root file (`model`): the unit is
+//!   the root's URI, a revision counter plays the part of the version, and one analysis gives the
+//!   diagnostics of every file. Completion, definition, references, outline and rename exist for
+//!   model files only; hovers and code actions for both.
 //! * **Faults.** Analysis runs inside `catch_unwind`; a panic becomes a logged error
 //!   (`window/logMessage`) and the server carries on. Malformed messages are answered by the
 //!   stdio proxy (`stdio`: tower-lsp-server 0.23 would stop reading after one), unknown methods and
