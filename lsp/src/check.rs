@@ -1,7 +1,7 @@
-//! `threatlens check`: scan, report, and gate on severity.
+//! `threatlens check`: scan the code, check the threat model, report, and gate on severity.
 
-use crate::output::{self, Report};
-use crate::{CheckArgs, Format};
+use crate::output::{self, Report, ReportFile};
+use crate::{CheckArgs, Format, model};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use threatlens_rules::{Catalogue, Config, scan};
@@ -17,13 +17,28 @@ pub fn run(args: &CheckArgs) -> Result<ExitCode, String> {
         Some(file) => Config::load(file)?,
         None => Config::discover(&paths[0])?,
     };
-    config.validate(catalogue).map_err(|e| match &config.file {
-        Some(file) => format!("invalid config {}: {e}", file.display()),
-        None => e,
-    })?;
+    let model_docs = threatlens_models::rule_docs();
+    config
+        .validate_with(catalogue, &model_docs)
+        .map_err(|e| match &config.file {
+            Some(file) => format!("invalid config {}: {e}", file.display()),
+            None => e,
+        })?;
+    let today = args.today.unwrap_or_else(model::today);
 
-    let result = scan(catalogue, &config, &paths);
-    let report = Report::new(catalogue, &result);
+    let mut result = scan(catalogue, &config, &paths);
+    let mut models = model::check(&config, &paths, today, &model_docs)?;
+    for checked in &mut models {
+        checked.apply_code_exceptions(&mut result.files, today);
+    }
+    let mut report = Report::new(catalogue, &result);
+    report.add_files(models.iter().flat_map(|m| {
+        m.files.iter().map(|file| ReportFile {
+            path: &file.path,
+            findings: &file.findings,
+            errors: &file.errors,
+        })
+    }));
     let rendered = match args.format {
         Format::Text => output::text(&report),
         Format::Json => output::json(&report),

@@ -4,8 +4,14 @@ use crate::ListFormat;
 use std::process::ExitCode;
 use threatlens_rules::{Catalogue, RuleDoc};
 
+/// Every rule: the code rules (`TL…`), then the threat-model rules (`TM…`).
 fn docs() -> Vec<RuleDoc> {
-    Catalogue::builtin().rules.iter().map(|r| r.doc()).collect()
+    Catalogue::builtin()
+        .rules
+        .iter()
+        .map(|r| r.doc())
+        .chain(threatlens_models::rule_docs())
+        .collect()
 }
 
 pub fn list(format: ListFormat) -> Result<ExitCode, String> {

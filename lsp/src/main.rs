@@ -1,17 +1,20 @@
 //! `threatlens`: threat modelling and secure-by-design checks for AI projects.
 //!
-//! One binary: the CLI (`check`, `rules`, `explain`, …) and the language server (`lsp`).
+//! One binary: the CLI (`check`, `init`, `rules`, `explain`, …) and the language server (`lsp`).
 //! Exit codes: 0 clean, 1 findings at or above `--fail-on`, 2 usage, config or internal error.
 
 mod artefacts;
 mod check;
 mod explain;
+mod init;
+mod model;
 mod output;
 mod server;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use threatlens_models::Date;
 use threatlens_rules::Severity;
 
 #[derive(Parser)]
@@ -21,7 +24,9 @@ use threatlens_rules::Severity;
     about = "Threat modelling and secure-by-design checks for AI projects",
     long_about = "threatlens finds insecure AI patterns (untrusted deserialisation, remote code trust, \
                   LLM output reaching interpreters, disabled TLS, secrets, …) in Python, Jupyter \
-                  notebooks and Rust, with the ISO/IEC 27001, MITRE ATLAS and OWASP references of each."
+                  notebooks and Rust, with the ISO/IEC 27001, MITRE ATLAS and OWASP references of each, \
+                  and checks the project's threat model (threatmodel.yaml, format threatlens/v1) for \
+                  missing controls, governance gaps and errors."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -30,8 +35,21 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Check files and directories (default: the current directory).
+    /// Check files and directories (default: the current directory) and the threat model.
     Check(CheckArgs),
+    /// Write a starter threat model (`threatmodel.yaml`).
+    Init {
+        /// Where to write it: a file, or a directory (default: the model the configuration
+        /// points at, else ./threatmodel.yaml).
+        #[arg(value_name = "PATH")]
+        path: Option<PathBuf>,
+        /// Overwrite an existing file.
+        #[arg(long)]
+        force: bool,
+        /// The date to record as the last review (default: today).
+        #[arg(long, value_name = "YYYY-MM-DD", hide = true, value_parser = parse_date)]
+        today: Option<Date>,
+    },
     /// List the rules.
     Rules {
         #[arg(long, value_enum, default_value_t = ListFormat::Text)]
@@ -39,7 +57,7 @@ enum Command {
     },
     /// Explain a rule: why it matters, how to fix it, references.
     Explain {
-        /// A rule id (`TL110`) or slug (`torch-load-without-weights-only`).
+        /// A rule id (`TL110`, `TM101`) or slug (`torch-load-without-weights-only`).
         rule: String,
     },
     /// Run the language server (LSP over standard input and output).
@@ -86,6 +104,9 @@ pub struct CheckArgs {
     /// Write the report to FILE instead of standard output.
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Check the threat model as of this date (reviews, expiries); default: today (UTC).
+    #[arg(long, value_name = "YYYY-MM-DD", hide = true, value_parser = parse_date)]
+    pub today: Option<Date>,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -114,10 +135,15 @@ fn parse_severity(text: &str) -> Result<Severity, String> {
     text.parse()
 }
 
+fn parse_date(text: &str) -> Result<Date, String> {
+    text.parse()
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Check(args) => check::run(&args),
+        Command::Init { path, force, today } => init::run(path.as_deref(), force, today),
         Command::Rules { format } => explain::list(format),
         Command::Explain { rule } => explain::explain(&rule),
         Command::Lsp { stdio: _ } => server::run(),

@@ -8,9 +8,28 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use threatlens_rules::{Catalogue, FileReport, Finding, References, RuleDoc, ScanResult, Severity};
 
-/// Everything a report shows: the scanned files and the documentation of every rule.
+/// One file of a report: a scanned source file or a file of the threat model.
+#[derive(Clone, Copy)]
+pub struct ReportFile<'a> {
+    pub path: &'a Path,
+    pub findings: &'a [Finding],
+    pub errors: &'a [String],
+}
+
+impl<'a> From<&'a FileReport> for ReportFile<'a> {
+    fn from(file: &'a FileReport) -> Self {
+        Self {
+            path: &file.path,
+            findings: &file.findings,
+            errors: &file.errors,
+        }
+    }
+}
+
+/// Everything a report shows: the scanned files (code, then threat-model files) and the
+/// documentation of every rule (code rules `TL…` and threat-model rules `TM…`).
 pub struct Report<'a> {
-    pub files: &'a [FileReport],
+    pub files: Vec<ReportFile<'a>>,
     pub path_errors: &'a [String],
     pub docs: BTreeMap<String, RuleDoc>,
 }
@@ -18,27 +37,37 @@ pub struct Report<'a> {
 impl<'a> Report<'a> {
     pub fn new(catalogue: &Catalogue, result: &'a ScanResult) -> Self {
         Self {
-            files: &result.files,
+            files: result.files.iter().map(ReportFile::from).collect(),
             path_errors: &result.errors,
             docs: catalogue
                 .rules
                 .iter()
                 .map(|rule| (rule.id.clone(), rule.doc()))
+                .chain(
+                    threatlens_models::rule_docs()
+                        .into_iter()
+                        .map(|doc| (doc.id.clone(), doc)),
+                )
                 .collect(),
         }
     }
 
-    pub fn all(&self) -> impl Iterator<Item = (&'a FileReport, &'a Finding)> {
-        self.files
-            .iter()
-            .flat_map(|file| file.findings.iter().map(move |f| (file, f)))
+    /// Adds files that were not scanned as code (the threat model's).
+    pub fn add_files(&mut self, files: impl IntoIterator<Item = ReportFile<'a>>) {
+        self.files.extend(files);
     }
 
-    pub fn active(&self) -> impl Iterator<Item = (&'a FileReport, &'a Finding)> {
+    pub fn all(&self) -> impl Iterator<Item = (ReportFile<'a>, &'a Finding)> + '_ {
+        self.files
+            .iter()
+            .flat_map(|file| file.findings.iter().map(move |f| (*file, f)))
+    }
+
+    pub fn active(&self) -> impl Iterator<Item = (ReportFile<'a>, &'a Finding)> + '_ {
         self.all().filter(|(_, f)| f.is_active())
     }
 
-    fn suppressed(&self) -> impl Iterator<Item = (&'a FileReport, &'a Finding)> {
+    fn suppressed(&self) -> impl Iterator<Item = (ReportFile<'a>, &'a Finding)> + '_ {
         self.all().filter(|(_, f)| !f.is_active())
     }
 
@@ -50,7 +79,7 @@ impl<'a> Report<'a> {
             .chain(self.files.iter().flat_map(|file| {
                 file.errors
                     .iter()
-                    .map(move |e| format!("{}: {e}", display_path(&file.path)))
+                    .map(move |e| format!("{}: {e}", display_path(file.path)))
             }))
             .collect()
     }
@@ -80,7 +109,7 @@ pub fn text(report: &Report) -> String {
         };
         out.push_str(&format!(
             "{}:{position}: {} [{}] {}\n",
-            display_path(&file.path),
+            display_path(file.path),
             finding.rule,
             finding.severity,
             finding.message
@@ -180,13 +209,13 @@ struct JsonRelated<'a> {
     message: &'a str,
 }
 
-fn json_finding<'a>(report: &'a Report, file: &FileReport, f: &'a Finding) -> JsonFinding<'a> {
+fn json_finding<'a>(report: &'a Report, file: ReportFile, f: &'a Finding) -> JsonFinding<'a> {
     JsonFinding {
         rule: &f.rule,
         slug: &f.slug,
         category: f.category.as_str(),
         severity: f.severity,
-        file: display_path(&file.path),
+        file: display_path(file.path),
         cell: f.span.cell,
         line: f.span.start.line,
         column: f.span.start.column,
@@ -435,7 +464,7 @@ pub fn sarif(report: &Report) -> Result<String, String> {
     let mut occurrences: HashMap<(String, u64), usize> = HashMap::new();
     let mut results = Vec::new();
     for (file, finding) in report.all() {
-        let uri = relative_uri(&root, &file.path);
+        let uri = relative_uri(&root, file.path);
         let occurrence = occurrences
             .entry((uri.clone(), finding.fingerprint))
             .and_modify(|n| *n += 1)
@@ -457,6 +486,12 @@ pub fn sarif(report: &Report) -> Result<String, String> {
         }
         if let Some(target) = &finding.target {
             properties.insert("target".to_string(), json!(target));
+        }
+        if !finding.missing.is_empty() {
+            properties.insert("missing".to_string(), json!(finding.missing));
+        }
+        if !finding.threats.is_empty() {
+            properties.insert("threats".to_string(), json!(finding.threats));
         }
         let mut result = sarif::Result::builder()
             .rule_id(finding.rule.clone())

@@ -11,7 +11,7 @@
 //! ```
 
 use crate::catalogue::Rule;
-use crate::finding::{Finding, Severity};
+use crate::finding::{Category, Finding, RuleDoc, Severity};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -205,30 +205,58 @@ impl Config {
     }
 
     fn selector_matches(selector: &str, rule: &Rule) -> bool {
-        rule.id.starts_with(selector) || rule.slug == selector || rule.category.as_str() == selector
+        Self::selects(selector, &rule.id, &rule.slug, rule.category)
     }
 
-    pub fn rule_enabled(&self, rule: &Rule) -> bool {
+    fn selects(selector: &str, id: &str, slug: &str, category: Category) -> bool {
+        id.starts_with(selector) || slug == selector || category.as_str() == selector
+    }
+
+    fn enabled(&self, id: &str, slug: &str, category: Category) -> bool {
         let selected = self.settings.select.is_empty()
             || self
                 .settings
                 .select
                 .iter()
-                .any(|s| Self::selector_matches(s, rule));
+                .any(|s| Self::selects(s, id, slug, category));
         selected
             && !self
                 .settings
                 .ignore
                 .iter()
-                .any(|s| Self::selector_matches(s, rule))
+                .any(|s| Self::selects(s, id, slug, category))
+    }
+
+    pub fn rule_enabled(&self, rule: &Rule) -> bool {
+        self.enabled(&rule.id, &rule.slug, rule.category)
     }
 
     pub fn severity_override(&self, rule: &Rule) -> Option<Severity> {
+        self.severity_for(&rule.id, &rule.slug)
+    }
+
+    fn severity_for(&self, id: &str, slug: &str) -> Option<Severity> {
         self.settings
             .severity
-            .get(&rule.id)
-            .or_else(|| self.settings.severity.get(&rule.slug))
+            .get(id)
+            .or_else(|| self.settings.severity.get(slug))
             .copied()
+    }
+
+    /// Like [`Config::apply`], for findings of rules that are known by their documentation only
+    /// (the threat-model rules `TM…`): drops findings of disabled rules, applies overrides.
+    /// Findings of rules not in `docs` are kept as they are.
+    pub fn apply_documented(&self, docs: &[RuleDoc], findings: &mut Vec<Finding>) {
+        findings.retain_mut(|finding| match docs.iter().find(|d| d.id == finding.rule) {
+            Some(doc) if !self.enabled(&doc.id, &doc.slug, doc.category) => false,
+            Some(doc) => {
+                if let Some(severity) = self.severity_for(&doc.id, &doc.slug) {
+                    finding.severity = severity;
+                }
+                true
+            }
+            None => true,
+        });
     }
 
     /// Drops findings of disabled rules and applies severity overrides.
@@ -247,11 +275,24 @@ impl Config {
 
     /// Checks that every rule named in the settings exists.
     pub fn validate(&self, catalogue: &crate::catalogue::Catalogue) -> Result<(), String> {
+        self.validate_with(catalogue, &[])
+    }
+
+    /// Like [`Config::validate`], also accepting the rules documented in `extra` (the
+    /// threat-model rules).
+    pub fn validate_with(
+        &self,
+        catalogue: &crate::catalogue::Catalogue,
+        extra: &[RuleDoc],
+    ) -> Result<(), String> {
         let known = |selector: &str| {
             catalogue
                 .rules
                 .iter()
                 .any(|rule| Self::selector_matches(selector, rule))
+                || extra
+                    .iter()
+                    .any(|doc| Self::selects(selector, &doc.id, &doc.slug, doc.category))
         };
         for selector in self.settings.select.iter().chain(&self.settings.ignore) {
             if !known(selector) {
@@ -261,7 +302,10 @@ impl Config {
             }
         }
         for key in self.settings.severity.keys() {
-            if catalogue.rule(key).is_none() && !catalogue.rules.iter().any(|r| &r.slug == key) {
+            if catalogue.rule(key).is_none()
+                && !catalogue.rules.iter().any(|r| &r.slug == key)
+                && !extra.iter().any(|d| &d.id == key || &d.slug == key)
+            {
                 return Err(format!("severity override for unknown rule `{key}`"));
             }
         }
@@ -301,6 +345,53 @@ mod tests {
         assert_eq!(parse_size("42"), Ok(42));
         assert!(parse_size("ten").is_err());
         assert!(parse_size("5 parsecs").is_err());
+    }
+
+    #[test]
+    fn documented_rules_are_selected_ignored_and_overridden() {
+        let doc = |id: &str, slug: &str, category| RuleDoc {
+            id: id.into(),
+            slug: slug.into(),
+            title: String::new(),
+            category,
+            severity: Severity::High,
+            rationale: String::new(),
+            mitigation: String::new(),
+            references: Default::default(),
+            fix: None,
+        };
+        let docs = [
+            doc("TM101", "llm-unguarded-input", Category::MissingControl),
+            doc("TM201", "scope-missing", Category::Governance),
+        ];
+        let settings = Settings {
+            ignore: vec!["governance".into()],
+            severity: [("llm-unguarded-input".to_string(), Severity::Low)].into(),
+            ..Settings::default()
+        };
+        let config = Config::from_settings(settings, None, ".".into()).unwrap();
+        let catalogue = crate::Catalogue::builtin();
+        assert!(
+            config.validate(catalogue).is_err(),
+            "TM rules are unknown to the catalogue"
+        );
+        assert!(config.validate_with(catalogue, &docs).is_ok());
+        let span = crate::Span {
+            start_byte: 0,
+            end_byte: 0,
+            start: crate::Position { line: 1, column: 1 },
+            end: crate::Position { line: 1, column: 1 },
+            cell: None,
+        };
+        let finding =
+            |rule: &str| Finding::new(rule, "", Category::ModelError, Severity::High, span, "", "");
+        let mut findings = vec![finding("TM101"), finding("TM201"), finding("TM999")];
+        config.apply_documented(&docs, &mut findings);
+        let kept: Vec<(&str, Severity)> = findings
+            .iter()
+            .map(|f| (f.rule.as_str(), f.severity))
+            .collect();
+        assert_eq!(kept, [("TM101", Severity::Low), ("TM999", Severity::High)]);
     }
 
     #[test]

@@ -244,23 +244,18 @@ impl<'a> Emitter<'a> {
                 message: format!("untrusted value: {}", taint.kind.describe()),
             });
         }
-        let fingerprint = crate::finding::fingerprint(&rule.id, self.slice(range));
-        self.findings.push(Finding {
-            rule: rule.id.clone(),
-            slug: rule.slug.clone(),
-            category: rule.category,
+        let mut finding = Finding::new(
+            &rule.id,
+            &rule.slug,
+            rule.category,
             severity,
-            span: self.lines.span(self.text, range.0, range.1),
+            self.lines.span(self.text, range.0, range.1),
             message,
-            fix,
-            related,
-            suppressed: None,
-            target: None,
-            missing: Vec::new(),
-            threats: Vec::new(),
-            fingerprint,
-            subject_value: None,
-        });
+            self.slice(range),
+        );
+        finding.fix = fix;
+        finding.related = related;
+        self.findings.push(finding);
     }
 
     /// Reports a rule match found by a tree-sitter query (the odd shapes).

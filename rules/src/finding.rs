@@ -255,6 +255,36 @@ pub struct RuleDoc {
 }
 
 impl Finding {
+    /// A finding with what every finding has; the optional parts (fix, related places,
+    /// model target, …) start empty. The fingerprint hashes the rule and `fingerprint_of`.
+    pub fn new(
+        rule: impl Into<String>,
+        slug: impl Into<String>,
+        category: Category,
+        severity: Severity,
+        span: Span,
+        message: impl Into<String>,
+        fingerprint_of: &str,
+    ) -> Self {
+        let rule = rule.into();
+        Self {
+            fingerprint: fingerprint(&rule, fingerprint_of),
+            rule,
+            slug: slug.into(),
+            category,
+            severity,
+            span,
+            message: message.into(),
+            fix: None,
+            related: Vec::new(),
+            suppressed: None,
+            target: None,
+            missing: Vec::new(),
+            threats: Vec::new(),
+            subject_value: None,
+        }
+    }
+
     pub fn is_active(&self) -> bool {
         self.suppressed.is_none()
     }

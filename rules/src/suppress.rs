@@ -110,25 +110,15 @@ pub fn apply(
     }
     for (id, span, message) in problems {
         if let Some(rule) = catalogue.rule(id) {
-            findings.push(Finding {
-                rule: rule.id.clone(),
-                slug: rule.slug.clone(),
-                category: rule.category,
-                severity: rule.severity,
+            findings.push(Finding::new(
+                &rule.id,
+                &rule.slug,
+                rule.category,
+                rule.severity,
                 span,
                 message,
-                fix: None,
-                related: Vec::new(),
-                suppressed: None,
-                target: None,
-                missing: Vec::new(),
-                threats: Vec::new(),
-                subject_value: None,
-                fingerprint: crate::finding::fingerprint(
-                    id,
-                    text.get(span.start_byte..span.end_byte).unwrap_or(""),
-                ),
-            });
+                text.get(span.start_byte..span.end_byte).unwrap_or(""),
+            ));
         }
     }
 }

@@ -474,7 +474,8 @@ fn workspace_scan_reports_progress_and_watches_files() {
         [
             "**/*.{py,ipynb,rs}",
             "**/threatlens.toml",
-            "**/pyproject.toml"
+            "**/pyproject.toml",
+            "**/*.{yaml,yml}"
         ]
     );
 

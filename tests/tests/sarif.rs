@@ -176,3 +176,65 @@ fn fingerprints_survive_lines_moving() {
     );
     assert_eq!(before, fingerprint(dir.path()));
 }
+
+#[test]
+fn sarif_with_threat_model_findings_validates() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join(".git")).unwrap();
+    write_files(
+        dir.path(),
+        &[
+            ("app.py", "import torch\nm = torch.load(p)\n"),
+            (
+                "threatmodel.yaml",
+                "schema: threatlens/v1\nscope: {statement: Demo.}\ncomponents:\n  - {id: user, kind: external-entity, human: true}\n  - {id: bot, kind: llm}\n  - {id: odd, kind: lm}\nflows:\n  - {id: ask, from: user, to: bot}\n",
+            ),
+        ],
+    );
+    let log = json(&run(
+        dir.path(),
+        &["check", "--today", "2026-11-28", "--format", "sarif"],
+    ));
+    let mut schema = sarif_schema();
+    repair_language_patterns(&mut schema);
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    let problems: Vec<String> = validator
+        .iter_errors(&log)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(
+        problems.is_empty(),
+        "SARIF is invalid:\n{}",
+        problems.join("\n")
+    );
+
+    let run = &log["runs"][0];
+    let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+    for id in ["TL110", "TM008", "TM101", "TM211"] {
+        assert!(rules.iter().any(|r| r["id"] == id), "{id} not in rules[]");
+    }
+    let results = run["results"].as_array().unwrap();
+    for result in results {
+        let index = result["ruleIndex"].as_u64().unwrap() as usize;
+        assert_eq!(rules[index]["id"], result["ruleId"]);
+    }
+    let tm101 = results.iter().find(|r| r["ruleId"] == "TM101").unwrap();
+    let location = &tm101["locations"][0]["physicalLocation"];
+    assert_eq!(location["artifactLocation"]["uri"], "threatmodel.yaml");
+    assert_eq!(location["region"]["startLine"], 5);
+    assert_eq!(tm101["properties"]["category"], "missing-control");
+    assert_eq!(tm101["properties"]["target"], "bot");
+    assert_eq!(
+        tm101["properties"]["missing"],
+        serde_json::json!(["input-guardrail"])
+    );
+    let rule = &rules[tm101["ruleIndex"].as_u64().unwrap() as usize];
+    assert!(
+        rule["properties"]["tags"]
+            .as_array()
+            .unwrap()
+            .contains(&Value::from("missing-control"))
+    );
+    let model_error = results.iter().find(|r| r["ruleId"] == "TM008").unwrap();
+    assert_eq!(model_error["properties"]["category"], "model-error");
+}

@@ -58,24 +58,23 @@ fn finding(
     missing: Vec<String>,
     threats: Vec<String>,
 ) -> Located {
-    let fingerprint = threatlens_rules::finding::fingerprint(id, target.unwrap_or(&message));
+    let fingerprint_of = target.unwrap_or(&message).to_string();
+    let fingerprint_of = fingerprint_of.as_str();
     Located {
         file: loc.file,
         finding: Finding {
-            rule: id.to_owned(),
-            slug: slug.to_owned(),
-            category,
-            severity,
-            span: loc.span,
-            message,
-            fix: None,
-            related: Vec::new(),
-            suppressed: None,
-            fingerprint,
-            subject_value: None,
             target: target.map(str::to_owned),
             missing,
             threats,
+            ..Finding::new(
+                id,
+                slug,
+                category,
+                severity,
+                loc.span,
+                message,
+                fingerprint_of,
+            )
         },
     }
 }

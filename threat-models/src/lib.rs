@@ -10,7 +10,8 @@
 //!
 //! The public surface is small: [`check_model_file`] / [`check_model_text`] give a
 //! [`ModelReport`] (findings per file, never a panic, whatever the input);
-//! [`analyse_model_file`] / [`analyse_model_text`] also return the parsed [`Model`] and its
+//! [`analyse_model_file`] / [`analyse_model_text`] / [`analyse_model_overlaid`] (editor buffers
+//! for any of the model's files) also return the parsed [`Model`] and its
 //! [`Graph`] for renderers and the language server (every id and reference carries its
 //! [`Loc`]); [`rule_docs`] documents every rule; [`starter_model`] is the file `threatlens init`
 //! writes; [`json_schema`] is the format's JSON Schema.
@@ -104,6 +105,16 @@ pub fn analyse_model_text(text: &str, path: &Path, today: Date) -> ModelAnalysis
     analyse(parse::load(path, Some(text)), today)
 }
 
+/// Like [`analyse_model_file`], with editor buffers: any file of the model (the root or an
+/// included file) whose canonical path is a key of `overlay` is read from there.
+pub fn analyse_model_overlaid(
+    path: &Path,
+    overlay: &std::collections::HashMap<PathBuf, String>,
+    today: Date,
+) -> ModelAnalysis {
+    analyse(parse::load_overlaid(path, overlay), today)
+}
+
 fn analyse(loaded: parse::Loaded, today: Date) -> ModelAnalysis {
     let parse::Loaded {
         sources,
@@ -127,22 +138,16 @@ fn analyse(loaded: parse::Loaded, today: Date) -> ModelAnalysis {
             continue;
         };
         if let Some(file) = files.get_mut(diag.loc.file) {
-            file.findings.push(Finding {
-                fingerprint: threatlens_rules::finding::fingerprint(&rule.id, &diag.message),
-                subject_value: None,
-                rule: rule.id.clone(),
-                slug: rule.slug.clone(),
-                category: Category::ModelError,
-                severity: rule.severity,
-                span: diag.loc.span,
-                message: diag.message,
-                fix: None,
-                related: Vec::new(),
-                suppressed: None,
-                target: None,
-                missing: Vec::new(),
-                threats: Vec::new(),
-            });
+            let fingerprint_of = diag.message.clone();
+            file.findings.push(Finding::new(
+                &rule.id,
+                &rule.slug,
+                Category::ModelError,
+                rule.severity,
+                diag.loc.span,
+                diag.message,
+                &fingerprint_of,
+            ));
         }
     }
     // A model that could not be read at all (no root document) is not checked further.

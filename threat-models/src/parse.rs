@@ -6,6 +6,9 @@
 //! on canonical paths, so symlinks cannot escape either), and a file that includes itself or
 //! closes an include cycle is reported at the offending `includes:` entry. A file included twice
 //! through different paths (a diamond) is read once.
+//!
+//! An editor's unsaved buffers take the place of files on disk through [`load_overlaid`]: the
+//! overlay maps canonical paths to texts, for the root and for included files.
 
 use crate::de::{Ctx, FileId, Loc, NodeDe};
 use crate::diag::{Diag, Problem};
@@ -13,7 +16,7 @@ use crate::format::{Document, SCHEMA_TAG, SINGLETON_SECTIONS};
 use crate::model::{Model, SourceFile};
 use crate::yaml::{self, NodeKind, YamlErrorKind};
 use serde::Deserialize;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Component, Path, PathBuf};
 use threatlens_rules::source::LineIndex;
 
@@ -30,7 +33,8 @@ pub struct Loaded {
     pub diags: Vec<Diag>,
 }
 
-struct Loader {
+struct Loader<'o> {
+    overlay: &'o HashMap<PathBuf, String>,
     root_dir: PathBuf,
     sources: Vec<SourceFile>,
     canonical: Vec<PathBuf>,
@@ -45,12 +49,26 @@ struct Loader {
 /// Load the model whose root file is `path`; `text` is the root's content when it comes from an
 /// editor buffer rather than the disk. Never panics; problems become diagnostics.
 pub fn load(path: &Path, text: Option<&str>) -> Loaded {
+    load_with(path, text, &HashMap::new())
+}
+
+/// Like [`load`], reading any file of the model whose canonical path is a key of `overlay` from
+/// there instead of the disk (the open buffers of an editor).
+pub fn load_overlaid(path: &Path, overlay: &HashMap<PathBuf, String>) -> Loaded {
+    let canonical = absolute(path)
+        .canonicalize()
+        .unwrap_or_else(|_| absolute(path));
+    load_with(path, overlay.get(&canonical).map(String::as_str), overlay)
+}
+
+fn load_with(path: &Path, text: Option<&str>, overlay: &HashMap<PathBuf, String>) -> Loaded {
     let absolute = absolute(path);
     let root_dir = absolute
         .parent()
         .map(|dir| dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf()))
         .unwrap_or_default();
     let mut loader = Loader {
+        overlay,
         root_dir,
         sources: Vec::new(),
         canonical: Vec::new(),
@@ -62,8 +80,7 @@ pub fn load(path: &Path, text: Option<&str>) -> Loaded {
     };
     let canonical = absolute.canonicalize().unwrap_or_else(|_| absolute.clone());
     let content = match text {
-        // Never copy more than the limit (plus one byte, so the size check still fails).
-        Some(text) => Ok(text.as_bytes()[..text.len().min(MAX_FILE_BYTES + 1)].to_vec()),
+        Some(text) => Ok(bounded_copy(text)),
         None => read_bounded(&absolute),
     };
     loader.file(path.to_path_buf(), canonical, content, &mut Vec::new());
@@ -90,6 +107,11 @@ fn absolute(path: &Path) -> PathBuf {
             .map(|d| d.join(path))
             .unwrap_or_else(|_| path.to_path_buf())
     }
+}
+
+/// A buffer's bytes, never more than the limit (plus one byte, so the size check still fails).
+fn bounded_copy(text: &str) -> Vec<u8> {
+    text.as_bytes()[..text.len().min(MAX_FILE_BYTES + 1)].to_vec()
 }
 
 /// Read a file, but not more than [`MAX_FILE_BYTES`] + 1 bytes of it.
@@ -119,7 +141,7 @@ fn normalise(path: &Path) -> PathBuf {
     out
 }
 
-impl Loader {
+impl Loader<'_> {
     fn loc(&self, file: FileId, start: usize, end: usize) -> Loc {
         let source = &self.sources[file];
         Loc {
@@ -279,7 +301,10 @@ impl Loader {
                 format!("a model may consist of at most {MAX_FILES} files"),
             );
         }
-        let content = read_bounded(&canonical);
+        let content = match self.overlay.get(&canonical) {
+            Some(text) => Ok(bounded_copy(text)),
+            None => read_bounded(&canonical),
+        };
         let path = dir.join(relative);
         self.file(path, canonical, content, stack);
     }

@@ -25,7 +25,7 @@ pub struct Request<'a> {
     pub document_changes: bool,
 }
 
-fn wants(only: Option<&[CodeActionKind]>, kind: &CodeActionKind) -> bool {
+pub fn wants(only: Option<&[CodeActionKind]>, kind: &CodeActionKind) -> bool {
     only.is_none_or(|only| {
         only.iter().any(|k| {
             let (k, kind) = (k.as_str(), kind.as_str());
@@ -34,12 +34,12 @@ fn wants(only: Option<&[CodeActionKind]>, kind: &CodeActionKind) -> bool {
     })
 }
 
-fn overlaps(a: &Range, b: &Range) -> bool {
+pub fn overlaps(a: &Range, b: &Range) -> bool {
     a.start <= b.end && b.start <= a.end
 }
 
 /// Builds a workspace edit; `versions` gives the version of each edited document.
-fn workspace_edit(
+pub fn workspace_edit(
     edits: Vec<(Uri, TextEdit)>,
     versions: &dyn Fn(&Uri) -> Option<i32>,
     document_changes: bool,

@@ -35,6 +35,8 @@ pub enum Input {
         /// The module text and tree of the previous parse.
         previous: Option<(String, Tree)>,
     },
+    /// A threat model: its root and the open buffers of its files.
+    Model(Box<super::model::ModelInput>),
 }
 
 pub struct Job {
@@ -54,6 +56,8 @@ pub struct Outcome {
     pub reparse: Duration,
     pub analysis: Duration,
     pub errors: Vec<String>,
+    /// For a threat model: the analysed model.
+    pub model: Option<super::model::ModelAnalysed>,
 }
 
 /// Runs a job; never panics.
@@ -110,8 +114,23 @@ fn run_inner(job: Job) -> Outcome {
                         ..Outcome::default()
                     }
                 }
-                DocKind::Other => Outcome::default(),
+                DocKind::Model | DocKind::Other => Outcome::default(),
             }
+        }
+        Input::Model(input) => {
+            if let Some(text) = input.root_text.as_deref() {
+                check_fault(&panic_marker, text);
+            }
+            for (_, _, text) in input.open.values() {
+                check_fault(&panic_marker, text);
+            }
+            let started = Instant::now();
+            let model = super::model::analyse(*input, &config);
+            return Outcome {
+                analysis: started.elapsed(),
+                model: Some(model),
+                ..Outcome::default()
+            };
         }
         Input::Notebook { cells, previous } => {
             let notebook = Notebook::from_cells(cells);
@@ -142,6 +161,7 @@ fn run_inner(job: Job) -> Outcome {
                 analysis: started.elapsed(),
                 python: Some(notebook.python),
                 errors: Vec::new(),
+                model: None,
             }
         }
     };
@@ -174,5 +194,6 @@ fn analyse_text(
         reparse,
         analysis: started.elapsed(),
         errors: Vec::new(),
+        model: None,
     }
 }

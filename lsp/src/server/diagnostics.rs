@@ -4,7 +4,8 @@
 //! editors render hints almost invisibly, and a low-severity security finding is still one.)
 //! `code` is the rule id, `source` is `threatlens`; `codeDescription` is left out until rules
 //! have pages to link to. `relatedInformation` points at the untrusted source of a data flow.
-//! `data` carries what a code action needs: `{"rule", "slug", "fix": {"title", "edits": [TextEdit]}}`.
+//! `data` carries what a code action needs: `{"rule", "slug", "fix": {"title", "edits": [TextEdit]}}`,
+//! and for threat-model findings on an element `category`, `target` and `missing`.
 //! Suppressed findings and findings below the minimum severity are not shown.
 
 use super::documents::TextView;
@@ -88,13 +89,27 @@ pub fn diagnostic(finding: &Finding, views: &dyn Views) -> Option<(Uri, Diagnost
         message: finding.message.clone(),
         related_information: (!related.is_empty()).then_some(related),
         tags: None,
-        data: Some(json!({
-            "rule": finding.rule,
-            "slug": finding.slug,
-            "fix": fix,
-        })),
+        data: Some(data(finding, fix)),
     };
     Some((view.uri.clone(), diagnostic))
+}
+
+/// What a code action needs to know about a finding: its rule, its fix and, for threat-model
+/// findings, the element (`target`) and the capabilities that would satisfy the rule.
+fn data(finding: &Finding, fix: Option<serde_json::Value>) -> serde_json::Value {
+    let mut data = json!({
+        "rule": finding.rule,
+        "slug": finding.slug,
+        "fix": fix,
+    });
+    if let Some(target) = &finding.target {
+        data["category"] = json!(finding.category);
+        data["target"] = json!(target);
+        if !finding.missing.is_empty() {
+            data["missing"] = json!(finding.missing);
+        }
+    }
+    data
 }
 
 /// For a notebook shown as one file (on disk, or opened as JSON text), where cell positions have

@@ -69,6 +69,9 @@ pub enum DocKind {
     /// A notebook opened as JSON text (an editor without notebook support): analysed like a
     /// notebook on disk.
     NotebookJson,
+    /// A file of a `threatlens/v1` threat model (`threatmodel.yaml`, an included file, or any
+    /// YAML file whose `schema:` is `threatlens/v1`): analysed with the whole model.
+    Model,
     /// Not analysed on its own (a notebook cell, a markdown file, …).
     Other,
 }
@@ -86,6 +89,26 @@ impl DocKind {
             },
         }
     }
+}
+
+/// Whether a YAML document is a threat-model file by its name or content.
+pub fn is_model_document(language_id: &str, path: Option<&Path>, text: &str) -> bool {
+    let named = path
+        .and_then(Path::file_name)
+        .is_some_and(|name| name == threatlens_models::DEFAULT_MODEL_FILE);
+    let yaml = language_id == "yaml" || path.is_some_and(crate::model::is_yaml_path);
+    named || (yaml && crate::model::is_model_text(text))
+}
+
+/// Whether a document is YAML (by language or extension).
+pub fn is_yaml_document(language_id: &str, path: Option<&Path>) -> bool {
+    language_id == "yaml" || path.is_some_and(crate::model::is_yaml_path)
+}
+
+/// The canonical path of a file (its absolute path when it does not exist on disk yet).
+pub fn canonical(path: &Path) -> PathBuf {
+    path.canonicalize()
+        .unwrap_or_else(|_| std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()))
 }
 
 /// The findings of one analysis, for one version of a document or notebook.
@@ -110,6 +133,10 @@ pub struct TextDocument {
     pub notebook: Option<Uri>,
     pub analysis: Option<Analysed>,
     pub encoding: Encoding,
+    /// The language the client gave.
+    pub language_id: String,
+    /// For threat-model files: the canonical path (how model files are matched).
+    pub canonical: Option<PathBuf>,
 }
 
 /// Something wrong with a change the client sent; the change was still applied, clamped.
@@ -125,8 +152,16 @@ impl TextDocument {
         encoding: Encoding,
     ) -> Self {
         let path = super::protocol::uri_to_path(&uri);
-        let kind = DocKind::of(language_id, path.as_deref());
+        let mut kind = DocKind::of(language_id, path.as_deref());
+        if kind == DocKind::Other && is_model_document(language_id, path.as_deref(), &text) {
+            kind = DocKind::Model;
+        }
+        let canonical = (kind == DocKind::Model)
+            .then(|| path.as_deref().map(canonical))
+            .flatten();
         Self {
+            language_id: language_id.to_owned(),
+            canonical,
             lines: LineIndex::new(&text),
             uri,
             path,
@@ -138,6 +173,15 @@ impl TextDocument {
             analysis: None,
             encoding,
         }
+    }
+
+    /// Makes this document a threat-model file (it became one while being edited, or a model
+    /// includes it).
+    pub fn make_model(&mut self) {
+        self.kind = DocKind::Model;
+        self.tree = None;
+        self.analysis = None;
+        self.canonical = self.path.as_deref().map(canonical);
     }
 
     /// Applies one change event, editing the tree to match.

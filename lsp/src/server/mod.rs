@@ -24,6 +24,11 @@
 //!   answers `$/cancelRequest` for requests still running.
 //! * **Positions.** UTF-8 when the client offers it in `general.positionEncodings`, else UTF-16
 //!   (the LSP default). Byte offsets are what the analysis uses; `documents::Encoding` converts.
+//! * **Threat-model files.** `threatmodel.yaml`, the files it includes and any YAML file whose
+//!   `schema:` is `threatlens/v1` are analysed as one model per root file (`model`): the unit is
+//!   the root's URI, a revision counter plays the part of the version, and one analysis gives the
+//!   diagnostics of every file. Completion, definition, references, outline and rename exist for
+//!   model files only; hovers and code actions for both.
 //! * **Faults.** Analysis runs inside `catch_unwind`; a panic becomes a logged error
 //!   (`window/logMessage`) and the server carries on. Malformed messages are answered by the
 //!   stdio proxy (`stdio`: tower-lsp-server 0.23 would stop reading after one), unknown methods and
@@ -37,6 +42,7 @@ mod analysis;
 mod diagnostics;
 mod documents;
 mod hover;
+mod model;
 mod protocol;
 mod settings;
 mod stdio;
@@ -45,6 +51,8 @@ mod workspace;
 use analysis::{Input, Job, Outcome};
 use diagnostics::{Single, Views, diagnostic, is_shown, notebook_file_diagnostic};
 use documents::{Analysed, CellRef, DocKind, Encoding, NotebookDoc, TextDocument, TextView};
+use model::actions as model_actions;
+use model::units::model_diagnostics;
 use protocol::*;
 use settings::ClientSettings;
 use std::collections::{HashMap, HashSet};
@@ -122,6 +130,8 @@ pub struct State {
     encoding: Encoding,
     /// Warnings from `initialize`, logged once the client can receive them.
     early_warnings: Vec<String>,
+    /// Threat models, by the URI of their root file (see `model`).
+    models: HashMap<Uri, model::ModelUnit>,
 }
 
 pub struct Inner {
@@ -223,7 +233,7 @@ impl Inner {
             self.log(MessageType::WARNING, format!("editor settings: {error}"));
             base
         });
-        if let Err(error) = config.validate(self.catalogue) {
+        if let Err(error) = config.validate_with(self.catalogue, &threatlens_models::rule_docs()) {
             self.log(MessageType::WARNING, format!("configuration: {error}"));
         }
         let config = Arc::new(config);
@@ -231,15 +241,112 @@ impl Inner {
         config
     }
 
-    /// The analysis unit of a document: itself, or the notebook of a cell.
+    /// The analysis unit of a document: itself, the notebook of a cell, or the model a model
+    /// file belongs to.
     fn unit_of(&self, st: &State, uri: &Uri) -> Option<Uri> {
         if let Some(doc) = st.docs.get(uri) {
+            if doc.kind == DocKind::Model {
+                return self.model_of(st, uri);
+            }
             return Some(doc.notebook.clone().unwrap_or_else(|| uri.clone()));
         }
-        st.notebooks.contains_key(uri).then(|| uri.clone())
+        (st.notebooks.contains_key(uri) || st.models.contains_key(uri)).then(|| uri.clone())
+    }
+
+    /// The model unit an open model file belongs to: the one it is the root of, else one that
+    /// includes it.
+    fn model_of(&self, st: &State, uri: &Uri) -> Option<Uri> {
+        if st.models.contains_key(uri) {
+            return Some(uri.clone());
+        }
+        let canonical = st.docs.get(uri)?.canonical.as_ref()?;
+        st.models
+            .values()
+            .find(|m| m.contains(canonical))
+            .map(|m| m.root.clone())
+    }
+
+    /// Records a change to an open model file: bumps its model's revision, creating a unit
+    /// for it when no model knows it. Returns the unit.
+    fn touch_model(&self, st: &mut State, uri: &Uri) -> Option<Uri> {
+        let unit = match self.model_of(st, uri) {
+            Some(unit) => unit,
+            None => {
+                let doc = st.docs.get(uri)?;
+                let unit = model::ModelUnit::new(uri.clone(), doc.path.clone(), false);
+                st.models.insert(uri.clone(), unit);
+                uri.clone()
+            }
+        };
+        if let Some(unit) = st.models.get_mut(&unit) {
+            unit.revision += 1;
+        }
+        Some(unit)
+    }
+
+    /// Makes a YAML document a model file when it is one (by name or `schema:`) or a known model
+    /// includes it. Returns whether it is a model file.
+    fn adopt_model_doc(&self, st: &mut State, uri: &Uri) -> bool {
+        let Some(doc) = st.docs.get(uri) else {
+            return false;
+        };
+        if doc.kind == DocKind::Model {
+            return true;
+        }
+        if doc.kind != DocKind::Other
+            || doc.notebook.is_some()
+            || !documents::is_yaml_document(&doc.language_id, doc.path.as_deref())
+        {
+            return false;
+        }
+        let included = doc.path.as_deref().is_some_and(|path| {
+            let canonical = documents::canonical(path);
+            st.models.values().any(|m| m.contains(&canonical))
+        });
+        let is_model = included
+            || documents::is_model_document(&doc.language_id, doc.path.as_deref(), &doc.text);
+        if is_model && let Some(doc) = st.docs.get_mut(uri) {
+            doc.make_model();
+        }
+        is_model
     }
 
     fn prepare(&self, st: &mut State, unit: &Uri) -> Option<Prepared> {
+        if let Some(model) = st.models.get(unit) {
+            if model.is_current() {
+                return Some(Prepared::Ready);
+            }
+            let (root, path, revision) = (model.root.clone(), model.path.clone(), model.revision);
+            let mut open = HashMap::new();
+            let mut root_text = None;
+            for doc in st.docs.values().filter(|d| d.kind == DocKind::Model) {
+                match &doc.canonical {
+                    Some(canonical) => {
+                        open.insert(
+                            canonical.clone(),
+                            (doc.uri.clone(), doc.version, doc.text.clone()),
+                        );
+                    }
+                    None if doc.uri == root => root_text = Some(doc.text.clone()),
+                    None => {}
+                }
+            }
+            let config = self.config_for(st, path.as_deref());
+            return Some(Prepared::Run(Job {
+                version: revision,
+                input: Input::Model(Box::new(model::ModelInput {
+                    root,
+                    path,
+                    root_text,
+                    open,
+                    today: model::today(),
+                    revision,
+                })),
+                config,
+                catalogue: self.catalogue,
+                panic_marker: self.panic_marker.clone(),
+            }));
+        }
         if let Some(notebook) = st.notebooks.get(unit) {
             if notebook
                 .analysis
@@ -280,6 +387,10 @@ impl Inner {
             }));
         }
         let doc = st.docs.get(unit)?;
+        if doc.kind == DocKind::Model {
+            // Analysed with its model, whose unit is keyed by the root file.
+            return None;
+        }
         if doc
             .analysis
             .as_ref()
@@ -337,6 +448,9 @@ impl Inner {
 
     /// Keeps an outcome if the unit is still at `version`. Returns whether it was kept.
     fn store(&self, st: &mut State, unit: &Uri, version: i32, outcome: &mut Outcome) -> bool {
+        if st.models.contains_key(unit) {
+            return self.store_model(st, unit, version, outcome);
+        }
         let findings = Arc::new(std::mem::take(&mut outcome.findings));
         if let Some(notebook) = st.notebooks.get_mut(unit) {
             if notebook.version != version {
@@ -369,6 +483,9 @@ impl Inner {
     ) -> Vec<(Uri, Vec<Diagnostic>, Option<i32>)> {
         let minimum = st.settings.minimum_severity();
         let st = &mut *st;
+        if let Some(model) = st.models.get_mut(unit) {
+            return model_diagnostics(model, minimum, st.encoding);
+        }
         if let Some(notebook) = st.notebooks.get_mut(unit) {
             let views = NotebookViews {
                 docs: &st.docs,
@@ -727,6 +844,18 @@ impl LanguageServer for Backend {
                     save: Some(true),
                 })),
                 hover_provider: Some(HoverProviderCapability::Simple(true)),
+                // Model files (see `model`).
+                completion_provider: Some(CompletionOptions {
+                    trigger_characters: Some(vec![" ".into(), "[".into(), ",".into()]),
+                    ..CompletionOptions::default()
+                }),
+                definition_provider: Some(OneOf::Left(true)),
+                references_provider: Some(OneOf::Left(true)),
+                document_symbol_provider: Some(OneOf::Left(true)),
+                rename_provider: Some(OneOf::Right(RenameOptions {
+                    prepare_provider: Some(true),
+                    work_done_progress_options: WorkDoneProgressOptions::default(),
+                })),
                 code_action_provider: Some(CodeActionProviderCapability::Options(
                     CodeActionOptions {
                         code_action_kinds: Some(vec![
@@ -783,7 +912,7 @@ impl LanguageServer for Backend {
     async fn did_open(&self, params: DidOpenTextDocumentParams) {
         let item = params.text_document;
         let uri = item.uri.clone();
-        let path = self
+        let opened = self
             .0
             .guard("didOpen", || {
                 let mut st = self.0.state();
@@ -796,10 +925,18 @@ impl LanguageServer for Backend {
                 );
                 let path = doc.path.clone();
                 st.docs.insert(uri.clone(), doc);
-                path
+                let unit = if self.0.adopt_model_doc(&mut st, &uri) {
+                    self.0.touch_model(&mut st, &uri)
+                } else {
+                    Some(uri.clone())
+                };
+                unit.map(|unit| (path, unit))
             })
             .flatten();
-        self.0.schedule(uri.clone(), true);
+        let Some((path, unit)) = opened else {
+            return;
+        };
+        self.0.schedule(unit, true);
         self.0.forget_disk(path, &uri).await;
     }
 
@@ -820,15 +957,22 @@ impl LanguageServer for Backend {
                 }
             }
             doc.version = params.text_document.version;
-            Ok((warnings, doc.notebook.clone()))
+            let notebook = doc.notebook.clone();
+            // A model file, or a YAML file that just became one: its model is the unit.
+            let unit = if self.0.adopt_model_doc(&mut st, &uri) {
+                self.0.touch_model(&mut st, &uri)
+            } else {
+                notebook
+            };
+            Ok((warnings, unit))
         });
         match outcome {
-            Some(Ok((warnings, notebook))) => {
+            Some(Ok((warnings, unit))) => {
                 for warning in warnings {
                     self.0
                         .log(MessageType::WARNING, format!("{}: {warning}", uri.as_str()));
                 }
-                self.0.schedule(notebook.unwrap_or(uri), false);
+                self.0.schedule(unit.unwrap_or(uri), false);
             }
             Some(Err(warning)) => self.0.log(MessageType::WARNING, warning),
             None => {}
@@ -854,10 +998,12 @@ impl LanguageServer for Backend {
             let _publishing = self.0.publish.lock().await;
             self.0
                 .client
-                .publish_diagnostics(uri, Vec::new(), None)
+                .publish_diagnostics(uri.clone(), Vec::new(), None)
                 .await;
         }
-        if let Some(path) = doc.path {
+        if doc.kind == DocKind::Model {
+            self.0.model_doc_closed(doc.canonical, &uri).await;
+        } else if let Some(path) = doc.path {
             tokio::spawn(Arc::clone(&self.0).closed(path));
         }
     }
@@ -1045,6 +1191,16 @@ impl LanguageServer for Backend {
     async fn hover(&self, params: HoverParams) -> jsonrpc::Result<Option<Hover>> {
         let uri = params.text_document_position_params.text_document.uri;
         let position = params.text_document_position_params.position;
+        if let Some((analysed, file, encoding)) = self.0.model_request(&uri).await {
+            let minimum = self.0.state().settings.minimum_severity();
+            return Ok(self
+                .0
+                .guard("hover", || {
+                    let offset = analysed.offset(file, position, encoding)?;
+                    model::hover::hover(&analysed, file, offset, encoding, minimum)
+                })
+                .flatten());
+        }
         let Some(unit) = self.0.unit_of(&self.0.state(), &uri) else {
             return Ok(None);
         };
@@ -1071,6 +1227,22 @@ impl LanguageServer for Backend {
         params: CodeActionParams,
     ) -> jsonrpc::Result<Option<CodeActionResponse>> {
         let uri = params.text_document.uri;
+        if let Some((analysed, file, encoding)) = self.0.model_request(&uri).await {
+            let (minimum, document_changes) = {
+                let st = self.0.state();
+                (st.settings.minimum_severity(), st.caps.document_changes)
+            };
+            let request = model_actions::Request {
+                range: params.range,
+                only: params.context.only.as_deref(),
+                minimum,
+                document_changes,
+                encoding,
+            };
+            return Ok(self.0.guard("code actions", || {
+                model_actions::actions(&request, &analysed, file)
+            }));
+        }
         let Some(unit) = self.0.unit_of(&self.0.state(), &uri) else {
             return Ok(None);
         };
@@ -1091,5 +1263,144 @@ impl LanguageServer for Backend {
                 actions::actions(&request, &findings, views, versions)
             }),
         )
+    }
+
+    async fn completion(
+        &self,
+        params: CompletionParams,
+    ) -> jsonrpc::Result<Option<CompletionResponse>> {
+        let uri = params.text_document_position.text_document.uri;
+        let position = params.text_document_position.position;
+        let Some((analysed, file, encoding)) = self.0.model_request(&uri).await else {
+            return Ok(None);
+        };
+        let ids = match self.0.last_good(&uri) {
+            Some(good) if !analysed.is_readable() => good,
+            _ => Arc::clone(&analysed),
+        };
+        Ok(self
+            .0
+            .guard("completion", || {
+                let offset = analysed.offset(file, position, encoding)?;
+                let items = model::completion::complete(&analysed, &ids, file, offset, encoding);
+                Some(CompletionResponse::List(CompletionList {
+                    is_incomplete: false,
+                    items,
+                }))
+            })
+            .flatten())
+    }
+
+    async fn goto_definition(
+        &self,
+        params: GotoDefinitionParams,
+    ) -> jsonrpc::Result<Option<GotoDefinitionResponse>> {
+        let uri = params.text_document_position_params.text_document.uri;
+        let position = params.text_document_position_params.position;
+        let Some((analysed, file, encoding)) = self.0.model_request(&uri).await else {
+            return Ok(None);
+        };
+        Ok(self
+            .0
+            .guard("definition", || {
+                let offset = analysed.offset(file, position, encoding)?;
+                model::navigation::definition(&analysed, file, offset, encoding)
+                    .map(GotoDefinitionResponse::Scalar)
+            })
+            .flatten())
+    }
+
+    async fn references(&self, params: ReferenceParams) -> jsonrpc::Result<Option<Vec<Location>>> {
+        let uri = params.text_document_position.text_document.uri;
+        let position = params.text_document_position.position;
+        let declaration = params.context.include_declaration;
+        let Some((analysed, file, encoding)) = self.0.model_request(&uri).await else {
+            return Ok(None);
+        };
+        Ok(self
+            .0
+            .guard("references", || {
+                let offset = analysed.offset(file, position, encoding)?;
+                Some(model::navigation::references(
+                    &analysed,
+                    file,
+                    offset,
+                    declaration,
+                    encoding,
+                ))
+            })
+            .flatten())
+    }
+
+    async fn document_symbol(
+        &self,
+        params: DocumentSymbolParams,
+    ) -> jsonrpc::Result<Option<DocumentSymbolResponse>> {
+        let uri = params.text_document.uri;
+        let Some((analysed, file, encoding)) = self.0.model_request(&uri).await else {
+            return Ok(None);
+        };
+        Ok(self
+            .0
+            .guard("document symbols", || {
+                let view = analysed.view(file, encoding)?;
+                Some(DocumentSymbolResponse::Nested(model::symbols::symbols(
+                    &view,
+                )))
+            })
+            .flatten())
+    }
+
+    async fn prepare_rename(
+        &self,
+        params: TextDocumentPositionParams,
+    ) -> jsonrpc::Result<Option<PrepareRenameResponse>> {
+        let uri = params.text_document.uri;
+        let Some((analysed, file, encoding)) = self.0.model_request(&uri).await else {
+            return Ok(None);
+        };
+        Ok(self
+            .0
+            .guard("prepareRename", || {
+                let offset = analysed.offset(file, params.position, encoding)?;
+                let (range, placeholder) =
+                    model::navigation::prepare_rename(&analysed, file, offset, encoding)?;
+                Some(PrepareRenameResponse::RangeWithPlaceholder { range, placeholder })
+            })
+            .flatten())
+    }
+
+    async fn rename(&self, params: RenameParams) -> jsonrpc::Result<Option<WorkspaceEdit>> {
+        let uri = params.text_document_position.text_document.uri;
+        let position = params.text_document_position.position;
+        let Some((analysed, file, encoding)) = self.0.model_request(&uri).await else {
+            return Ok(None);
+        };
+        let document_changes = self.0.state().caps.document_changes;
+        let result = self.0.guard("rename", || {
+            let offset = analysed
+                .offset(file, position, encoding)
+                .ok_or_else(|| "the position is outside the document".to_owned())?;
+            model::navigation::rename(&analysed, file, offset, &params.new_name, encoding)
+        });
+        match result {
+            Some(Ok(edits)) => {
+                let versions: HashMap<Uri, Option<i32>> = edits
+                    .iter()
+                    .map(|(uri, version, _)| (uri.clone(), *version))
+                    .collect();
+                let edits = edits
+                    .into_iter()
+                    .map(|(uri, _, edit)| (uri, edit))
+                    .collect();
+                Ok(Some(actions::workspace_edit(
+                    edits,
+                    &|uri: &Uri| versions.get(uri).copied().flatten(),
+                    document_changes,
+                )))
+            }
+            Some(Err(message)) => Err(jsonrpc::Error::invalid_params(message)),
+            None => Err(jsonrpc::Error::internal_error()),
+        }
     }
 }

@@ -3,7 +3,7 @@
 
 use super::Inner;
 use super::diagnostics::{Single, diagnostic, is_shown, notebook_file_diagnostic};
-use super::documents::{Encoding, TextView};
+use super::documents::{DocKind, Encoding, TextView};
 use super::protocol::{
     Diagnostic, DidChangeWatchedFilesRegistrationOptions, FileChangeType, FileEvent,
     FileSystemWatcher, GlobPattern, MessageType, NumberOrString, Registration, Uri, path_to_uri,
@@ -26,6 +26,7 @@ const WATCHED_GLOBS: &[&str] = &[
     "**/*.{py,ipynb,rs}",
     "**/threatlens.toml",
     "**/pyproject.toml",
+    "**/*.{yaml,yml}",
 ];
 
 /// The dynamic registration for file watching.
@@ -185,6 +186,8 @@ impl Inner {
         if !enabled || !has_roots {
             return;
         }
+        // The workspace's threat model is checked alongside (see `model`).
+        self.discover_models();
         let started = Instant::now();
         let this = Arc::clone(&self);
         let files = match tokio::task::spawn_blocking(move || this.collect()).await {
@@ -373,12 +376,20 @@ impl Inner {
         let mut config_changed = false;
         let mut changed = Vec::new();
         let mut deleted = Vec::new();
+        let mut models_changed = Vec::new();
+        let mut models_deleted = Vec::new();
         for event in changes {
             let Some(path) = uri_to_path(&event.uri) else {
                 continue;
             };
             if is_config_file(&path) {
                 config_changed = true;
+            } else if crate::model::is_yaml_path(&path) {
+                if event.typ == FileChangeType::DELETED {
+                    models_deleted.push(path);
+                } else {
+                    models_changed.push(path);
+                }
             } else if FileKind::of(&path).is_some() {
                 if event.typ == FileChangeType::DELETED {
                     deleted.push(path);
@@ -394,6 +405,10 @@ impl Inner {
             );
             self.reconfigure();
             return;
+        }
+        if !models_changed.is_empty() || !models_deleted.is_empty() {
+            self.models_changed_on_disk(&models_changed, &models_deleted)
+                .await;
         }
         if !deleted.is_empty() {
             let _publishing = self.publish.lock().await;
@@ -470,7 +485,8 @@ impl Inner {
             let mut units = Vec::new();
             for doc in st.docs.values_mut() {
                 doc.analysis = None;
-                if doc.notebook.is_none() {
+                // Model files are re-checked with their model (`recheck_models`).
+                if doc.notebook.is_none() && doc.kind != DocKind::Model {
                     units.push(doc.uri.clone());
                 }
             }
@@ -483,6 +499,7 @@ impl Inner {
         for unit in units {
             self.schedule(unit, true);
         }
+        self.recheck_models();
         tokio::spawn(Arc::clone(self).scan());
     }
 

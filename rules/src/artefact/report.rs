@@ -261,22 +261,15 @@ impl ArtefactReport {
             .iter()
             .filter_map(|issue| {
                 let rule = catalogue.rule(issue.rule)?;
-                Some(Finding {
-                    rule: rule.id.clone(),
-                    slug: rule.slug.clone(),
-                    category: rule.category,
-                    severity: issue.severity,
+                Some(Finding::new(
+                    &rule.id,
+                    &rule.slug,
+                    rule.category,
+                    issue.severity,
                     span,
-                    message: format!("{}. {}", issue.message, rule.message.trim()),
-                    fix: None,
-                    related: Vec::new(),
-                    suppressed: None,
-                    target: None,
-                    missing: Vec::new(),
-                    threats: Vec::new(),
-                    fingerprint: crate::finding::fingerprint(&rule.id, &issue.message),
-                    subject_value: None,
-                })
+                    format!("{}. {}", issue.message, rule.message.trim()),
+                    &issue.message,
+                ))
             })
             .collect()
     }
