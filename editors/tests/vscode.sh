@@ -6,7 +6,7 @@
 # Usage: editors/tests/vscode.sh   (THREATLENS_BIN=... to test another binary)
 source "$(dirname "$0")/lib.sh"
 
-ensure_apt chromium libkrb5-dev libx11-dev libxkbfile-dev libsecret-1-dev
+ensure_apt chromium fonts-liberation libkrb5-dev libx11-dev libxkbfile-dev libsecret-1-dev
 use_node24
 cs="$(ensure_npm code-server "$CODE_SERVER" "$PLAYWRIGHT")"
 bin="$(threatlens_bin)"
@@ -91,7 +91,7 @@ status=0
 URL="http://127.0.0.1:$port/?folder=$project" PROJECT="$project" ARTEFACT_DIR="$ARTEFACT_DIR" \
 PLAYWRIGHT_CORE="$cs/node_modules/playwright-core/index.js" \
     timeout 300 node "$EDITORS_TESTS/vscode.mjs" || status=$?
-find "$data/logs" -name "*.log" -path "*exthost*" -exec cp --parents {} "$ARTEFACT_DIR/" \; 2>/dev/null || true
+cp -r "$data/logs" "$ARTEFACT_DIR/code-server-logs" 2>/dev/null || true
 [ $status -eq 0 ] || { log "code-server log:"; tail -30 "$SCRATCH/code-server.log" >&2; }
 log "artefacts (screenshots, logs): $ARTEFACT_DIR"
 exit $status
