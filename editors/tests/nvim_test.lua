@@ -38,7 +38,9 @@ if fallback then
   -- Exercise the Neovim < 0.11 path (FileType autocommand + vim.lsp.start).
   vim.lsp.enable = nil
 end
-require('threatlens').setup({ cmd = { bin, 'lsp' }, settings = { debounceMs = 0 } })
+-- `ignore` checks that settings reach the server: TL305 (unpinned SentenceTransformer in
+-- services/embedder/server.py) must not be reported.
+require('threatlens').setup({ cmd = { bin, 'lsp' }, settings = { debounceMs = 0, ignore = { 'TL305' } } })
 
 local function open(rel)
   vim.cmd.edit(vim.fs.joinpath(root, rel))
@@ -144,7 +146,34 @@ do
   check(d and d.message:find('^cell 3, line 1') ~= nil, rel .. ': TL602 message names cell 3', d and d.message)
 end
 
--- 5. YAML: threat models attach, other YAML does not.
+-- 5. Settings: `ignore = { 'TL305' }` from setup() reaches the server.
+do
+  local rel = 'services/embedder/server.py'
+  local buf = open(rel)
+  attached(buf, rel, true)
+  local client = client_of(buf)
+  check(client and vim.deep_equal(client.config.init_options.ignore, { 'TL305' })
+    and vim.deep_equal(client.config.settings.threatlens.ignore, { 'TL305' }),
+    rel .. ': settings sent as initializationOptions and the threatlens section')
+  -- The server answers code actions from the current analysis: none for the ignored rule.
+  local params = {
+    textDocument = { uri = vim.uri_from_bufnr(buf) },
+    range = { start = { line = 0, character = 0 }, ['end'] = { line = vim.api.nvim_buf_line_count(buf), character = 0 } },
+    context = { diagnostics = {} },
+  }
+  local responses = vim.lsp.buf_request_sync(buf, 'textDocument/codeAction', params, TIMEOUT) or {}
+  local titles = {}
+  for _, response in pairs(responses) do
+    for _, action in ipairs(response.result or {}) do
+      table.insert(titles, action.title)
+    end
+  end
+  check(next(responses) ~= nil and not table.concat(titles, '|'):find('TL305'), rel .. ': TL305 ignored by the setting',
+    vim.inspect(titles))
+  check(#vim.tbl_filter(function(d) return d.code == 'TL305' end, diagnostics(buf)) == 0, rel .. ': no TL305 diagnostic')
+end
+
+-- 6. YAML: threat models attach, other YAML does not.
 do
   local buf = open('threatmodel.yaml')
   attached(buf, 'threatmodel.yaml', true)

@@ -1,7 +1,10 @@
 // Drives VS Code (code-server) in headless Chromium with the threatlens extension installed.
-// Env: URL (code-server with the project folder), PROJECT, ARTEFACT_DIR, PLAYWRIGHT_CORE.
+// Env: URL (code-server with the project folder), PROJECT, ARTEFACT_DIR, PLAYWRIGHT_CORE,
+// SETTINGS_FILE (the remote machine settings.json the test edits: code-server watches that
+// file, while outside writes to the user settings file are not picked up by the open window).
 // Prints one line per check and exits 1 if any failed; screenshots go to ARTEFACT_DIR.
 import { createRequire } from 'node:module';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 const require = createRequire(import.meta.url);
@@ -212,7 +215,19 @@ try {
     cellProblems.text.slice(0, 400));
   await filter.fill('');
 
-  // 5. The diagram command is registered (the server side is pending).
+  // 5. Settings reach the server (workspace/didChangeConfiguration): minimumSeverity "high",
+  //    written to the remote settings file as the Settings editor's "Remote" tab would, hides
+  //    the low TL811 and keeps the high TL401.
+  const before = await problemsFor(filter, 'TL811', 'train.py');
+  check(before.ok, 'Problems panel: TL811 (low) in train.py before the settings change', before.text.slice(0, 200));
+  const settings = JSON.parse(await readFile(process.env.SETTINGS_FILE, 'utf8'));
+  await writeFile(process.env.SETTINGS_FILE, JSON.stringify({ ...settings, 'threatlens.minimumSeverity': 'high' }, null, 2));
+  const hidden = await until(async () => (await problemRows()).length === 0);
+  const kept = await problemsFor(filter, 'TL401', 'tools.py');
+  check(hidden && kept.ok, 'threatlens.minimumSeverity "high" hides TL811 (low), keeps TL401 (high)', kept.text.slice(0, 200));
+  await filter.fill('');
+
+  // 6. The diagram command is registered (the server side is pending).
   await runCommand('threatlens: Show threat-model diagram');
   const note = page.locator('.notifications-toasts .notification-toast', { hasText: 'threatlens' }).first();
   let noteText = '';
