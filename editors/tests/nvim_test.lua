@@ -52,7 +52,7 @@ local function client_of(buf)
 end
 
 local function diagnostics(buf)
-  return vim.diagnostic.get(buf, { namespace = nil })
+  return vim.diagnostic.get(buf)
 end
 
 --- Waits for the diagnostics of `buf` to equal the set `expected` ("CODE@lnum" strings).

@@ -1,5 +1,5 @@
 // Drives VS Code (code-server) in headless Chromium with the threatlens extension installed.
-// Env: URL (code-server with the project folder), PROJECT, ARTEFACT_DIR, PLAYWRIGHT_CORE,
+// Env: URL (code-server with the project folder), ARTEFACT_DIR, PLAYWRIGHT_CORE,
 // SETTINGS_FILE (the remote machine settings.json the test edits: code-server watches that
 // file, while outside writes to the user settings file are not picked up by the open window).
 // Prints one line per check and exits 1 if any failed; screenshots go to ARTEFACT_DIR.

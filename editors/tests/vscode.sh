@@ -88,7 +88,7 @@ for _ in $(seq 300); do
 done
 
 status=0
-URL="http://127.0.0.1:$port/?folder=$project" PROJECT="$project" ARTEFACT_DIR="$ARTEFACT_DIR" \
+URL="http://127.0.0.1:$port/?folder=$project" ARTEFACT_DIR="$ARTEFACT_DIR" \
 SETTINGS_FILE="$data/Machine/settings.json" \
 PLAYWRIGHT_CORE="$cs/node_modules/playwright-core/index.js" \
     timeout 300 node "$EDITORS_TESTS/vscode.mjs" || status=$?
