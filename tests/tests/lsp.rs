@@ -585,6 +585,39 @@ fn workspace_scan_reports_progress_and_watches_files() {
     assert!(server.shutdown().success());
 }
 
+/// A notebook on disk has file diagnostics from the scan; opened in a notebook editor, its
+/// findings move to the cells and the file's go (found by the VS Code suite: both showed).
+#[test]
+fn opening_a_scanned_notebook_moves_its_diagnostics_to_the_cells() {
+    let dir = TempDir::new("lsp-notebook-open");
+    let path = dir.write(
+        "nb.ipynb",
+        r#"{"cells": [{"cell_type": "code", "source": ["import pickle\n"]}, {"cell_type": "code", "source": "pickle.load(f)"}]}"#,
+    );
+    let mut server = TestServer::spawn();
+    server.initialize(init_params(Some(dir.path()), json!({"debounceMs": 0})));
+    let nb = file_uri(&path);
+    assert_eq!(codes(&server.await_diagnostics(&nb)), ["TL101"]);
+
+    let cell = |n: u32| format!("vscode-notebook-cell:{}#C{n}", path.display());
+    server.notify(
+        "notebookDocument/didOpen",
+        json!({
+            "notebookDocument": {
+                "uri": nb, "notebookType": "jupyter-notebook", "version": 1,
+                "cells": [{"kind": 2, "document": cell(1)}, {"kind": 2, "document": cell(2)}],
+            },
+            "cellTextDocuments": [
+                {"uri": cell(1), "languageId": "python", "version": 1, "text": "import pickle\n"},
+                {"uri": cell(2), "languageId": "python", "version": 1, "text": "pickle.load(f)"},
+            ],
+        }),
+    );
+    assert_eq!(server.await_diagnostics(&nb), Vec::<Value>::new());
+    assert_eq!(codes(&server.await_diagnostics(&cell(2))), ["TL101"]);
+    assert!(server.shutdown().success());
+}
+
 // ----- bad input --------------------------------------------------------------------------
 
 /// The server still answers: a hover on a document that is not open is `null`.

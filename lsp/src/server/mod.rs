@@ -699,9 +699,14 @@ impl Inner {
             return;
         };
         let _publishing = self.publish.lock().await;
-        let previous = self.state().disk.remove(&path);
+        let (previous, notebook) = {
+            let mut st = self.state();
+            (st.disk.remove(&path), st.notebooks.contains_key(uri))
+        };
+        // A text document re-publishes to its own URI; a notebook publishes to its cells, never
+        // to the notebook's URI, so the file's diagnostics would linger beside the cells'.
         if let Some(previous) = previous
-            && previous != *uri
+            && (notebook || previous != *uri)
         {
             self.client
                 .publish_diagnostics(previous, Vec::new(), None)
