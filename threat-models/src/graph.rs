@@ -364,6 +364,11 @@ impl Graph {
         chain
     }
 
+    /// The boundary enclosing boundary `b` (`parent:`), with parent cycles cut.
+    pub fn parent_boundary(&self, b: usize) -> Option<usize> {
+        self.parent.get(b).copied().flatten()
+    }
+
     /// Whether a component sits inside a boundary of `kind` (at any nesting level).
     pub fn inside(&self, model: &Model, c: usize, kind: BoundaryKind) -> bool {
         self.boundary_chain(c)

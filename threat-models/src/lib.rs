@@ -6,6 +6,7 @@
 //!   ──parse──► merged Model ──validate──► model errors (ids, references, Annex A/ATLAS/OWASP ids)
 //!   ──graph──► Graph (petgraph: trust boundaries, classification, reachability)
 //!   ──checks──► missing-control rules (library data) · governance · exceptions ──► Findings
+//!   Model + Graph ──render──► Mermaid · DOT · SVG
 //! ```
 //!
 //! The public surface is small: [`check_model_file`] / [`check_model_text`] give a
@@ -14,7 +15,7 @@
 //! for any of the model's files) also return the parsed [`Model`] and its
 //! [`Graph`] for renderers and the language server (every id and reference carries its
 //! [`Loc`]); [`rule_docs`] documents every rule; [`starter_model`] is the file `threatlens init`
-//! writes; [`json_schema`] is the format's JSON Schema.
+//! writes; [`json_schema`] is the format's JSON Schema; [`render::Diagram`] draws the model.
 //!
 //! No async, no I/O beyond reading the model's files.
 
@@ -28,6 +29,7 @@ pub mod library;
 pub mod model;
 pub mod parse;
 pub mod predicate;
+pub mod render;
 pub mod schema;
 pub mod validate;
 pub mod yaml;
