@@ -1,10 +1,12 @@
 //! `threatlens`: threat modelling and secure-by-design checks for AI projects.
 //!
-//! One binary: the CLI (`check`, `init`, `rules`, `explain`, …) and the language server (`lsp`).
+//! One binary: the CLI (`check`, `init`, `diagram`, `rules`, `explain`, …) and the language
+//! server (`lsp`).
 //! Exit codes: 0 clean, 1 findings at or above `--fail-on`, 2 usage, config or internal error.
 
 mod artefacts;
 mod check;
+mod diagram;
 mod explain;
 mod init;
 mod model;
@@ -47,6 +49,31 @@ enum Command {
         #[arg(long)]
         force: bool,
         /// The date to record as the last review (default: today).
+        #[arg(long, value_name = "YYYY-MM-DD", hide = true, value_parser = parse_date)]
+        today: Option<Date>,
+    },
+    /// Draw the threat model's data flows: trust boundaries, components, flows, and the
+    /// elements with missing controls.
+    #[command(
+        long_about = "Draw the threat model's data flows: trust boundaries (nested, with their \
+                      trust level), components (shaped by kind), flows (protocol; unencrypted or \
+                      unauthenticated boundary crossings in red) and the elements with missing-control \
+                      findings. Mermaid by default (paste it into Markdown), Graphviz DOT, or SVG \
+                      (laid out without Graphviz). A model with errors is drawn as far as it could \
+                      be read; its errors go to standard error."
+    )]
+    Diagram {
+        /// The model file, or a directory whose model is used (default: the model the
+        /// configuration points at, else ./threatmodel.yaml).
+        #[arg(value_name = "PATH")]
+        path: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = DiagramFormat::Mermaid)]
+        format: DiagramFormat,
+        /// Write the diagram to FILE instead of standard output.
+        #[arg(long, short, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Mark findings as of this date (exception expiry); default: today (UTC).
         #[arg(long, value_name = "YYYY-MM-DD", hide = true, value_parser = parse_date)]
         today: Option<Date>,
     },
@@ -117,6 +144,26 @@ pub enum Format {
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum DiagramFormat {
+    /// Mermaid flowchart (Markdown, GitHub, VS Code's Markdown preview).
+    Mermaid,
+    /// Graphviz DOT (`dot -Tpng`).
+    Dot,
+    /// SVG image.
+    Svg,
+}
+
+impl From<DiagramFormat> for threatlens_models::render::Format {
+    fn from(format: DiagramFormat) -> Self {
+        match format {
+            DiagramFormat::Mermaid => Self::Mermaid,
+            DiagramFormat::Dot => Self::Dot,
+            DiagramFormat::Svg => Self::Svg,
+        }
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
 pub enum ListFormat {
     Text,
     Json,
@@ -144,6 +191,12 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Check(args) => check::run(&args),
         Command::Init { path, force, today } => init::run(path.as_deref(), force, today),
+        Command::Diagram {
+            path,
+            format,
+            output,
+            today,
+        } => diagram::run(path.as_deref(), format.into(), output.as_deref(), today),
         Command::Rules { format } => explain::list(format),
         Command::Explain { rule } => explain::explain(&rule),
         Command::Lsp { stdio: _ } => server::run(),
