@@ -28,7 +28,8 @@
 //!   `schema:` is `threatlens/v1` are analysed as one model per root file (`model`): the unit is
 //!   the root's URI, a revision counter plays the part of the version, and one analysis gives the
 //!   diagnostics of every file. Completion, definition, references, outline and rename exist for
-//!   model files only; hovers and code actions for both.
+//!   model files only; hovers and code actions for both. `workspace/executeCommand`
+//!   `threatlens.diagram` renders a model's diagram (`model::diagram`).
 //! * **Faults.** Analysis runs inside `catch_unwind`; a panic becomes a logged error
 //!   (`window/logMessage`) and the server carries on. Malformed messages are answered by the
 //!   stdio proxy (`stdio`: tower-lsp-server 0.23 would stop reading after one), unknown methods and
@@ -861,6 +862,10 @@ impl LanguageServer for Backend {
                     prepare_provider: Some(true),
                     work_done_progress_options: WorkDoneProgressOptions::default(),
                 })),
+                execute_command_provider: Some(ExecuteCommandOptions {
+                    commands: vec![model::diagram::COMMAND.to_owned()],
+                    work_done_progress_options: WorkDoneProgressOptions::default(),
+                }),
                 code_action_provider: Some(CodeActionProviderCapability::Options(
                     CodeActionOptions {
                         code_action_kinds: Some(vec![
@@ -1373,6 +1378,19 @@ impl LanguageServer for Backend {
                 Some(PrepareRenameResponse::RangeWithPlaceholder { range, placeholder })
             })
             .flatten())
+    }
+
+    async fn execute_command(
+        &self,
+        params: ExecuteCommandParams,
+    ) -> jsonrpc::Result<Option<serde_json::Value>> {
+        match params.command.as_str() {
+            model::diagram::COMMAND => self.0.diagram_command(&params.arguments).await.map(Some),
+            other => Err(jsonrpc::Error::invalid_params(format!(
+                "unknown command `{other}` (this server offers `{}`)",
+                model::diagram::COMMAND
+            ))),
+        }
     }
 
     async fn rename(&self, params: RenameParams) -> jsonrpc::Result<Option<WorkspaceEdit>> {

@@ -27,11 +27,13 @@
 //!
 //! `context` (where the cursor is in the YAML, and what the JSON Schema says goes there),
 //! `completion`, `hover`, `navigation` (definition, references, rename), `symbols` (outline),
-//! `stub` (the "add a missing control" code action).
+//! `stub` (the "add a missing control" code action), `diagram` (the `threatlens.diagram`
+//! command).
 
 pub mod actions;
 pub mod completion;
 pub mod context;
+pub mod diagram;
 pub mod hover;
 pub mod navigation;
 pub mod stub;
