@@ -1,7 +1,7 @@
 -- Headless Neovim test of editors/nvim against the real server.
 --   nvim --headless --clean -l nvim_test.lua PLUGIN_DIR THREATLENS_BIN EXAMPLE_DIR
--- EXAMPLE_DIR is a scratch copy of threat-models/examples/rag-chatbot (the quick fix edits a
--- buffer; nothing is written). Prints one line per check; exits 1 on the first failure.
+-- EXAMPLE_DIR is a scratch copy of threat-models/examples/rag-chatbot (the quick fix and the
+-- diagram check edit buffers; nothing is written). Prints one line per check; exits 1 on the first failure.
 
 local plugin_dir, bin, root = arg[1], arg[2], arg[3]
 local TIMEOUT = 20000
@@ -181,6 +181,59 @@ do
   attached(buf, 'models/extra-model.yaml (schema: threatlens/v1)', true)
   buf = open('deploy/values.yaml')
   attached(buf, 'deploy/values.yaml (plain YAML)', false)
+end
+
+-- 7. The threat model's own diagnostics: TM116 (documents embedded without secret scanning:
+--    ctl-secret-scan-ingest is only planned) on the ingestion-pipeline component, line 246.
+do
+  local rel = 'threatmodel.yaml'
+  local buf = open(rel)
+  local found
+  vim.wait(TIMEOUT, function()
+    found = vim.tbl_filter(function(d) return d.code == 'TM116' and d.lnum + 1 == 246 end, diagnostics(buf))[1]
+    return found ~= nil
+  end, 50)
+  check(found and found.source == 'threatlens' and found.severity == vim.diagnostic.severity.ERROR
+    and vim.api.nvim_buf_get_lines(buf, 245, 246, false)[1]:find('ingestion%-pipeline') ~= nil,
+    rel .. ': TM116 (high) on ingestion-pipeline, line 246',
+    vim.inspect(vim.tbl_map(function(d) return d.code .. '@' .. (d.lnum + 1) end, diagnostics(buf))))
+end
+
+-- 8. :ThreatlensDiagram draws the model as it is in the buffer, unsaved edit included.
+do
+  local rel = 'threatmodel.yaml'
+  local buf = open(rel)
+  -- Re-entering a buffer re-attaches it asynchronously: the edit must reach the server.
+  attached(buf, rel, true)
+  local row
+  for i, line in ipairs(vim.api.nvim_buf_get_lines(buf, 0, -1, false)) do
+    if line == '    name: RAG orchestrator' then
+      row = i
+    end
+  end
+  check(row ~= nil, rel .. ': has the RAG orchestrator component')
+  vim.api.nvim_buf_set_lines(buf, row - 1, row, false, { '    name: Unsaved orchestrator' })
+  vim.cmd('ThreatlensDiagram')
+  local diagram
+  vim.wait(TIMEOUT, function()
+    for _, b in ipairs(vim.api.nvim_list_bufs()) do
+      if vim.api.nvim_buf_is_valid(b) and vim.bo[b].filetype == 'mermaid' then
+        diagram = table.concat(vim.api.nvim_buf_get_lines(b, 0, -1, false), '\n')
+        return true
+      end
+    end
+    return false
+  end, 50)
+  diagram = diagram or ''
+  check(diagram:find('flowchart LR', 1, true) ~= nil
+    and diagram:find('c_rag_orchestrator("Unsaved orchestrator<br/>rag-orchestrator', 1, true) ~= nil
+    and diagram:find('subgraph b_app_vpc', 1, true) ~= nil,
+    ':ThreatlensDiagram: a mermaid buffer with the model, unsaved edit included',
+    diagram:match('[^\n]*c_rag_orchestrator%([^\n]*') or diagram:sub(1, 300))
+  check(vim.bo.buftype == 'nofile' and vim.api.nvim_get_current_buf() ~= buf,
+    ':ThreatlensDiagram: shown in a scratch buffer')
+  check(vim.fn.readfile(vim.api.nvim_buf_get_name(buf))[row] == '    name: RAG orchestrator',
+    rel .. ': the edit was not written (the diagram came from the buffer)')
 end
 
 finish()

@@ -227,16 +227,23 @@ try {
   check(hidden && kept.ok, 'threatlens.minimumSeverity "high" hides TL811 (low), keeps TL401 (high)', kept.text.slice(0, 200));
   await filter.fill('');
 
-  // 6. The diagram command is registered (the server side is pending).
+  // 6. The diagram command: the server renders the threat model (Mermaid) and the extension
+  //    opens it as a new Markdown document with a ```mermaid block.
   await runCommand('threatlens: Show threat-model diagram');
-  const note = page.locator('.notifications-toasts .notification-toast', { hasText: 'threatlens' }).first();
-  let noteText = '';
-  try {
-    await note.waitFor({ timeout: 15_000 });
-    noteText = norm(await note.innerText());
-  } catch {}
-  check(noteText.includes('diagram'), 'the diagram command runs and reports the server side as pending', noteText);
-  await shot(page, 'diagram-command');
+  const diagram = page.locator('.editor-group-container.active .monaco-editor').first();
+  let diagramText = '';
+  const drawn = await until(async () => {
+    diagramText = norm((await diagram.locator('.view-line').allInnerTexts()).join('\n'));
+    return diagramText.includes('flowchart LR') && diagramText.includes('c_end_user');
+  }, 30_000);
+  await shot(page, 'diagram');
+  check(drawn && diagramText.includes('# Threat-model diagram of threatmodel.yaml')
+      && diagramText.includes('```mermaid')
+      && diagramText.includes('subgraph b_internet["internet (untrusted network)"]')
+      && diagramText.includes('Employee / customer browser<br/>end-user · external entity'),
+    'the diagram command opens the example model as a Mermaid document', diagramText.slice(0, 400));
+  const tab = norm(await page.locator('.tab.active').first().getAttribute('aria-label'));
+  check(/Untitled/.test(tab), 'the diagram is a new untitled document', tab);
 } catch (error) {
   check(false, 'the scenario ran to the end', String(error).split('\n')[0]);
   await shot(page, 'failure').catch(() => {});

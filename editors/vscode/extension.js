@@ -136,6 +136,11 @@ function diagramCommand() {
   return commands.find((c) => /diagram/i.test(c));
 }
 
+/**
+ * Asks the server for the threat model's diagram (Mermaid, from the open buffers, unsaved edits
+ * included) and opens it as an untitled Markdown document with a ```mermaid fence: the Markdown
+ * preview draws it when a Mermaid extension is installed, and it pastes into any Markdown file.
+ */
 async function showDiagram() {
   if (!client || client.state !== State.Running) {
     vscode.window.showWarningMessage('threatlens: the language server is not running.');
@@ -143,21 +148,40 @@ async function showDiagram() {
   }
   const command = diagramCommand();
   if (!command) {
-    // Pending on the server side: this client only asks, it does not draw.
-    vscode.window.showInformationMessage(
-      'threatlens: this server does not offer a diagram command yet ' +
-        '(`threatlens diagram` on the command line will draw it once it lands).',
+    vscode.window.showWarningMessage(
+      'threatlens: this server offers no diagram command; update threatlens ' +
+        '(`threatlens diagram` draws it on the command line).',
     );
     return;
   }
-  const folder = vscode.workspace.workspaceFolders?.[0];
-  const result = await client.sendRequest(ExecuteCommandRequest.type, {
-    command,
-    arguments: folder ? [folder.uri.toString()] : [],
-  });
-  if (typeof result === 'string' && result.length > 0) {
-    const doc = await vscode.workspace.openTextDocument({ content: result, language: 'markdown' });
-    await vscode.window.showTextDocument(doc, { preview: true });
+  // The model of the file being edited (the server finds it from any file of the workspace),
+  // else the first workspace folder's.
+  const active = vscode.window.activeTextEditor?.document.uri;
+  const uri = active?.scheme === 'file' ? active : vscode.workspace.workspaceFolders?.[0]?.uri;
+  /** @type {{ format: string, text: string, uri?: string, modelErrors?: number } | null} */
+  let result;
+  try {
+    result = await client.sendRequest(ExecuteCommandRequest.type, {
+      command,
+      arguments: [uri ? { uri: uri.toString(), format: 'mermaid' } : { format: 'mermaid' }],
+    });
+  } catch (error) {
+    vscode.window.showErrorMessage(`threatlens: ${error instanceof Error ? error.message : error}`);
+    return;
+  }
+  if (!result || typeof result.text !== 'string') {
+    vscode.window.showErrorMessage('threatlens: the server sent no diagram.');
+    return;
+  }
+  // The first line names the untitled tab.
+  const model = result.uri ? ` of ${path.basename(vscode.Uri.parse(result.uri).path)}` : '';
+  const content = `# Threat-model diagram${model}\n\n\`\`\`mermaid\n${result.text}\`\`\`\n`;
+  const doc = await vscode.workspace.openTextDocument({ content, language: 'markdown' });
+  await vscode.window.showTextDocument(doc, { preview: false });
+  if (result.modelErrors) {
+    vscode.window.showWarningMessage(
+      `threatlens: the threat model has ${result.modelErrors} error(s); the diagram shows what could be read.`,
+    );
   }
 }
 

@@ -89,29 +89,59 @@ local function diagram_command(client)
   end
 end
 
---- `:ThreatlensDiagram`: asks the server for the diagram and shows it in a scratch buffer.
-function M.diagram()
+--- Filetypes of the diagram formats, for the scratch buffer.
+local DIAGRAM_FILETYPES = { mermaid = 'mermaid', dot = 'dot', svg = 'svg' }
+
+--- `:ThreatlensDiagram [mermaid|dot|svg]`: asks the server for the diagram of the threat model
+--- (of the current file's workspace; unsaved model buffers included) and shows it in a scratch
+--- buffer in a new window.
+function M.diagram(opts)
+  local format = opts and opts.args ~= '' and opts.args or 'mermaid'
+  if not DIAGRAM_FILETYPES[format] then
+    vim.notify('threatlens: unknown diagram format ' .. format .. ' (mermaid, dot or svg)', vim.log.levels.ERROR)
+    return
+  end
   local get = vim.lsp.get_clients or vim.lsp.get_active_clients
-  local client = get({ name = M.name })[1]
+  -- There is a client per root: the one attached to this buffer has its unsaved edits.
+  local client = get({ name = M.name, bufnr = 0 })[1] or get({ name = M.name })[1]
   if not client then
     vim.notify('threatlens: the language server is not running', vim.log.levels.WARN)
     return
   end
   local command = diagram_command(client)
   if not command then
-    vim.notify('threatlens: this server does not offer a diagram command yet', vim.log.levels.INFO)
+    vim.notify('threatlens: this server offers no diagram command; update threatlens', vim.log.levels.WARN)
     return
   end
-  local root = client.config.root_dir
-  local params = { command = command, arguments = root and { vim.uri_from_fname(root) } or {} }
+  -- The model of the current file (the server finds it from any file of the workspace), else
+  -- the client's root.
+  local name = vim.api.nvim_buf_get_name(0)
+  local path = (name ~= '' and vim.bo.buftype == '') and name or client.config.root_dir
+  local argument = { format = format }
+  if path then
+    argument.uri = vim.uri_from_fname(path)
+  end
+  local params = { command = command, arguments = { argument } }
   local function handler(err, result)
     if err then
       vim.notify('threatlens: ' .. err.message, vim.log.levels.ERROR)
-    elseif type(result) == 'string' then
-      vim.cmd.new()
-      vim.bo.buftype = 'nofile'
-      vim.bo.filetype = 'markdown'
-      vim.api.nvim_buf_set_lines(0, 0, -1, false, vim.split(result, '\n'))
+      return
+    end
+    if type(result) ~= 'table' or type(result.text) ~= 'string' then
+      vim.notify('threatlens: the server sent no diagram', vim.log.levels.ERROR)
+      return
+    end
+    vim.cmd.new()
+    local buf = vim.api.nvim_get_current_buf()
+    vim.bo[buf].buftype = 'nofile'
+    vim.bo[buf].bufhidden = 'wipe'
+    vim.bo[buf].swapfile = false
+    vim.api.nvim_buf_set_lines(buf, 0, -1, false, vim.split(result.text, '\n', { trimempty = true }))
+    vim.bo[buf].filetype = DIAGRAM_FILETYPES[format]
+    vim.bo[buf].modified = false
+    if (result.modelErrors or 0) > 0 then
+      vim.notify(string.format('threatlens: the threat model has %d error(s); the diagram shows what could be read',
+        result.modelErrors), vim.log.levels.WARN)
     end
   end
   if vim.fn.has('nvim-0.11') == 1 then
@@ -128,7 +158,11 @@ function M.setup(opts)
   if opts and opts.filetypes then
     M.config.filetypes = opts.filetypes -- lists replace, not merge
   end
-  vim.api.nvim_create_user_command('ThreatlensDiagram', M.diagram, { desc = 'threatlens: show threat-model diagram' })
+  vim.api.nvim_create_user_command('ThreatlensDiagram', M.diagram, {
+    desc = 'threatlens: show the threat-model diagram (mermaid, dot or svg)',
+    nargs = '?',
+    complete = function() return { 'mermaid', 'dot', 'svg' } end,
+  })
 
   if vim.lsp.config and vim.lsp.enable then
     local config = lsp_config()
