@@ -145,7 +145,7 @@ pub enum Format {
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
 pub enum DiagramFormat {
-    /// Mermaid flowchart (Markdown, GitHub, VS Code's Markdown preview).
+    /// Mermaid flowchart (for Markdown: GitHub and Mermaid-aware previews draw it).
     Mermaid,
     /// Graphviz DOT (`dot -Tpng`).
     Dot,

@@ -91,6 +91,10 @@ pub fn render(diagram: &Diagram) -> String {
     }
 
     for edge in &diagram.edges {
+        let (Some(from), Some(to)) = (diagram.nodes.get(edge.from), diagram.nodes.get(edge.to))
+        else {
+            continue;
+        };
         let mut attrs = vec![format!("label={}", label(&edge.label_lines()))];
         if edge.bidirectional {
             attrs.push("dir=both".to_owned());
@@ -106,8 +110,8 @@ pub fn render(diagram: &Diagram) -> String {
         let _ = writeln!(
             out,
             "  {} -> {} [{}];",
-            quote(&diagram.nodes[edge.from].key),
-            quote(&diagram.nodes[edge.to].key),
+            quote(&from.key),
+            quote(&to.key),
             attrs.join(", ")
         );
     }

@@ -69,8 +69,13 @@ pub fn render(diagram: &Diagram) -> String {
         }
     }
 
+    // `linkStyle` numbers edges in the order they are written.
     let mut alerts = Vec::new();
-    for (number, edge) in diagram.edges.iter().enumerate() {
+    let mut written = 0;
+    for edge in &diagram.edges {
+        let (Some(from), Some(to)) = (node_ids.get(edge.from), node_ids.get(edge.to)) else {
+            continue;
+        };
         let arrow = match (edge.is_runtime(), edge.bidirectional) {
             (true, false) => "-->",
             (true, true) => "<-->",
@@ -79,14 +84,13 @@ pub fn render(diagram: &Diagram) -> String {
         };
         let _ = writeln!(
             out,
-            "  {} {arrow}|\"{}\"| {}",
-            node_ids[edge.from],
-            label(&edge.label_lines()),
-            node_ids[edge.to]
+            "  {from} {arrow}|\"{}\"| {to}",
+            label(&edge.label_lines())
         );
         if edge.alert() {
-            alerts.push(number.to_string());
+            alerts.push(written.to_string());
         }
+        written += 1;
     }
 
     for (b, boundary) in diagram.boundaries.iter().enumerate() {

@@ -511,6 +511,27 @@ mod tests {
     }
 
     #[test]
+    fn edges_between_missing_nodes_are_skipped_not_a_panic() {
+        let diagram = Diagram {
+            edges: vec![Edge {
+                id: "f".into(),
+                from: 3,
+                to: 4,
+                protocol: None,
+                kind: FlowKind::Data,
+                bidirectional: false,
+                unencrypted_crossing: true,
+                unauthenticated_crossing: false,
+                findings: Vec::new(),
+            }],
+            ..Diagram::default()
+        };
+        assert!(!diagram.mermaid().contains("linkStyle"));
+        assert!(!diagram.dot().contains("->"));
+        assert!(diagram.svg().is_ok_and(|svg| svg.contains("no components")));
+    }
+
+    #[test]
     fn duplicate_ids_get_unique_keys() {
         let mut keys = Keys::default();
         assert_eq!(keys.unique("a"), "a");
