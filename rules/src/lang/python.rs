@@ -14,8 +14,10 @@
 //! Taint is intra-file: sources from the catalogue (LLM completions, request data, downloads)
 //! propagate through assignments, attribute and subscript access, string building, calls (their
 //! result is tainted by tainted arguments unless the callee is a sanitiser), local function
-//! parameters and return values. The walk repeats (at most [`MAX_PASSES`] times) while a function
-//! or class summary learns something that an earlier part of the walk already read.
+//! parameters and return values. A function's body is walked when its summary is first needed
+//! (a caller defined before its callee walks the callee first), else in definition order; the
+//! walk repeats (at most [`MAX_PASSES`] times) while a summary learns something that an earlier
+//! part of the walk already read (a method reading an attribute that a later method sets).
 
 use crate::analyse::FileContext;
 use crate::catalogue::{Catalogue, Language, SourceKind};
@@ -26,7 +28,6 @@ use crate::source::LineIndex;
 use crate::value::{Arg, AssignEvent, CallEvent, Const, Partial, Range, Shape, Sym, Taint};
 use rustc_hash::FxHashMap as HashMap;
 use std::cell::RefCell;
-use std::collections::VecDeque;
 use std::rc::Rc;
 use tree_sitter::{Node, Tree};
 
@@ -100,6 +101,9 @@ static FIELDS: std::sync::LazyLock<Fields> = std::sync::LazyLock::new(|| {
 const MAX_PASSES: usize = 4;
 /// Deeper expressions or statements are not analysed (keeps the walk's stack bounded).
 const MAX_DEPTH: usize = 150;
+/// A body walked ahead of its turn continues the caller's depth: it only runs from shallow call
+/// sites, so that it keeps most of [`MAX_DEPTH`] for itself.
+const MAX_DEPTH_TO_WALK_AHEAD: usize = 40;
 
 /// Analyses a parsed Python module.
 pub fn analyse(
@@ -124,7 +128,7 @@ pub fn analyse(
             context,
             constants_only: false,
             star_imports: Vec::new(),
-            deferred: VecDeque::new(),
+            deferred: Deferreds::default(),
             changed: false,
             depth: 0,
         };
@@ -158,7 +162,7 @@ pub fn module_constants<'a>(
         context: &context,
         constants_only: true,
         star_imports: Vec::new(),
-        deferred: VecDeque::new(),
+        deferred: Deferreds::default(),
         changed: false,
         depth: 0,
     };
@@ -215,6 +219,8 @@ struct FunctionInfo {
     return_konst: Option<Const>,
     returns_read: bool,
     params_read: bool,
+    /// The body is being walked (a call from inside it is recursion).
+    walking: bool,
 }
 
 #[derive(Default)]
@@ -262,6 +268,44 @@ impl Ctx {
     }
 }
 
+/// Function bodies waiting for their walk, in the order they were defined.
+#[derive(Default)]
+struct Deferreds<'t> {
+    jobs: Vec<Option<Deferred<'t>>>,
+    next: usize,
+    /// Each function's job, for a body to run ahead of its turn when a caller reads its
+    /// summary first.
+    ahead: HashMap<usize, usize>,
+    /// Set once the module's scope is complete: no body runs ahead before (Python would not
+    /// have run it yet either, and it would see an unfinished module).
+    module_done: bool,
+}
+
+impl<'t> Deferreds<'t> {
+    fn push(&mut self, job: Deferred<'t>) {
+        self.ahead.insert(job.function, self.jobs.len());
+        self.jobs.push(Some(job));
+    }
+
+    fn next(&mut self) -> Option<Deferred<'t>> {
+        while self.next < self.jobs.len() {
+            self.next += 1;
+            if let Some(job) = self.jobs[self.next - 1].take() {
+                return Some(job);
+            }
+        }
+        None
+    }
+
+    fn take_ahead(&mut self, function: usize) -> Option<Deferred<'t>> {
+        if !self.module_done {
+            return None;
+        }
+        let slot = *self.ahead.get(&function)?;
+        self.jobs.get_mut(slot)?.take()
+    }
+}
+
 struct Deferred<'t> {
     node: Node<'t>,
     chain: Vec<ScopeRef>,
@@ -288,7 +332,7 @@ struct Walker<'a, 'e, 't> {
     /// Only module-level bindings matter (another module's constants): skip definitions.
     constants_only: bool,
     star_imports: Vec<Rc<str>>,
-    deferred: VecDeque<Deferred<'t>>,
+    deferred: Deferreds<'t>,
     changed: bool,
     depth: usize,
 }
@@ -323,7 +367,21 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
             ..Ctx::default()
         };
         self.visit_block(root, &ctx);
-        while let Some(job) = self.deferred.pop_front() {
+        // From here on, the module's scope is complete: a body may run ahead of its turn.
+        self.deferred.module_done = true;
+        while let Some(job) = self.deferred.next() {
+            self.visit_function_body(job);
+        }
+    }
+
+    /// Walks a function's body now, if it has not run yet and can: called when its summary is
+    /// about to be read, so that callers defined before their callees see what the callee
+    /// returns in the same pass instead of forcing another one.
+    fn walk_ahead(&mut self, function: usize) {
+        if self.depth >= MAX_DEPTH_TO_WALK_AHEAD {
+            return;
+        }
+        if let Some(job) = self.deferred.take_ahead(function) {
             self.visit_function_body(job);
         }
     }
@@ -686,7 +744,7 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
                 ..Sym::default()
             },
         );
-        self.deferred.push_back(Deferred {
+        self.deferred.push(Deferred {
             node,
             chain: ctx.for_nested_function(),
             function: id,
@@ -794,9 +852,11 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
                 index += 1;
             }
         }
+        self.summaries.functions[job.function].walking = true;
         if let Some(body) = job.node.child_by_field_id(FIELDS.body.get()) {
             self.visit_stmt(body, &ctx);
         }
+        self.summaries.functions[job.function].walking = false;
     }
 
     fn record_return(&mut self, function: usize, value: &Sym) {
@@ -808,7 +868,10 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
         }
         if info.return_qname.is_none() && value.qname().is_some_and(|q| !q.starts_with('?')) {
             info.return_qname = value.qname.clone();
-            info.return_shape = value.shape.clone();
+            // A container shape another return taught stays.
+            if !matches!(value.shape, Shape::Plain) {
+                info.return_shape = value.shape.clone();
+            }
             learned = true;
         }
         if matches!(info.return_shape, Shape::Plain)
@@ -1951,8 +2014,10 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
                     args,
                     usize::from(bound && self.is_method(function)),
                 );
+                self.walk_ahead(function);
                 let info = &mut self.summaries.functions[function];
-                info.returns_read = true;
+                // A recursive call reads what the body has returned so far: not worth a pass.
+                info.returns_read |= !info.walking;
                 let name = info.name.clone();
                 return Sym {
                     qname: Some(

@@ -1,0 +1,66 @@
+//! The Python walk's inter-procedural summaries: callers defined before their callees, and
+//! long call chains, which must neither lose taint nor exhaust the stack.
+
+use threatlens_rules::catalogue::{Catalogue, Language};
+use threatlens_rules::{Finding, Severity, analyse_source};
+
+fn findings(code: &str) -> Vec<Finding> {
+    analyse_source(
+        Catalogue::builtin(),
+        Language::Python,
+        code,
+        &Default::default(),
+    )
+    .findings
+}
+
+/// `main` calls `step0`, which calls `step1`, … which returns user input: every function is
+/// defined before the one it calls, so each summary is read before its body has been walked.
+fn chain(length: usize) -> String {
+    let mut code = String::from("def main():\n    eval(step0())\n\n");
+    for i in 0..length {
+        code.push_str(&format!("def step{i}():\n    return step{}()\n\n", i + 1));
+    }
+    code.push_str(&format!("def step{length}():\n    return input()\n"));
+    code
+}
+
+#[test]
+fn taint_flows_back_through_callees_defined_after_their_callers() {
+    let findings = findings(&chain(12));
+    let eval: Vec<_> = findings.iter().filter(|f| f.rule == "TL401").collect();
+    assert_eq!(eval.len(), 1, "{findings:#?}");
+    assert_eq!(eval[0].severity, Severity::High, "{:#?}", eval[0]);
+}
+
+#[test]
+fn a_method_sees_what_a_later_method_returns() {
+    let code = "\
+class Agent:
+    def run(self):
+        exec(self.plan())
+
+    def plan(self):
+        return input()
+";
+    let findings = findings(code);
+    let exec: Vec<_> = findings.iter().filter(|f| f.rule == "TL401").collect();
+    assert_eq!(exec.len(), 1, "{findings:#?}");
+    assert_eq!(exec[0].severity, Severity::High, "{:#?}", exec[0]);
+}
+
+#[test]
+fn recursion_and_long_chains_stay_within_a_small_stack() {
+    let recursive = "def walk(node):\n    return walk(node.child) or input()\n\ndef main():\n    eval(walk(1))\n";
+    let long = chain(3000);
+    // Analysis threads (rayon, tokio's blocking pool) have 2 MiB stacks.
+    std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(move || {
+            assert!(!findings(recursive).is_empty());
+            findings(&long)
+        })
+        .expect("spawn")
+        .join()
+        .expect("the walk must not overflow the stack");
+}
