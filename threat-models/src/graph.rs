@@ -401,50 +401,72 @@ impl Graph {
 }
 
 fn boundary_parents(model: &Model, diags: &mut Vec<Diag>) -> Vec<Option<usize>> {
-    let index = |id: &str| {
-        model
-            .trust_boundaries
-            .iter()
-            .position(|b| b.id.as_str() == id)
-    };
+    let index: std::collections::HashMap<&str, usize> = model
+        .trust_boundaries
+        .iter()
+        .enumerate()
+        .map(|(i, b)| (b.id.as_str(), i))
+        .collect();
     let mut parent: Vec<Option<usize>> = model
         .trust_boundaries
         .iter()
-        .map(|b| b.parent.as_ref().and_then(|p| index(p)))
+        .map(|b| {
+            b.parent
+                .as_ref()
+                .and_then(|p| index.get(p.as_str()).copied())
+        })
         .collect();
+    // Follow each chain of parents once (linear in the number of boundaries): a chain that
+    // comes back to a boundary on the current path is a cycle, cut at that boundary.
+    #[derive(Clone, Copy, PartialEq)]
+    enum Seen {
+        No,
+        OnPath,
+        Done,
+    }
+    let mut seen = vec![Seen::No; parent.len()];
     for start in 0..parent.len() {
-        let mut seen = vec![start];
-        let mut at = parent[start];
+        let mut path = Vec::new();
+        let mut at = Some(start);
         while let Some(b) = at {
-            if seen.contains(&b) {
-                let boundary = &model.trust_boundaries[start];
-                let loc = boundary.parent.as_ref().map_or(boundary.id.loc, |p| p.loc);
-                diags.push(Diag::new(
-                    Problem::Boundary,
-                    loc,
-                    format!(
-                        "trust boundary `{}` is inside itself through `parent`; remove one parent \
-                         link of the cycle",
-                        boundary.id
-                    ),
-                ));
-                parent[start] = None;
-                break;
+            match seen[b] {
+                Seen::Done => break,
+                Seen::OnPath => {
+                    let boundary = &model.trust_boundaries[b];
+                    let loc = boundary.parent.as_ref().map_or(boundary.id.loc, |p| p.loc);
+                    diags.push(Diag::new(
+                        Problem::Boundary,
+                        loc,
+                        format!(
+                            "trust boundary `{}` is inside itself through `parent`; remove one \
+                             parent link of the cycle",
+                            boundary.id
+                        ),
+                    ));
+                    parent[b] = None;
+                    break;
+                }
+                Seen::No => {
+                    seen[b] = Seen::OnPath;
+                    path.push(b);
+                    at = parent[b];
+                }
             }
-            seen.push(b);
-            at = parent[b];
+        }
+        for b in path {
+            seen[b] = Seen::Done;
         }
     }
     parent
 }
 
+/// The boundaries enclosing `b`, innermost first (`parent` has no cycles).
 fn ancestors(parent: &[Option<usize>], b: usize) -> Vec<usize> {
     let mut out = Vec::new();
     let mut at = parent.get(b).copied().flatten();
-    while let Some(p) = at {
-        if out.contains(&p) || p == b {
-            break;
-        }
+    while let Some(p) = at
+        && out.len() < parent.len()
+    {
         out.push(p);
         at = parent.get(p).copied().flatten();
     }

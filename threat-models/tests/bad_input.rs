@@ -147,6 +147,29 @@ fn a_large_legitimate_model_is_checked_in_bounded_time() {
 }
 
 #[test]
+fn deeply_nested_trust_boundaries_are_checked_in_bounded_time() {
+    // A chain of 5,000 boundaries, each inside the previous, closed into a cycle at the end.
+    let depth = 5000;
+    let mut text = String::from("schema: threatlens/v1\ntrust_boundaries:\n");
+    for i in 0..depth {
+        let parent = (i + depth - 1) % depth;
+        text.push_str(&format!(
+            "  - {{id: b{i}, trust: trusted, parent: b{parent}}}\n"
+        ));
+    }
+    text.push_str(&format!(
+        "  - {{id: inner, trust: trusted, parent: b{}, contains: [c]}}\ncomponents:\n  - {{id: c, kind: process}}\n",
+        depth - 1
+    ));
+    let report = bounded(Duration::from_secs(10), || check(&text));
+    let cycles: Vec<_> = findings(&report)
+        .into_iter()
+        .filter(|f| f.message.contains("inside itself"))
+        .collect();
+    assert_eq!(cycles.len(), 1, "{}", describe(&report));
+}
+
+#[test]
 fn a_model_that_includes_itself_is_an_error_on_the_include() {
     let dir = temp_dir("self-include");
     let path = dir.join("threatmodel.yaml");
