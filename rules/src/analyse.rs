@@ -76,12 +76,38 @@ pub fn analyse_tree_in(
     context: &FileContext,
 ) -> Vec<Finding> {
     let lines = LineIndex::new(text);
-    let mut findings = match language {
+    let findings = match language {
         Language::Python => lang::python::analyse(catalogue, text, tree, &lines, context),
         Language::Rust => lang::rust::analyse(catalogue, text, tree, &lines),
     };
-    let suppressions = suppress::find(text, tree, &lines);
-    suppress::apply(catalogue, text, &lines, &suppressions, &mut findings);
+    finish(catalogue, text, tree, &lines, findings)
+}
+
+/// Analyses a parsed Python text, the new version of a document that `session` analysed
+/// before: only the function an edit is in is analysed again when that gives the same
+/// findings as analysing the whole text (see [`lang::python::session`]).
+pub fn analyse_python_in_session(
+    session: &mut lang::python::session::Session,
+    catalogue: &Catalogue,
+    text: &str,
+    tree: &Tree,
+    context: &FileContext,
+) -> Vec<Finding> {
+    let lines = LineIndex::new(text);
+    let findings = session.analyse(catalogue, text, tree, &lines, context);
+    finish(catalogue, text, tree, &lines, findings)
+}
+
+/// Applies the inline suppressions and puts findings in order.
+fn finish(
+    catalogue: &Catalogue,
+    text: &str,
+    tree: &Tree,
+    lines: &LineIndex,
+    mut findings: Vec<Finding>,
+) -> Vec<Finding> {
+    let suppressions = suppress::find(text, tree, lines);
+    suppress::apply(catalogue, text, lines, &suppressions, &mut findings);
     findings.sort_by(|a, b| (a.span.start_byte, &a.rule).cmp(&(b.span.start_byte, &b.rule)));
     findings
 }

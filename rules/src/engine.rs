@@ -25,7 +25,57 @@ pub struct Emitter<'a> {
     pub language: Language,
     pub imports: ImportContext,
     pub findings: Vec<Finding>,
-    seen: HashSet<(usize, usize, usize)>,
+    /// How each of `findings` came about, in the same order.
+    pub provenance: Vec<Provenance>,
+    /// Who is emitting now (a front-end's unit of re-analysis, e.g. a function), recorded in
+    /// each finding's [`Provenance`].
+    pub owner: u32,
+    /// Owners that reported the same finding (rule and range) as another owner: which of them
+    /// reports it depends on the order of the walk.
+    pub shared: Vec<u32>,
+    /// The owner of each finding reported so far, by rule and range.
+    seen: std::collections::HashMap<(usize, usize, usize), u32>,
+}
+
+/// What a finding's text is made of beyond its position, so that it can be rendered again at
+/// new positions after an edit elsewhere (see [`render_again`]).
+#[derive(Debug, Clone)]
+pub struct Provenance {
+    pub owner: u32,
+    /// The untrusted value the finding mentions (its line is part of the message).
+    pub taint: Option<Taint>,
+    /// The length of the message before the note about `taint`.
+    pub message_len: usize,
+}
+
+/// The sentence a finding's message ends with when the value comes from an untrusted source.
+fn taint_note(taint: &Taint, line: u32) -> String {
+    format!(
+        " The value comes from {} (line {line}).",
+        taint.kind.describe()
+    )
+}
+
+/// Renders a finding again in `text` after its byte offsets (and those of its related places
+/// and fix) have moved: lines, columns and the message's line reference follow the bytes.
+pub fn render_again(finding: &mut Finding, provenance: &Provenance, text: &str, lines: &LineIndex) {
+    let respan = |span: &mut crate::finding::Span| {
+        *span = lines.span(text, span.start_byte, span.end_byte);
+    };
+    respan(&mut finding.span);
+    for related in &mut finding.related {
+        respan(&mut related.span);
+    }
+    if let Some(fix) = &mut finding.fix {
+        for edit in &mut fix.edits {
+            respan(&mut edit.span);
+        }
+    }
+    if let Some(taint) = &provenance.taint {
+        let line = lines.position(text, taint.range.0).line;
+        finding.message.truncate(provenance.message_len);
+        finding.message.push_str(&taint_note(taint, line));
+    }
 }
 
 impl<'a> Emitter<'a> {
@@ -42,7 +92,10 @@ impl<'a> Emitter<'a> {
             language,
             imports: ImportContext::default(),
             findings: Vec::new(),
-            seen: HashSet::new(),
+            provenance: Vec::new(),
+            owner: u32::MAX,
+            shared: Vec::new(),
+            seen: std::collections::HashMap::new(),
         }
     }
 
@@ -221,8 +274,16 @@ impl<'a> Emitter<'a> {
         opted_out: bool,
         fix: Option<Fix>,
     ) {
-        if !self.seen.insert((rule_index, range.0, range.1)) {
-            return;
+        match self.seen.entry((rule_index, range.0, range.1)) {
+            std::collections::hash_map::Entry::Occupied(first) => {
+                if *first.get() != self.owner {
+                    self.shared.extend([*first.get(), self.owner]);
+                }
+                return;
+            }
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(self.owner);
+            }
         }
         let rule = &self.catalogue.rules[rule_index];
         let mut severity = rule.severity;
@@ -230,15 +291,12 @@ impl<'a> Emitter<'a> {
             severity = severity.max(rule.opt_out_severity());
         }
         let mut message = render_message(&rule.message, callee);
+        let message_len = message.len();
         let mut related = Vec::new();
         if let Some(taint) = taint {
             severity = severity.max(rule.tainted_severity());
             let span = self.lines.span(self.text, taint.range.0, taint.range.1);
-            message.push_str(&format!(
-                " The value comes from {} (line {}).",
-                taint.kind.describe(),
-                span.start.line
-            ));
+            message.push_str(&taint_note(taint, span.start.line));
             related.push(Related {
                 span,
                 message: format!("untrusted value: {}", taint.kind.describe()),
@@ -256,6 +314,11 @@ impl<'a> Emitter<'a> {
         finding.fix = fix;
         finding.related = related;
         self.findings.push(finding);
+        self.provenance.push(Provenance {
+            owner: self.owner,
+            taint: taint.cloned(),
+            message_len,
+        });
     }
 
     /// Reports a rule match found by a tree-sitter query (the odd shapes).

@@ -25,7 +25,7 @@ pub struct Taint {
 }
 
 /// The structure of a value beyond its name, when the front-end can see it.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub enum Shape {
     #[default]
     Plain,
@@ -43,14 +43,14 @@ pub enum Shape {
     Instance(usize),
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Partial {
     pub target: Sym,
     pub args: Vec<Arg>,
 }
 
 /// A symbolic value.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Sym {
     /// What the value is, as a qualified name (see [`crate::qname`]).
     pub qname: Option<Rc<str>>,
@@ -145,7 +145,7 @@ impl Sym {
 }
 
 /// One argument of a call, after `**dict` expansion and `partial` merging.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Arg {
     pub keyword: Option<Rc<str>>,
     pub sym: Sym,

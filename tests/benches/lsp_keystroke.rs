@@ -18,8 +18,9 @@
 use serde_json::json;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
-use threatlens_rules::analyse::analyse_tree;
+use threatlens_rules::analyse::{FileContext, analyse_python_in_session, analyse_tree};
 use threatlens_rules::lang;
+use threatlens_rules::lang::python::session::{Reuse, Session};
 use threatlens_rules::{Catalogue, Language};
 use threatlens_tests::lsp_client::TestServer;
 use tree_sitter::{InputEdit, Point};
@@ -126,8 +127,11 @@ fn point(text: &str, offset: usize) -> Point {
 /// The i-th keystroke: alternately type `x` inside an identifier in the middle of the file
 /// (the code stays valid, as while typing a name) and delete it again. Returns (byte offset,
 /// removed length, inserted text).
-fn keystroke(text: &str, i: usize) -> (usize, usize, &'static str) {
-    let mut middle = text.len() / 2;
+/// Keystroke `i` of `iterations`: pairs of typing a character into an identifier and deleting it
+/// again, at places spread evenly over the file.
+fn keystroke(text: &str, i: usize, iterations: usize) -> (usize, usize, &'static str) {
+    let places = iterations.div_ceil(2);
+    let mut middle = text.len() * (2 * (i / 2) + 1) / (2 * places);
     while !text.is_char_boundary(middle) {
         middle += 1;
     }
@@ -165,8 +169,16 @@ fn in_process(text: &str, iterations: usize) -> Vec<String> {
     let mut text = text.to_string();
     let mut tree = lang::parse(Language::Python, &text, None).expect("parse");
     let (mut full, mut reparse, mut analysis) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut session, mut in_session, mut one_function) = (Session::new(), Vec::new(), 0);
+    analyse_python_in_session(
+        &mut session,
+        catalogue,
+        &text,
+        &tree,
+        &FileContext::default(),
+    );
     for i in 0..iterations {
-        let (at, removed, inserted) = keystroke(&text, i);
+        let (at, removed, inserted) = keystroke(&text, i, iterations);
         let started = Instant::now();
         let edit = InputEdit {
             start_byte: at,
@@ -186,6 +198,20 @@ fn in_process(text: &str, iterations: usize) -> Vec<String> {
         let started = Instant::now();
         let findings = analyse_tree(catalogue, Language::Python, &text, &tree);
         analysis.push(started.elapsed());
+        let started = Instant::now();
+        let incremental = analyse_python_in_session(
+            &mut session,
+            catalogue,
+            &text,
+            &tree,
+            &FileContext::default(),
+        );
+        in_session.push(started.elapsed());
+        one_function += usize::from(session.last_reuse() == Some(Reuse::AllButOneFunction));
+        assert_eq!(
+            incremental, findings,
+            "the session must find what the whole analysis does"
+        );
         std::hint::black_box(findings);
         let started = Instant::now();
         std::hint::black_box(lang::parse(Language::Python, &text, None));
@@ -193,7 +219,10 @@ fn in_process(text: &str, iterations: usize) -> Vec<String> {
     }
     vec![
         Stats(reparse).row("in process: edit + incremental re-parse"),
-        Stats(analysis).row("in process: analysis (all rules)"),
+        Stats(analysis).row("in process: analysis of the whole file"),
+        Stats(in_session).row(&format!(
+            "in process: analysis in an editing session ({one_function} of {iterations} re-analysed one function)"
+        )),
         Stats(full).row("in process: full parse, for comparison"),
     ]
 }
@@ -216,7 +245,7 @@ fn end_to_end(text: &str, iterations: usize) -> Vec<String> {
     let (mut wall, mut reparse, mut analysis) = (Vec::new(), Vec::new(), Vec::new());
     for i in 0..iterations {
         let version = i + 2;
-        let (at, removed, inserted) = keystroke(&text, i);
+        let (at, removed, inserted) = keystroke(&text, i, iterations);
         let start = point(&text, at);
         // LSP columns count UTF-16 units; the keystroke itself is ASCII.
         let column = text[at - start.column..at].encode_utf16().count();

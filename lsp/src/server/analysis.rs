@@ -2,12 +2,14 @@
 //! blocking thread, with panics caught and turned into an error.
 
 use super::documents::{DocKind, diff_edit};
+use super::sessions::Sessions;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use threatlens_rules::analyse::{
     FileContext, analyse_notebook, analyse_notebook_tree, analyse_tree,
 };
+use threatlens_rules::lang::python::session::Reuse;
 use threatlens_rules::lang::{self, notebook::Notebook};
 use threatlens_rules::{Catalogue, Config, Finding, Language};
 use tree_sitter::Tree;
@@ -42,6 +44,8 @@ pub enum Input {
 pub struct Job {
     pub version: i32,
     pub input: Input,
+    /// For an open Python document: the sessions' thread and the document's key there.
+    pub session: Option<(Arc<Sessions>, String)>,
     pub config: Arc<Config>,
     pub catalogue: &'static Catalogue,
     pub panic_marker: Option<String>,
@@ -55,6 +59,8 @@ pub struct Outcome {
     pub python: Option<String>,
     pub reparse: Duration,
     pub analysis: Duration,
+    /// For an open Python document: how much of the previous analysis was reused.
+    pub reuse: Option<Reuse>,
     pub errors: Vec<String>,
     /// For a threat model: the analysed model.
     pub model: Option<super::model::ModelAnalysed>,
@@ -96,13 +102,16 @@ fn run_inner(job: Job) -> Outcome {
         config,
         catalogue,
         panic_marker,
+        session,
         ..
     } = job;
     let mut outcome = match input {
         Input::Text { kind, text, tree } => {
             check_fault(&panic_marker, &text);
             match kind {
-                DocKind::Source(language) => analyse_text(catalogue, language, &text, tree),
+                DocKind::Source(language) => {
+                    analyse_text(catalogue, language, text, tree, session.as_ref())
+                }
                 DocKind::NotebookJson => {
                     let started = Instant::now();
                     let analysis =
@@ -160,8 +169,7 @@ fn run_inner(job: Job) -> Outcome {
                 reparse,
                 analysis: started.elapsed(),
                 python: Some(notebook.python),
-                errors: Vec::new(),
-                model: None,
+                ..Outcome::default()
             }
         }
     };
@@ -172,11 +180,12 @@ fn run_inner(job: Job) -> Outcome {
 fn analyse_text(
     catalogue: &Catalogue,
     language: Language,
-    text: &str,
+    text: String,
     old: Option<Tree>,
+    session: Option<&(Arc<Sessions>, String)>,
 ) -> Outcome {
     let started = Instant::now();
-    let tree = lang::parse(language, text, old.as_ref());
+    let tree = lang::parse(language, &text, old.as_ref());
     let reparse = started.elapsed();
     let Some(tree) = tree else {
         return Outcome {
@@ -186,13 +195,30 @@ fn analyse_text(
         };
     };
     let started = Instant::now();
-    let findings = analyse_tree(catalogue, language, text, &tree);
+    let (findings, reuse) = match session {
+        Some((sessions, document)) if language == Language::Python => {
+            match sessions.analyse(document, text, tree.clone()) {
+                Ok(analysed) => analysed,
+                Err(error) => {
+                    return Outcome {
+                        reparse,
+                        errors: vec![format!(
+                            "internal error: the analysis panicked ({error}); please report this with the file"
+                        )],
+                        ..Outcome::default()
+                    };
+                }
+            }
+        }
+        _ => (analyse_tree(catalogue, language, &text, &tree), None),
+    };
     Outcome {
         findings,
         tree: Some(tree),
         python: None,
         reparse,
         analysis: started.elapsed(),
+        reuse,
         errors: Vec::new(),
         model: None,
     }

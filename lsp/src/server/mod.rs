@@ -45,6 +45,7 @@ mod documents;
 mod hover;
 mod model;
 mod protocol;
+mod sessions;
 mod settings;
 mod stdio;
 mod workspace;
@@ -63,6 +64,7 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
+use threatlens_rules::lang::python::session::Reuse;
 use threatlens_rules::{Catalogue, Config, Finding, Language, Span};
 
 /// Runs the server on stdin/stdout until `exit` (or the end of stdin).
@@ -143,6 +145,8 @@ pub struct Inner {
     tickets: AtomicU64,
     scan_generation: AtomicU64,
     catalogue: &'static Catalogue,
+    /// Where open Python documents are analysed (none if its thread could not start).
+    sessions: Option<Arc<sessions::Sessions>>,
     panic_marker: Option<String>,
     shut_down: Arc<AtomicBool>,
 }
@@ -346,6 +350,7 @@ impl Inner {
                 config,
                 catalogue: self.catalogue,
                 panic_marker: self.panic_marker.clone(),
+                session: None,
             }));
         }
         if let Some(notebook) = st.notebooks.get(unit) {
@@ -385,6 +390,7 @@ impl Inner {
                 config,
                 catalogue: self.catalogue,
                 panic_marker: self.panic_marker.clone(),
+                session: None,
             }));
         }
         let doc = st.docs.get(unit)?;
@@ -429,6 +435,10 @@ impl Inner {
             config,
             catalogue: self.catalogue,
             panic_marker: self.panic_marker.clone(),
+            session: self
+                .sessions
+                .clone()
+                .map(|sessions| (sessions, unit.as_str().to_owned())),
         }))
     }
 
@@ -600,8 +610,13 @@ impl Inner {
                 .guard("diagnostics", || self.diagnostics_of(&mut st, &unit))
                 .unwrap_or_default();
             let timings = (st.settings.log_timings() && version.is_some()).then(|| {
+                let reused = match outcome.reuse {
+                    Some(Reuse::AllButOneFunction) => " (one function re-analysed)",
+                    Some(Reuse::Everything) => " (text unchanged)",
+                    Some(Reuse::Nothing) | None => "",
+                };
                 format!(
-                    "analysed {} v{}: reparse {:.3} ms, analysis {:.3} ms, {} diagnostics",
+                    "analysed {} v{}: reparse {:.3} ms, analysis {:.3} ms{reused}, {} diagnostics",
                     unit.as_str(),
                     version.unwrap_or_default(),
                     outcome.reparse.as_secs_f64() * 1000.0,
@@ -725,6 +740,9 @@ impl Backend {
             tickets: AtomicU64::new(0),
             scan_generation: AtomicU64::new(0),
             catalogue: Catalogue::builtin(),
+            sessions: sessions::Sessions::start(Catalogue::builtin())
+                .ok()
+                .map(Arc::new),
             panic_marker: analysis::panic_marker(),
             shut_down,
         }))
@@ -1004,6 +1022,9 @@ impl LanguageServer for Backend {
             );
             return;
         };
+        if let Some(sessions) = &self.0.sessions {
+            sessions.forget(uri.as_str());
+        }
         {
             let _publishing = self.0.publish.lock().await;
             self.0

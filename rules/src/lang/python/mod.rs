@@ -21,7 +21,7 @@
 
 use crate::analyse::FileContext;
 use crate::catalogue::{Catalogue, Language, SourceKind};
-use crate::engine::{Emitter, ImportContext};
+use crate::engine::{Emitter, ImportContext, Provenance};
 use crate::finding::Finding;
 use crate::lang::node_text;
 use crate::source::LineIndex;
@@ -30,6 +30,8 @@ use rustc_hash::FxHashMap as HashMap;
 use std::cell::RefCell;
 use std::rc::Rc;
 use tree_sitter::{Node, Tree};
+
+pub mod session;
 
 /// The kind of a node, by id (see [`crate::lang::kind_names`]).
 fn kind_of(node: Node) -> &'static str {
@@ -113,35 +115,62 @@ pub fn analyse(
     lines: &LineIndex,
     context: &FileContext,
 ) -> Vec<Finding> {
+    let (findings, _) = analyse_whole(catalogue, text, tree, lines, context);
+    findings.into_iter().map(|(finding, _)| finding).collect()
+}
+
+/// Analyses the whole module; also returns what a [`session::Session`] needs to re-analyse one
+/// function after an edit, when the walk settled (it did not stop at [`MAX_PASSES`]).
+fn analyse_whole(
+    catalogue: &Catalogue,
+    text: &str,
+    tree: &Tree,
+    lines: &LineIndex,
+    context: &FileContext,
+) -> (Vec<(Finding, Provenance)>, Option<session::Memo>) {
     let root = tree.root_node();
     let imports = import_context(root, text);
     let mut summaries = Summaries::default();
-    let mut findings = Vec::new();
-    for _ in 0..MAX_PASSES {
+    for pass in 1..=MAX_PASSES {
         let mut emitter = Emitter::new(catalogue, text, lines, Language::Python);
         emitter.imports = imports.clone();
-        let mut walker = Walker {
-            catalogue,
-            text,
-            emitter: &mut emitter,
-            summaries: &mut summaries,
-            context,
-            constants_only: false,
-            star_imports: Vec::new(),
-            deferred: Deferreds::default(),
-            changed: false,
-            depth: 0,
-        };
+        let mut walker = Walker::new(catalogue, text, &mut emitter, &mut summaries, context);
         walker.walk_module(root);
-        let changed = walker.changed;
-        summaries.reset_reads();
-        findings = emitter.findings;
-        if !changed {
-            break;
+        let Walker {
+            changed,
+            mut units,
+            effects,
+            star_imports,
+            ..
+        } = walker;
+        // A finding two units report belongs to whichever the walk reached first.
+        for &owner in &emitter.shared {
+            if let Some(unit) = units.get_mut(owner as usize) {
+                unit.stale = true;
+            }
         }
+        summaries.reset_reads();
+        if changed && pass < MAX_PASSES {
+            continue;
+        }
+        let mut findings: Vec<(Finding, Provenance)> = emitter
+            .findings
+            .into_iter()
+            .zip(emitter.provenance)
+            .collect();
+        session::sort(&mut findings);
+        let memo = (!changed).then(|| session::Memo {
+            text: text.to_string(),
+            top_level: root.named_child_count(),
+            summaries,
+            units,
+            findings: findings.clone(),
+            effects,
+            star_imports,
+        });
+        return (findings, memo);
     }
-    findings.sort_by_key(|f| (f.span.start_byte, f.rule.clone()));
-    findings
+    (Vec::new(), None)
 }
 
 /// The module-level bindings of a module, for other files that import them (function bodies
@@ -154,18 +183,8 @@ pub fn module_constants<'a>(
 ) -> Vec<(String, Sym)> {
     let mut summaries = Summaries::default();
     let context = FileContext::default();
-    let mut walker = Walker {
-        catalogue,
-        text,
-        emitter,
-        summaries: &mut summaries,
-        context: &context,
-        constants_only: true,
-        star_imports: Vec::new(),
-        deferred: Deferreds::default(),
-        changed: false,
-        depth: 0,
-    };
+    let mut walker = Walker::new(catalogue, text, emitter, &mut summaries, &context);
+    walker.constants_only = true;
     let module = Rc::new(RefCell::new(Scope::default()));
     let ctx = Ctx {
         chain: vec![module.clone()],
@@ -182,9 +201,54 @@ pub fn module_constants<'a>(
 #[derive(Default)]
 struct Summaries {
     functions: Vec<FunctionInfo>,
+    /// By the start byte of the definition.
     function_by_node: HashMap<usize, usize>,
     classes: Vec<ClassInfo>,
     class_by_node: HashMap<usize, usize>,
+}
+
+/// Not inside any [`Unit`]: the module's own statements and class bodies.
+const MODULE: u32 = u32::MAX;
+
+/// A function defined at module level or in a class body (a method): the unit that a
+/// [`session::Session`] re-analyses after an edit inside its body. Functions nested in it
+/// belong to it.
+struct Unit {
+    function: usize,
+    /// The `function_definition` node's bytes, and where its body starts.
+    start: usize,
+    end: usize,
+    body: usize,
+    chain: Vec<ScopeRef>,
+    class: Option<usize>,
+    receiver: Receiver,
+    decorated: Option<SourceKind>,
+    /// The walk's depth when the body was walked (a body walked ahead of its turn continues
+    /// its caller's).
+    depth: usize,
+    /// The walk read something that changed after it read it (an attribute another method set
+    /// later, …): what it found is the walk's order, not the final summaries, so it is not
+    /// re-analysed on its own.
+    stale: bool,
+}
+
+/// What a unit's walk wrote into summaries that other units read.
+#[derive(Debug, Clone, PartialEq)]
+enum Effect {
+    /// A call passed an argument to a local function's parameter.
+    Param {
+        callee: usize,
+        index: usize,
+        taint: Option<Rc<Taint>>,
+        safe: bool,
+        qname: Option<Rc<str>>,
+    },
+    /// `self.name = value` on an instance of a local class.
+    Attr {
+        class: usize,
+        name: Rc<str>,
+        value: Sym,
+    },
 }
 
 impl Summaries {
@@ -192,9 +256,11 @@ impl Summaries {
         for f in &mut self.functions {
             f.returns_read = false;
             f.params_read = false;
+            f.consulted.clear();
         }
         for c in &mut self.classes {
             c.missed.clear();
+            c.readers.clear();
         }
     }
 }
@@ -212,6 +278,9 @@ struct FunctionInfo {
     param_defaults: Vec<Option<Sym>>,
     /// Whether every call site seen passes a constant or sanitised value.
     param_safe: Vec<Option<bool>>,
+    /// Which parameters' `param_qnames` and `param_safe` the body's walk looked at (a call
+    /// that changes one of those afterwards makes the walk out of date).
+    consulted: Vec<(bool, bool)>,
     returns: Option<Rc<Taint>>,
     return_qname: Option<Rc<str>>,
     return_shape: Shape,
@@ -221,6 +290,8 @@ struct FunctionInfo {
     params_read: bool,
     /// The body is being walked (a call from inside it is recursion).
     walking: bool,
+    /// The [`Unit`] this function is, or is nested in.
+    unit: u32,
 }
 
 #[derive(Default)]
@@ -231,6 +302,11 @@ struct ClassInfo {
     /// Attributes read before anything was known about them (learning one later means
     /// another pass).
     missed: std::collections::HashSet<Rc<str>>,
+    /// The [`Unit`] the class is defined in ([`MODULE`] at module level).
+    unit: u32,
+    /// The units that read each attribute in this pass (a later write with another value makes
+    /// what they read out of date).
+    readers: HashMap<Rc<str>, Vec<u32>>,
 }
 
 #[derive(Default)]
@@ -335,7 +411,17 @@ struct Walker<'a, 'e, 't> {
     deferred: Deferreds<'t>,
     changed: bool,
     depth: usize,
+    /// The unit whose body is being walked.
+    current_unit: u32,
+    units: Vec<Unit>,
+    effects: Vec<(u32, Effect)>,
+    /// Set when re-walking one unit over the summaries of a whole analysis: the attributes it
+    /// sets on other units' classes, as they were, to put back afterwards.
+    undo: Option<Vec<AttrBefore>>,
 }
+
+/// A class attribute as it was before a replayed unit overwrote it: (class, name, value).
+type AttrBefore = (usize, Rc<str>, Option<Sym>);
 
 fn range(node: Node) -> Range {
     (node.start_byte(), node.end_byte())
@@ -354,6 +440,38 @@ fn taint_of<'s>(syms: impl IntoIterator<Item = &'s Sym>) -> Option<Rc<Taint>> {
 }
 
 impl<'a, 'e, 't> Walker<'a, 'e, 't> {
+    fn new(
+        catalogue: &'a Catalogue,
+        text: &'a str,
+        emitter: &'e mut Emitter<'a>,
+        summaries: &'e mut Summaries,
+        context: &'e FileContext<'e>,
+    ) -> Self {
+        Self {
+            catalogue,
+            text,
+            emitter,
+            summaries,
+            context,
+            constants_only: false,
+            star_imports: Vec::new(),
+            deferred: Deferreds::default(),
+            changed: false,
+            depth: 0,
+            current_unit: MODULE,
+            units: Vec::new(),
+            effects: Vec::new(),
+            undo: None,
+        }
+    }
+
+    /// Marks what `unit` read as out of date.
+    fn mark_stale(&mut self, unit: u32) {
+        if let Some(unit) = self.units.get_mut(unit as usize) {
+            unit.stale = true;
+        }
+    }
+
     fn text(&self, node: Node) -> &'a str {
         node_text(node, self.text)
     }
@@ -688,7 +806,7 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
         let id = *self
             .summaries
             .function_by_node
-            .entry(node.id())
+            .entry(node.start_byte())
             .or_insert_with(|| {
                 self.summaries.functions.push(FunctionInfo {
                     name: name.clone(),
@@ -744,17 +862,51 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
                 ..Sym::default()
             },
         );
-        self.deferred.push(Deferred {
+        let job = Deferred {
             node,
             chain: ctx.for_nested_function(),
             function: id,
             class: class.or(ctx.class),
             receiver,
             decorated: self.decorated_source(decorators),
-        });
+        };
+        self.summaries.functions[id].unit = if self.deferred.module_done {
+            self.current_unit
+        } else {
+            self.units.push(Unit {
+                function: id,
+                start: node.start_byte(),
+                end: node.end_byte(),
+                body: node
+                    .child_by_field_id(FIELDS.body.get())
+                    .map_or(node.end_byte(), |b| b.start_byte()),
+                chain: job.chain.clone(),
+                class: job.class,
+                receiver,
+                decorated: job.decorated,
+                depth: 0,
+                stale: false,
+            });
+            (self.units.len() - 1) as u32
+        };
+        self.deferred.push(job);
     }
 
     fn visit_function_body(&mut self, job: Deferred<'t>) {
+        let unit = self.summaries.functions[job.function].unit;
+        if let Some(info) = self.units.get_mut(unit as usize)
+            && info.function == job.function
+        {
+            info.depth = self.depth;
+        }
+        let caller = std::mem::replace(&mut self.current_unit, unit);
+        self.emitter.owner = unit;
+        self.walk_function_body(job);
+        self.current_unit = caller;
+        self.emitter.owner = caller;
+    }
+
+    fn walk_function_body(&mut self, job: Deferred<'t>) {
         let scope = Rc::new(RefCell::new(Scope::default()));
         let mut chain = job.chain;
         chain.push(scope);
@@ -798,7 +950,8 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
                         },
                     };
                 }
-                if sym.qname().is_some_and(|q| q.starts_with('?'))
+                let qname_consulted = sym.qname().is_some_and(|q| q.starts_with('?'));
+                if qname_consulted
                     && let Some(Some(passed)) = self.summaries.functions[job.function]
                         .param_qnames
                         .get(index)
@@ -824,6 +977,11 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
                     .as_ref()
                     .and_then(Sym::qname)
                     .is_some_and(|q| q.ends_with(".Depends()") || q.ends_with(".Security()"));
+                let info = &mut self.summaries.functions[job.function];
+                if info.consulted.len() <= index {
+                    info.consulted.resize(index + 1, (false, false));
+                }
+                info.consulted[index] = (qname_consulted, sym.taint.is_none());
                 if sym.taint.is_none()
                     && self.summaries.functions[job.function].param_safe.get(index)
                         == Some(&Some(true))
@@ -897,7 +1055,7 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
         let id = *self
             .summaries
             .class_by_node
-            .entry(node.id())
+            .entry(node.start_byte())
             .or_insert_with(|| {
                 self.summaries.classes.push(ClassInfo {
                     name: name.clone(),
@@ -905,6 +1063,7 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
                 });
                 self.summaries.classes.len() - 1
             });
+        self.summaries.classes[id].unit = self.current_unit;
         if let Some(bases) = node.child_by_field_id(FIELDS.superclasses.get()) {
             self.eval(bases, ctx);
         }
@@ -1070,16 +1229,38 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
                     self.emit_assign(join(qname, name).to_string(), &value, target, value_range);
                 }
                 if let Shape::Instance(class) = object.shape {
+                    self.effects.push((
+                        self.current_unit,
+                        Effect::Attr {
+                            class,
+                            name: name.into(),
+                            value: value.clone(),
+                        },
+                    ));
                     let info = &mut self.summaries.classes[class];
+                    if let Some(undo) = &mut self.undo
+                        && info.unit != self.current_unit
+                        && !undo.iter().any(|(c, n, _)| *c == class && **n == *name)
+                    {
+                        undo.push((class, name.into(), info.attrs.get(name).cloned()));
+                    }
                     let entry = info.attrs.entry(name.into()).or_default();
                     let learned = (entry.qname.is_none() && value.qname.is_some())
                         || (entry.taint.is_none() && value.taint.is_some());
+                    let mut overwritten = false;
                     if entry.qname.is_none() || value.qname.is_some() {
                         let taint = Sym::merge_taint(value.taint.clone(), &entry.taint);
-                        *entry = Sym { taint, ..value };
+                        let new = Sym { taint, ..value };
+                        overwritten = *entry != new;
+                        *entry = new;
                     }
                     if learned && info.missed.contains(name) {
                         self.changed = true;
+                    }
+                    if overwritten && let Some(readers) = info.readers.remove(name) {
+                        for reader in readers {
+                            self.mark_stale(reader);
+                        }
                     }
                 }
             }
@@ -1415,6 +1596,15 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
         match object.shape {
             Shape::Instance(class) | Shape::Class(class) => {
                 let info = &mut self.summaries.classes[class];
+                let method = info.methods.contains_key(name) && !info.attrs.contains_key(name);
+                // A later write with another value makes what this unit read out of date
+                // (also when it read nothing: the attribute was not set yet).
+                if self.current_unit != MODULE && !method {
+                    let readers = info.readers.entry(name.into()).or_default();
+                    if readers.last() != Some(&self.current_unit) {
+                        readers.push(self.current_unit);
+                    }
+                }
                 if let Some(attr) = info.attrs.get(name) {
                     return attr.clone();
                 }
@@ -2018,6 +2208,10 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
                 let info = &mut self.summaries.functions[function];
                 // A recursive call reads what the body has returned so far: not worth a pass.
                 info.returns_read |= !info.walking;
+                if info.walking && info.unit != self.current_unit {
+                    self.mark_stale(self.current_unit);
+                }
+                let info = &self.summaries.functions[function];
                 let name = info.name.clone();
                 return Sym {
                     qname: Some(
@@ -2084,12 +2278,14 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
     }
 
     fn record_param_taint(&mut self, function: usize, args: &[Arg], offset: usize) {
-        let info = &mut self.summaries.functions[function];
         let mut learned = false;
         let mut position = offset;
         for arg in args {
             let index = match &arg.keyword {
-                Some(keyword) => info.params.iter().position(|p| p == keyword),
+                Some(keyword) => self.summaries.functions[function]
+                    .params
+                    .iter()
+                    .position(|p| p == keyword),
                 None => {
                     position += 1;
                     Some(position - 1)
@@ -2098,6 +2294,17 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
             let Some(index) = index else {
                 continue;
             };
+            self.effects.push((
+                self.current_unit,
+                Effect::Param {
+                    callee: function,
+                    index,
+                    taint: arg.sym.taint.clone(),
+                    safe: arg.sym.is_safe_part(),
+                    qname: arg.sym.qname.clone(),
+                },
+            ));
+            let info = &mut self.summaries.functions[function];
             if let Some(taint) = &arg.sym.taint
                 && let Some(slot) = info.param_taint.get_mut(index)
                 && slot.is_none()
@@ -2106,8 +2313,14 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
                 learned = true;
             }
             // Best effort, without another pass: seen by bodies walked after this call.
+            let mut out_of_date = false;
+            let (qname_consulted, safe_consulted) =
+                info.consulted.get(index).copied().unwrap_or_default();
             if let Some(slot) = info.param_safe.get_mut(index) {
-                *slot = Some(arg.sym.is_safe_part() && slot.unwrap_or(true));
+                let safe = Some(arg.sym.is_safe_part() && slot.unwrap_or(true));
+                // The body only asks whether every call passes something safe.
+                out_of_date |= safe_consulted && (*slot == Some(true)) != (safe == Some(true));
+                *slot = safe;
             }
             // Only real things (imports, instances), not other unresolved names.
             if let Some(qname) = arg.sym.qname().filter(|q| !q.starts_with(['?', '<']))
@@ -2115,9 +2328,14 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
                 && slot.is_none()
             {
                 *slot = Some(qname.into());
+                out_of_date |= qname_consulted;
+            }
+            if out_of_date && info.params_read {
+                let unit = info.unit;
+                self.mark_stale(unit);
             }
         }
-        if learned && info.params_read {
+        if learned && self.summaries.functions[function].params_read {
             self.changed = true;
         }
     }

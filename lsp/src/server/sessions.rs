@@ -1,0 +1,107 @@
+//! Editing sessions of open Python documents (`threatlens_rules::lang::python::session`): after
+//! an edit inside one function, only that function is analysed again.
+//!
+//! A session keeps the analysis's reference-counted state, which cannot move between threads,
+//! so sessions live on one thread of their own and analyses of open Python documents are sent
+//! there (from the blocking pool) and answered over a channel. Only open documents have one:
+//! closing a document forgets its session.
+
+use std::collections::HashMap;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::mpsc;
+use threatlens_rules::analyse::{FileContext, analyse_python_in_session};
+use threatlens_rules::lang::python::session::{Reuse, Session};
+use threatlens_rules::{Catalogue, Finding};
+use tree_sitter::Tree;
+
+/// A document's findings and how much of the previous analysis was reused, or why it failed.
+type Answer = Result<(Vec<Finding>, Option<Reuse>), String>;
+
+enum Request {
+    Analyse {
+        document: String,
+        text: String,
+        tree: Tree,
+        reply: mpsc::Sender<Answer>,
+    },
+    Forget(String),
+}
+
+/// The handle of the sessions' thread; the thread ends when the handle is dropped.
+pub struct Sessions {
+    requests: mpsc::Sender<Request>,
+}
+
+impl Sessions {
+    pub fn start(catalogue: &'static Catalogue) -> std::io::Result<Self> {
+        let (requests, inbox) = mpsc::channel();
+        std::thread::Builder::new()
+            .name("threatlens-sessions".into())
+            .spawn(move || serve(catalogue, inbox))?;
+        Ok(Self { requests })
+    }
+
+    /// Analyses a new version of an open Python document (blocks until done).
+    pub fn analyse(
+        &self,
+        document: &str,
+        text: String,
+        tree: Tree,
+    ) -> Answer {
+        let (reply, answer) = mpsc::channel();
+        let request = Request::Analyse {
+            document: document.to_owned(),
+            text,
+            tree,
+            reply,
+        };
+        self.requests
+            .send(request)
+            .map_err(|_| "the sessions' thread has stopped".to_string())?;
+        answer
+            .recv()
+            .map_err(|_| "the sessions' thread has stopped".to_string())?
+    }
+
+    /// Drops what is kept for a document (it was closed).
+    pub fn forget(&self, document: &str) {
+        // A stopped thread keeps nothing.
+        let _ = self.requests.send(Request::Forget(document.to_owned()));
+    }
+}
+
+fn serve(catalogue: &'static Catalogue, inbox: mpsc::Receiver<Request>) {
+    let mut sessions: HashMap<String, Session> = HashMap::new();
+    for request in inbox {
+        match request {
+            Request::Analyse {
+                document,
+                text,
+                tree,
+                reply,
+            } => {
+                let session = sessions.entry(document.clone()).or_default();
+                let outcome = catch_unwind(AssertUnwindSafe(|| {
+                    let findings = analyse_python_in_session(
+                        session,
+                        catalogue,
+                        &text,
+                        &tree,
+                        &FileContext::default(),
+                    );
+                    (findings, session.last_reuse())
+                }));
+                let outcome = outcome.map_err(|payload| {
+                    // What it kept may be half-updated.
+                    sessions.remove(&document);
+                    super::analysis::panic_message(payload.as_ref())
+                });
+                // The asker may have gone (the server is shutting down).
+                let _ = reply.send(outcome);
+            }
+            Request::Forget(document) => {
+                sessions.remove(&document);
+            }
+        }
+    }
+}

@@ -1,0 +1,529 @@
+//! Re-analysis after an edit, for an editor buffer: when an edit falls inside the body of a
+//! function defined at module level or in a class body (a [`Unit`]), only that function is
+//! walked again, over the summaries the last whole analysis settled on; the findings of the
+//! rest of the file move with the text.
+//!
+//! The result must be what a whole analysis of the new text gives, so a unit is re-walked
+//! alone only when that is certain to be the case, and the whole file is analysed otherwise:
+//! - the last whole analysis settled (no summary changed after it was read, see [`Unit::stale`]);
+//! - the edit is inside the unit's body, and the new tree agrees: the same definition, ending
+//!   where the edit moved its end, and the same number of top-level statements;
+//! - nothing outside the unit wrote into functions or classes defined inside it;
+//! - the re-walk writes the same facts for other units to read as before (what it returns,
+//!   what it passes to other local functions, the attributes it sets), and reads nothing that
+//!   changed after the whole analysis read it.
+//!
+//! Everything the session keeps is in the coordinates of the text it last analysed: after an
+//! edit, positions after it are moved first, then the unit is walked in the new text.
+
+use super::{
+    Deferred, Effect, FunctionInfo, Summaries, Unit, Walker, analyse_whole, import_context, kind_of,
+};
+use crate::analyse::FileContext;
+use crate::catalogue::{Catalogue, Language};
+use crate::engine::{Emitter, Provenance, render_again};
+use crate::finding::{Finding, Span};
+use crate::source::LineIndex;
+use crate::value::{Range, Shape, Sym, Taint};
+use std::rc::Rc;
+use tree_sitter::{Node, Tree};
+
+/// What a whole analysis of one text leaves for the next re-analysis of the same document.
+pub(super) struct Memo {
+    pub(super) text: String,
+    /// The module's named top-level nodes (statements and comments).
+    pub(super) top_level: usize,
+    pub(super) summaries: Summaries,
+    pub(super) units: Vec<Unit>,
+    /// The findings, in order, rendered for `text`.
+    pub(super) findings: Vec<(Finding, Provenance)>,
+    pub(super) effects: Vec<(u32, Effect)>,
+    pub(super) star_imports: Vec<Rc<str>>,
+}
+
+/// Orders findings by position, then rule.
+pub(super) fn sort(findings: &mut [(Finding, Provenance)]) {
+    findings
+        .sort_by(|(a, _), (b, _)| (a.span.start_byte, &a.rule).cmp(&(b.span.start_byte, &b.rule)));
+}
+
+/// How much of the previous analysis the last [`Session::analyse`] reused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reuse {
+    /// None: the whole file was analysed.
+    Nothing,
+    /// One function was walked again.
+    AllButOneFunction,
+    /// The text had not changed.
+    Everything,
+}
+
+/// The analyses of one document as it is edited (a language server keeps one per open Python
+/// document). It assumes the same catalogue and [`FileContext`] every time.
+#[derive(Default)]
+pub struct Session {
+    memo: Option<Memo>,
+    last: Option<Reuse>,
+}
+
+impl Session {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// What the last analysis reused.
+    pub fn last_reuse(&self) -> Option<Reuse> {
+        self.last
+    }
+
+    /// Analyses `text` (parsed as `tree`), the document's new version.
+    pub fn analyse(
+        &mut self,
+        catalogue: &Catalogue,
+        text: &str,
+        tree: &Tree,
+        lines: &LineIndex,
+        context: &FileContext,
+    ) -> Vec<Finding> {
+        if let Some(memo) = &mut self.memo {
+            if memo.text == text {
+                self.last = Some(Reuse::Everything);
+                return memo.findings.iter().map(|(f, _)| f.clone()).collect();
+            }
+            if let Some(findings) = reanalyse_unit(memo, catalogue, text, tree, lines, context) {
+                self.last = Some(Reuse::AllButOneFunction);
+                return findings;
+            }
+        }
+        let (findings, memo) = analyse_whole(catalogue, text, tree, lines, context);
+        self.memo = memo;
+        self.last = Some(Reuse::Nothing);
+        findings.into_iter().map(|(finding, _)| finding).collect()
+    }
+}
+
+/// The part of the text that changed: `start..old_end` in the old text is `start..new_end` in
+/// the new one.
+#[derive(Debug, Clone, Copy)]
+struct Edit {
+    start: usize,
+    old_end: usize,
+    new_end: usize,
+}
+
+impl Edit {
+    fn between(old: &str, new: &str) -> Self {
+        let (old, new) = (old.as_bytes(), new.as_bytes());
+        let prefix = common_prefix(old, new);
+        let most = old.len().min(new.len()) - prefix;
+        let suffix = common_suffix(&old[prefix..], &new[prefix..]).min(most);
+        Self {
+            start: prefix,
+            old_end: old.len() - suffix,
+            new_end: new.len() - suffix,
+        }
+    }
+
+    /// Where a position that starts something moves (inside the edit: to its start).
+    fn start(&self, at: usize) -> usize {
+        if at < self.start {
+            at
+        } else if at >= self.old_end {
+            at - self.old_end + self.new_end
+        } else {
+            self.start
+        }
+    }
+
+    /// Where a position that ends something moves (inside the edit: to its new end).
+    fn end(&self, at: usize) -> usize {
+        if at <= self.start {
+            at
+        } else if at >= self.old_end {
+            at - self.old_end + self.new_end
+        } else {
+            self.new_end
+        }
+    }
+
+    fn range(&self, (start, end): Range) -> Range {
+        (self.start(start), self.end(end))
+    }
+
+    fn span(&self, span: &mut Span) {
+        (span.start_byte, span.end_byte) = self.range((span.start_byte, span.end_byte));
+    }
+
+    fn taint(&self, taint: &mut Rc<Taint>) {
+        let range = self.range(taint.range);
+        if range != taint.range {
+            *taint = Rc::new(Taint {
+                kind: taint.kind,
+                range,
+            });
+        }
+    }
+
+    /// Whether anything in `sym` is at or after the edit.
+    fn reaches(&self, sym: &Sym) -> bool {
+        let after = |(_, end): Range| end > self.start;
+        sym.taint.as_ref().is_some_and(|t| after(t.range))
+            || sym.literal.is_some_and(after)
+            || match &sym.shape {
+                Shape::Dict(entries) => entries.iter().any(|(_, v)| self.reaches(v)),
+                Shape::Seq(items) => items.iter().any(|v| self.reaches(v)),
+                Shape::Partial(partial) => {
+                    self.reaches(&partial.target)
+                        || partial
+                            .args
+                            .iter()
+                            .any(|a| after(a.whole) || self.reaches(&a.sym))
+                }
+                Shape::Plain | Shape::Function(_) | Shape::Class(_) | Shape::Instance(_) => false,
+            }
+    }
+
+    fn sym(&self, sym: &mut Sym) {
+        if !self.reaches(sym) {
+            return;
+        }
+        if let Some(taint) = &mut sym.taint {
+            self.taint(taint);
+        }
+        if let Some(literal) = &mut sym.literal {
+            *literal = self.range(*literal);
+        }
+        self.shape(&mut sym.shape);
+    }
+
+    fn shape(&self, shape: &mut Shape) {
+        match shape {
+            Shape::Dict(entries) => {
+                for (_, value) in Rc::make_mut(entries) {
+                    self.sym(value);
+                }
+            }
+            Shape::Seq(items) => {
+                for item in Rc::make_mut(items) {
+                    self.sym(item);
+                }
+            }
+            Shape::Partial(partial) => {
+                let partial = Rc::make_mut(partial);
+                self.sym(&mut partial.target);
+                for arg in &mut partial.args {
+                    arg.value = self.range(arg.value);
+                    arg.whole = self.range(arg.whole);
+                    self.sym(&mut arg.sym);
+                }
+            }
+            Shape::Plain | Shape::Function(_) | Shape::Class(_) | Shape::Instance(_) => {}
+        }
+    }
+}
+
+fn common_prefix(a: &[u8], b: &[u8]) -> usize {
+    // Whole chunks first: comparing slices is a memcmp.
+    const CHUNK: usize = 256;
+    let mut at = 0;
+    while at + CHUNK <= a.len().min(b.len()) && a[at..at + CHUNK] == b[at..at + CHUNK] {
+        at += CHUNK;
+    }
+    at + a[at..]
+        .iter()
+        .zip(&b[at..])
+        .take_while(|(x, y)| x == y)
+        .count()
+}
+
+fn common_suffix(a: &[u8], b: &[u8]) -> usize {
+    const CHUNK: usize = 256;
+    let mut n = 0;
+    while n + CHUNK <= a.len().min(b.len())
+        && a[a.len() - n - CHUNK..a.len() - n] == b[b.len() - n - CHUNK..b.len() - n]
+    {
+        n += CHUNK;
+    }
+    n + a[..a.len() - n]
+        .iter()
+        .rev()
+        .zip(b[..b.len() - n].iter().rev())
+        .take_while(|(x, y)| x == y)
+        .count()
+}
+
+impl Memo {
+    /// Moves every position the memo holds from the old text to the new one.
+    fn shift(&mut self, edit: &Edit) {
+        let summaries = &mut self.summaries;
+        for function in &mut summaries.functions {
+            for taint in function.param_taint.iter_mut().flatten() {
+                edit.taint(taint);
+            }
+            for default in function.param_defaults.iter_mut().flatten() {
+                edit.sym(default);
+            }
+            if let Some(taint) = &mut function.returns {
+                edit.taint(taint);
+            }
+            edit.shape(&mut function.return_shape);
+        }
+        for class in &mut summaries.classes {
+            for value in class.attrs.values_mut() {
+                edit.sym(value);
+            }
+        }
+        for by_node in [
+            &mut summaries.function_by_node,
+            &mut summaries.class_by_node,
+        ] {
+            *by_node = std::mem::take(by_node)
+                .into_iter()
+                .map(|(start, id)| (edit.start(start), id))
+                .collect();
+        }
+        let mut scopes = std::collections::HashSet::new();
+        for unit in &mut self.units {
+            unit.start = edit.start(unit.start);
+            unit.end = edit.end(unit.end);
+            unit.body = edit.start(unit.body);
+            for scope in &unit.chain {
+                if scopes.insert(Rc::as_ptr(scope)) {
+                    for value in scope.borrow_mut().vars.values_mut() {
+                        edit.sym(value);
+                    }
+                }
+            }
+        }
+        for (_, effect) in &mut self.effects {
+            match effect {
+                Effect::Param { taint, .. } => {
+                    if let Some(taint) = taint {
+                        edit.taint(taint);
+                    }
+                }
+                Effect::Attr { value, .. } => edit.sym(value),
+            }
+        }
+        for (finding, provenance) in &mut self.findings {
+            edit.span(&mut finding.span);
+            for related in &mut finding.related {
+                edit.span(&mut related.span);
+            }
+            if let Some(fix) = &mut finding.fix {
+                for change in &mut fix.edits {
+                    edit.span(&mut change.span);
+                }
+            }
+            if let Some(taint) = &mut provenance.taint {
+                taint.range = edit.range(taint.range);
+            }
+        }
+    }
+}
+
+/// The `function_definition` node that starts at `start`.
+fn function_at(root: Node, start: usize) -> Option<Node> {
+    let mut node = root.descendant_for_byte_range(start, start)?;
+    loop {
+        if node.start_byte() != start {
+            return None;
+        }
+        if kind_of(node) == "function_definition" {
+            return Some(node);
+        }
+        node = node.parent()?;
+    }
+}
+
+/// What a function's walk taught about what it returns.
+type Returns = (
+    Option<Rc<Taint>>,
+    Option<Rc<str>>,
+    Shape,
+    Option<crate::value::Const>,
+);
+
+fn take_returns(function: &mut FunctionInfo) -> Returns {
+    (
+        function.returns.take(),
+        function.return_qname.take(),
+        std::mem::take(&mut function.return_shape),
+        function.return_konst.take(),
+    )
+}
+
+/// Re-walks the one unit an edit is inside; `None` when the whole file must be analysed again
+/// (the memo may then be half-updated: it is replaced).
+fn reanalyse_unit(
+    memo: &mut Memo,
+    catalogue: &Catalogue,
+    text: &str,
+    tree: &Tree,
+    lines: &LineIndex,
+    context: &FileContext,
+) -> Option<Vec<Finding>> {
+    let edit = Edit::between(&memo.text, text);
+    let index = memo
+        .units
+        .iter()
+        .position(|unit| unit.body <= edit.start && edit.old_end <= unit.end)?;
+    let unit_id = u32::try_from(index).ok()?;
+    if memo.units[index].stale {
+        return None;
+    }
+    let root = tree.root_node();
+    if root.named_child_count() != memo.top_level {
+        return None;
+    }
+    let node = function_at(root, memo.units[index].start)?;
+    if node.end_byte() != edit.end(memo.units[index].end) {
+        return None;
+    }
+    // What the unit defines, and whether anything outside it wrote into that.
+    let function = memo.units[index].function;
+    let nested: Vec<usize> = (0..memo.summaries.functions.len())
+        .filter(|&f| f != function && memo.summaries.functions[f].unit == unit_id)
+        .collect();
+    let classes: Vec<usize> = (0..memo.summaries.classes.len())
+        .filter(|&c| memo.summaries.classes[c].unit == unit_id)
+        .collect();
+    let escaped = memo.effects.iter().any(|(owner, effect)| {
+        *owner != unit_id
+            && match effect {
+                Effect::Param { callee, .. } => nested.contains(callee),
+                Effect::Attr { class, .. } => classes.contains(class),
+            }
+    });
+    if escaped {
+        return None;
+    }
+
+    memo.shift(&edit);
+    let before = take_returns(&mut memo.summaries.functions[function]);
+    for &f in &nested {
+        let old = &memo.summaries.functions[f];
+        memo.summaries.functions[f] = FunctionInfo {
+            name: old.name.clone(),
+            unit: old.unit,
+            ..FunctionInfo::default()
+        };
+    }
+    for &c in &classes {
+        let class = &mut memo.summaries.classes[c];
+        class.attrs.clear();
+        class.methods.clear();
+        class.missed.clear();
+        class.readers.clear();
+    }
+    let (old_effects, others): (Vec<_>, Vec<_>) = std::mem::take(&mut memo.effects)
+        .into_iter()
+        .partition(|(owner, _)| *owner == unit_id);
+    memo.effects = others;
+    memo.findings
+        .retain(|(_, provenance)| provenance.owner != unit_id);
+
+    let mut emitter = Emitter::new(catalogue, text, lines, Language::Python);
+    emitter.imports = import_context(root, text);
+    let unit = &memo.units[index];
+    let job = Deferred {
+        node,
+        chain: unit.chain.clone(),
+        function,
+        class: unit.class,
+        receiver: unit.receiver,
+        decorated: unit.decorated,
+    };
+    let depth = unit.depth;
+    let mut walker = Walker::new(catalogue, text, &mut emitter, &mut memo.summaries, context);
+    walker.star_imports = memo.star_imports.clone();
+    walker.units = std::mem::take(&mut memo.units);
+    walker.deferred.module_done = true;
+    walker.undo = Some(Vec::new());
+    walker.depth = depth;
+    walker.visit_function_body(job);
+    walker.depth = 0;
+    while let Some(job) = walker.deferred.next() {
+        walker.visit_function_body(job);
+    }
+    let Walker {
+        units,
+        effects,
+        undo,
+        ..
+    } = walker;
+    memo.units = units;
+    // Attributes set on other units' classes go back to what the whole analysis ended with.
+    for (class, name, value) in undo.unwrap_or_default().into_iter().rev() {
+        let attrs = &mut memo.summaries.classes[class].attrs;
+        match value {
+            Some(value) => attrs.insert(name, value),
+            None => attrs.remove(&name),
+        };
+    }
+    let after = take_returns(&mut memo.summaries.functions[function]);
+    // A finding another owner also reports belongs to whichever a whole walk reaches first.
+    let shared = emitter.findings.iter().any(|new| {
+        memo.findings.iter().any(|(kept, _)| {
+            kept.rule == new.rule
+                && (kept.span.start_byte, kept.span.end_byte)
+                    == (new.span.start_byte, new.span.end_byte)
+        })
+    });
+    let same = !shared && !memo.units[index].stale && after == before && effects == old_effects;
+    if !same {
+        return None;
+    }
+    let info = &mut memo.summaries.functions[function];
+    (
+        info.returns,
+        info.return_qname,
+        info.return_shape,
+        info.return_konst,
+    ) = after;
+    memo.units[index].end = node.end_byte();
+    memo.effects.extend(effects);
+    memo.findings
+        .extend(emitter.findings.into_iter().zip(emitter.provenance));
+    sort(&mut memo.findings);
+    for (finding, provenance) in &mut memo.findings {
+        if provenance.owner != unit_id {
+            render_again(finding, provenance, text, lines);
+        }
+    }
+    memo.text = text.to_string();
+    Some(memo.findings.iter().map(|(f, _)| f.clone()).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_edit_is_the_changed_middle() {
+        let edit = Edit::between("abcdef", "abXXdef");
+        assert_eq!((edit.start, edit.old_end, edit.new_end), (2, 3, 4));
+        // Positions after the edit move, positions before stay.
+        assert_eq!(edit.start(5), 6);
+        assert_eq!(edit.start(1), 1);
+        let insertion = Edit::between("abc", "abXc");
+        assert_eq!(
+            (insertion.start, insertion.old_end, insertion.new_end),
+            (2, 2, 3)
+        );
+        // Something that starts where text is inserted moves; something ending there stays.
+        assert_eq!(insertion.start(2), 3);
+        assert_eq!(insertion.end(2), 2);
+        let long = "x".repeat(1000);
+        let edit = Edit::between(&format!("{long}a{long}"), &format!("{long}{long}"));
+        assert_eq!((edit.start, edit.old_end, edit.new_end), (1000, 1001, 1000));
+    }
+
+    #[test]
+    fn repeated_text_around_an_edit_is_not_counted_twice() {
+        let edit = Edit::between("aaaa", "aaaaaa");
+        assert_eq!((edit.start, edit.old_end, edit.new_end), (4, 4, 6));
+        let edit = Edit::between("aaaaaa", "aa");
+        assert_eq!((edit.start, edit.old_end, edit.new_end), (2, 6, 2));
+    }
+}

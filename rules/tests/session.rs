@@ -1,0 +1,163 @@
+//! The editing session against the whole analysis: after every edit of a long series (typed
+//! characters, deletions, new statements that bring untrusted data and sinks), the findings a
+//! session gives must be exactly those of analysing the new text from scratch.
+//!
+//! The files are the repository's Python corpora; `THREATLENS_SESSION_CORPUS` adds a directory
+//! (e.g. an unpacked `transformers` wheel) for a longer run.
+
+use std::path::{Path, PathBuf};
+use threatlens_rules::analyse::{FileContext, analyse_python_in_session, analyse_tree_in};
+use threatlens_rules::lang::python::session::{Reuse, Session};
+use threatlens_rules::{Catalogue, Language, lang};
+
+/// xorshift64*: a fixed sequence, so a failure reproduces.
+struct Random(u64);
+
+impl Random {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+fn python_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut entries: Vec<_> = entries.flatten().map(|e| e.path()).collect();
+    entries.sort();
+    for path in entries {
+        if path.is_dir() {
+            python_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "py") {
+            out.push(path);
+        }
+    }
+}
+
+/// The byte offsets of the starts of lines that are inside an indented block (where a
+/// statement can go), with their indentation.
+fn indented_lines(text: &str) -> Vec<(usize, &str)> {
+    let mut at = 0;
+    let mut found = Vec::new();
+    for line in text.split_inclusive('\n') {
+        let indent = &line[..line.len() - line.trim_start_matches(' ').len()];
+        if !indent.is_empty() && !line.trim().is_empty() {
+            found.push((at, indent));
+        }
+        at += line.len();
+    }
+    found
+}
+
+const STATEMENTS: &[&str] = &[
+    "q = input()",
+    "eval(q)",
+    "yaml.load(q)",
+    "torch.load(q)",
+    "self.loaded = pickle.loads(q)",
+    "return input()",
+    "return q",
+    "requests.get(q, verify=False)",
+    "token = \"hf_aBcDeFgHiJkLmNoPqRsTuVwXyZ012345\"",
+    "x = helper(q)",
+];
+
+/// One random edit of `text`.
+fn edit(text: &str, random: &mut Random) -> String {
+    let mut at = random.below(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    match random.below(4) {
+        0 => {
+            let chars = ['a', 'q', '_', '1', ' ', '(', ')', '.', '"', '\n', '#', ':'];
+            let ch = chars[random.below(chars.len())];
+            format!("{}{ch}{}", &text[..at], &text[at..])
+        }
+        1 => {
+            let end = text[at..].chars().next().map_or(at, |c| at + c.len_utf8());
+            format!("{}{}", &text[..at], &text[end..])
+        }
+        _ => {
+            let lines = indented_lines(text);
+            if lines.is_empty() {
+                return format!("{text}\n{}\n", STATEMENTS[0]);
+            }
+            let (start, indent) = lines[random.below(lines.len())];
+            let statement = STATEMENTS[random.below(STATEMENTS.len())];
+            format!("{}{indent}{statement}\n{}", &text[..start], &text[start..])
+        }
+    }
+}
+
+#[test]
+fn a_session_gives_the_findings_of_a_whole_analysis_after_every_edit() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut files = Vec::new();
+    for corpus in [
+        "tests/corpus/labelled",
+        "tests/corpus/holdout",
+        "tests/corpus/dev",
+    ] {
+        python_files(&root.join(corpus), &mut files);
+    }
+    if let Some(extra) = std::env::var_os("THREATLENS_SESSION_CORPUS") {
+        python_files(Path::new(&extra), &mut files);
+    }
+    assert!(files.len() > 50, "the corpora moved: {} files", files.len());
+    let catalogue = Catalogue::builtin();
+    let context = FileContext::default();
+    let mut random = Random(0x7e57_ab1e);
+    let (mut edits, mut partial) = (0, 0);
+    for path in &files {
+        let Ok(mut text) = std::fs::read_to_string(path) else {
+            continue;
+        };
+        let mut session = Session::new();
+        let mut tree = lang::parse(Language::Python, &text, None).expect("parse");
+        analyse_python_in_session(&mut session, catalogue, &text, &tree, &context);
+        for step in 0..12 {
+            text = edit(&text, &mut random);
+            tree = lang::parse(Language::Python, &text, None).expect("parse");
+            let incremental =
+                analyse_python_in_session(&mut session, catalogue, &text, &tree, &context);
+            let whole = analyse_tree_in(catalogue, Language::Python, &text, &tree, &context);
+            edits += 1;
+            partial += usize::from(session.last_reuse() == Some(Reuse::AllButOneFunction));
+            if incremental != whole {
+                let summary = |findings: &[threatlens_rules::Finding]| {
+                    findings
+                        .iter()
+                        .map(|f| {
+                            format!(
+                                "{}:{} {} {}",
+                                f.span.start.line, f.span.start.column, f.rule, f.message
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                        .join("\n  ")
+                };
+                panic!(
+                    "{} after edit {step} ({:?}): the session found\n  {}\nthe whole analysis\n  {}\n--- text ---\n{text}",
+                    path.display(),
+                    session.last_reuse(),
+                    summary(&incremental),
+                    summary(&whole),
+                );
+            }
+        }
+    }
+    // The point of a session: most edits inside functions re-walk only that function.
+    eprintln!("{partial} of {edits} edits re-analysed one function");
+    assert!(
+        partial * 3 > edits,
+        "{partial} of {edits} edits re-analysed one function"
+    );
+}
