@@ -170,6 +170,11 @@ pub struct MatchDef {
     pub secret: Option<SecretDef>,
     pub query: Option<String>,
     pub subject: Option<ArgSpec>,
+    /// The subject is a list of chat messages (`{"role": …, "content": …}` dicts or
+    /// `(role, content)` pairs): only the content of the messages with one of these roles is
+    /// the subject, and without such a message the rule does not fire.
+    #[serde(default)]
+    pub subject_roles: Vec<String>,
     #[serde(default)]
     pub when: Vec<PredicateDef>,
     #[serde(default)]

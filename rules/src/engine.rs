@@ -122,6 +122,16 @@ impl<'a> Emitter<'a> {
             .subject
             .as_ref()
             .and_then(|spec| find_arg(event, spec));
+        let message;
+        let subject = if rule.matcher.subject_roles.is_empty() {
+            subject
+        } else {
+            let Some(found) = subject.and_then(|list| message_content(rule, list)) else {
+                return;
+            };
+            message = found;
+            Some(&message)
+        };
         let holds = |p: &Predicate| predicate_holds(p, event, subject, rule);
         let opted_out = compiled.opt_out.iter().any(holds);
         let overridden = opted_out && rule.matcher.opt_out_overrides_unless;
@@ -528,6 +538,41 @@ fn relevant_taint<'s>(rule: &Rule, sym: &'s Sym) -> Option<&'s Taint> {
     let taint = sym.taint.as_deref()?;
     (rule.matcher.taint_kinds.is_empty() || rule.matcher.taint_kinds.contains(&taint.kind))
         .then_some(taint)
+}
+
+/// The content of the chat message in `list` whose role is one of the rule's `subject_roles`
+/// (a tainted one first), as an argument in place of the list.
+fn message_content(rule: &Rule, list: &Arg) -> Option<Arg> {
+    let Shape::Seq(messages) = &list.sym.shape else {
+        return None;
+    };
+    fn role_and_content(message: &Sym) -> Option<(Option<&str>, Sym)> {
+        match &message.shape {
+            Shape::Dict(entries) => {
+                let entry = |key: &str| entries.iter().find(|(k, _)| k.as_ref() == key);
+                let role = entry("role")?.1.str_value();
+                Some((role, entry("content").map(|(_, v)| v.clone())?))
+            }
+            Shape::Seq(pair) if pair.len() == 2 => Some((pair[0].str_value(), pair[1].clone())),
+            _ => None,
+        }
+    }
+    let contents: Vec<Sym> = messages
+        .iter()
+        .filter_map(role_and_content)
+        .filter(|(role, _)| {
+            role.is_some_and(|role| rule.matcher.subject_roles.iter().any(|r| r == role))
+        })
+        .map(|(_, content)| content)
+        .collect();
+    let content = contents
+        .iter()
+        .find(|content| relevant_taint(rule, content).is_some())
+        .or(contents.first())?;
+    Some(Arg {
+        sym: content.clone(),
+        ..list.clone()
+    })
 }
 
 /// The argument `spec` names in a call: by keyword first, then by position.
