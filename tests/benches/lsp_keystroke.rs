@@ -156,9 +156,10 @@ impl Stats {
 
     fn row(&mut self, name: &str) -> String {
         format!(
-            "| {name} | {:.3} | {:.3} | {:.3} |",
+            "| {name} | {:.3} | {:.3} | {:.3} | {:.3} |",
             self.ms(0.5),
             self.ms(0.9),
+            self.ms(0.99),
             self.ms(0.0)
         )
     }
@@ -297,7 +298,7 @@ fn main() {
         text.lines().count(),
         text.len() as f64 / 1024.0
     );
-    println!("| step | median ms | p90 ms | min ms |\n| --- | --- | --- | --- |");
+    println!("| step | median ms | p90 ms | p99 ms | min ms |\n| --- | --- | --- | --- | --- |");
     for row in in_process(&text, iterations)
         .into_iter()
         .chain(end_to_end(&text, iterations))

@@ -14,6 +14,10 @@
 //!   positions) and to the last syntax tree (`Tree::edit`), and the next parse reuses that tree.
 //!   A client sending whole texts gets the same benefit (the change is diffed to one edit), and
 //!   so do notebooks, whose code cells are assembled into one module.
+//! * **Re-analysis.** Open Python documents are analysed in an editing session
+//!   (`threatlens_rules::lang::python::session`, kept on a thread of its own by `sessions`,
+//!   since its state is reference-counted): after an edit inside one function only that function
+//!   is walked again, and the whole file whenever that could give a different answer.
 //! * **Debounce and versions.** Every change takes a ticket (a global counter) and records it as
 //!   the latest for its document; a task sleeps for the debounce (30 ms by default, setting
 //!   `debounceMs`), then runs only if its ticket is still the latest. Results are published under

@@ -42,12 +42,7 @@ impl Sessions {
     }
 
     /// Analyses a new version of an open Python document (blocks until done).
-    pub fn analyse(
-        &self,
-        document: &str,
-        text: String,
-        tree: Tree,
-    ) -> Answer {
+    pub fn analyse(&self, document: &str, text: String, tree: Tree) -> Answer {
         let (reply, answer) = mpsc::channel();
         let request = Request::Analyse {
             document: document.to_owned(),
