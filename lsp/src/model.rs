@@ -17,8 +17,9 @@
 //!   justification. An expired one suppresses nothing and is reported (`TM212`) on its `expires`.
 //! - **Today** is a parameter (`--today`, for reproducible runs); by default the UTC date.
 
-use globset::Glob;
+use globset::{Glob, GlobMatcher};
 use std::path::{Path, PathBuf};
+use threatlens_models::format::Exception;
 use threatlens_models::{DEFAULT_MODEL_FILE, Date, Model};
 use threatlens_rules::finding::Suppressed;
 use threatlens_rules::{Category, Config, FileReport, Finding, RuleDoc};
@@ -138,57 +139,17 @@ impl CheckedModel {
         let Some(root) = self.files.first().map(|f| f.path.clone()) else {
             return;
         };
-        let base = match root.parent().filter(|p| !p.as_os_str().is_empty()) {
-            Some(dir) => std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf()),
-            None => std::env::current_dir().unwrap_or_default(),
-        };
-        let mut expired = Vec::new();
-        let mut errors = Vec::new();
-        for exception in &self.model.exceptions {
-            let Some(glob) = exception.target.as_str().strip_prefix("code:") else {
-                continue;
-            };
-            if exception.expires.value < today {
-                expired.push(exception);
-                continue;
-            }
-            let matcher = match Glob::new(glob.trim()) {
-                Ok(glob) => glob.compile_matcher(),
-                Err(error) => {
-                    errors.push(format!(
-                        "line {}: exception target `{}` is not a valid glob: {error}",
-                        exception.target.loc.span.start.line, exception.target.value
-                    ));
-                    continue;
-                }
-            };
-            let rule = exception.rule.as_str();
-            for file in code.iter_mut() {
-                let absolute =
-                    std::path::absolute(&file.path).unwrap_or_else(|_| file.path.clone());
-                let Ok(relative) = absolute.strip_prefix(&base) else {
-                    continue;
-                };
-                if !matcher.is_match(relative) {
-                    continue;
-                }
-                for finding in &mut file.findings {
-                    if finding.suppressed.is_none()
-                        && (finding.rule == rule || finding.slug == rule)
-                    {
-                        finding.suppressed = Some(Suppressed {
-                            reason: format!(
-                                "{} (threat-model exception approved by {}, expires {})",
-                                exception.justification.trim(),
-                                exception.approved_by.value,
-                                exception.expires.value
-                            ),
-                            span: exception.rule.loc.span,
-                        });
-                    }
-                }
-            }
+        let granted = CodeExceptions::granted(&self.model, &root, today);
+        for file in code.iter_mut() {
+            granted.apply(&file.path, &mut file.findings);
         }
+        let CodeExceptions {
+            expired, errors, ..
+        } = granted;
+        let expired: Vec<&Exception> = expired
+            .iter()
+            .filter_map(|&i| self.model.exceptions.get(i))
+            .collect();
         let library = threatlens_models::library::library();
         let mut reports = Vec::new();
         if let Some(rule) = library.governance_rule("exception-expired") {
@@ -225,6 +186,92 @@ impl CheckedModel {
         }
         if let Some(first) = self.files.first_mut() {
             first.errors.extend(errors);
+        }
+    }
+}
+
+/// A model's `code:<glob>` exceptions in force: which findings of which code files they
+/// suppress (see the module docs). The language server applies them as `check` does.
+#[derive(Debug, Default)]
+pub struct CodeExceptions {
+    /// Where the globs are relative to: the model's directory, absolute.
+    base: PathBuf,
+    granted: Vec<(GlobMatcher, String, Suppressed)>,
+    /// Indexes into the model's exceptions of those that have expired.
+    expired: Vec<usize>,
+    /// Exceptions whose glob is not valid, as messages.
+    errors: Vec<String>,
+}
+
+impl CodeExceptions {
+    /// The exceptions of `model` (whose root file is `root`) in force on `today`.
+    pub fn granted(model: &Model, root: &Path, today: Date) -> Self {
+        let base = match root.parent().filter(|p| !p.as_os_str().is_empty()) {
+            Some(dir) => std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf()),
+            None => std::env::current_dir().unwrap_or_default(),
+        };
+        let mut exceptions = Self {
+            base,
+            ..Self::default()
+        };
+        for (index, exception) in model.exceptions.iter().enumerate() {
+            let Some(glob) = exception.target.as_str().strip_prefix("code:") else {
+                continue;
+            };
+            if exception.expires.value < today {
+                exceptions.expired.push(index);
+                continue;
+            }
+            match Glob::new(glob.trim()) {
+                Ok(glob) => exceptions.granted.push((
+                    glob.compile_matcher(),
+                    exception.rule.value.clone(),
+                    Suppressed {
+                        reason: format!(
+                            "{} (threat-model exception approved by {}, expires {})",
+                            exception.justification.trim(),
+                            exception.approved_by.value,
+                            exception.expires.value
+                        ),
+                        span: exception.rule.loc.span,
+                    },
+                )),
+                Err(error) => exceptions.errors.push(format!(
+                    "line {}: exception target `{}` is not a valid glob: {error}",
+                    exception.target.loc.span.start.line, exception.target.value
+                )),
+            }
+        }
+        exceptions
+    }
+
+    /// Whether both grant the same suppressions.
+    pub fn grants_as(&self, other: &Self) -> bool {
+        let key = |e: &Self| -> Vec<(String, String, String)> {
+            e.granted
+                .iter()
+                .map(|(m, rule, s)| (m.glob().to_string(), rule.clone(), s.reason.clone()))
+                .collect()
+        };
+        self.base == other.base && key(self) == key(other)
+    }
+
+    /// Marks the findings of `path` that an exception covers as suppressed.
+    pub fn apply(&self, path: &Path, findings: &mut [Finding]) {
+        let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        let Ok(relative) = absolute.strip_prefix(&self.base) else {
+            return;
+        };
+        for (matcher, rule, suppressed) in &self.granted {
+            if !matcher.is_match(relative) {
+                continue;
+            }
+            for finding in findings.iter_mut() {
+                if finding.suppressed.is_none() && (finding.rule == *rule || finding.slug == *rule)
+                {
+                    finding.suppressed = Some(suppressed.clone());
+                }
+            }
         }
     }
 }

@@ -220,6 +220,14 @@ impl Project {
         facts.constants.get(name).map(ConstValue::to_sym)
     }
 
+    /// Whether some importer has read `file`'s constants (so a change to it can change the
+    /// findings of other files).
+    pub fn consulted(&self, file: &Path) -> bool {
+        self.facts
+            .lock()
+            .map_or(true, |cache| cache.contains_key(file))
+    }
+
     fn facts_of(&self, catalogue: &Catalogue, file: &Path) -> Arc<ModuleFacts> {
         if let Ok(cache) = self.facts.lock()
             && let Some(facts) = cache.get(file)

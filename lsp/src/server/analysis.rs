@@ -3,14 +3,17 @@
 
 use super::documents::{DocKind, diff_edit};
 use super::sessions::Sessions;
+use crate::model::CodeExceptions;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use threatlens_rules::analyse::{
-    FileContext, analyse_notebook, analyse_notebook_tree, analyse_tree,
+    FileContext, analyse_notebook, analyse_notebook_tree, analyse_tree_in,
 };
 use threatlens_rules::lang::python::session::Reuse;
 use threatlens_rules::lang::{self, notebook::Notebook};
+use threatlens_rules::project::Project;
 use threatlens_rules::{Catalogue, Config, Finding, Language};
 use tree_sitter::Tree;
 
@@ -41,9 +44,29 @@ pub enum Input {
     Model(Box<super::model::ModelInput>),
 }
 
+/// Where a document sits: the workspace's modules and its path (for the constants it imports,
+/// as `threatlens check` sees them).
+#[derive(Default)]
+pub struct Place {
+    pub project: Option<Arc<Project>>,
+    /// The threat models' `code:` exceptions.
+    pub exceptions: Arc<Vec<CodeExceptions>>,
+    pub path: Option<PathBuf>,
+}
+
+impl Place {
+    pub fn context(&self) -> FileContext<'_> {
+        FileContext {
+            project: self.project.as_deref(),
+            path: self.path.as_deref(),
+        }
+    }
+}
+
 pub struct Job {
     pub version: i32,
     pub input: Input,
+    pub place: Place,
     /// For an open Python document: the sessions' thread and the document's key there.
     pub session: Option<(Arc<Sessions>, String)>,
     pub config: Arc<Config>,
@@ -103,6 +126,7 @@ fn run_inner(job: Job) -> Outcome {
         catalogue,
         panic_marker,
         session,
+        place,
         ..
     } = job;
     let mut outcome = match input {
@@ -110,12 +134,11 @@ fn run_inner(job: Job) -> Outcome {
             check_fault(&panic_marker, &text);
             match kind {
                 DocKind::Source(language) => {
-                    analyse_text(catalogue, language, text, tree, session.as_ref())
+                    analyse_text(catalogue, language, text, tree, &place, session.as_ref())
                 }
                 DocKind::NotebookJson => {
                     let started = Instant::now();
-                    let analysis =
-                        analyse_notebook(catalogue, text.as_bytes(), &FileContext::default());
+                    let analysis = analyse_notebook(catalogue, text.as_bytes(), &place.context());
                     Outcome {
                         findings: analysis.findings,
                         errors: analysis.errors,
@@ -161,8 +184,7 @@ fn run_inner(job: Job) -> Outcome {
                 };
             };
             let started = Instant::now();
-            let findings =
-                analyse_notebook_tree(catalogue, &notebook, &tree, &FileContext::default());
+            let findings = analyse_notebook_tree(catalogue, &notebook, &tree, &place.context());
             Outcome {
                 findings,
                 tree: Some(tree),
@@ -174,6 +196,11 @@ fn run_inner(job: Job) -> Outcome {
         }
     };
     config.apply(catalogue, &mut outcome.findings);
+    if let Some(path) = &place.path {
+        for exceptions in place.exceptions.iter() {
+            exceptions.apply(path, &mut outcome.findings);
+        }
+    }
     outcome
 }
 
@@ -182,6 +209,7 @@ fn analyse_text(
     language: Language,
     text: String,
     old: Option<Tree>,
+    place: &Place,
     session: Option<&(Arc<Sessions>, String)>,
 ) -> Outcome {
     let started = Instant::now();
@@ -197,7 +225,7 @@ fn analyse_text(
     let started = Instant::now();
     let (findings, reuse) = match session {
         Some((sessions, document)) if language == Language::Python => {
-            match sessions.analyse(document, text, tree.clone()) {
+            match sessions.analyse(document, text, tree.clone(), place) {
                 Ok(analysed) => analysed,
                 Err(error) => {
                     return Outcome {
@@ -210,7 +238,10 @@ fn analyse_text(
                 }
             }
         }
-        _ => (analyse_tree(catalogue, language, &text, &tree), None),
+        _ => (
+            analyse_tree_in(catalogue, language, &text, &tree, &place.context()),
+            None,
+        ),
     };
     Outcome {
         findings,

@@ -18,6 +18,11 @@
 //!   (`threatlens_rules::lang::python::session`, kept on a thread of its own by `sessions`,
 //!   since its state is reference-counted): after an edit inside one function only that function
 //!   is walked again, and the whole file whenever that could give a different answer.
+//! * **Same answers as `threatlens check`.** Code is analysed in its project: the workspace
+//!   scan indexes the Python modules (for the constants a file imports from another) and reads
+//!   the `code:` exceptions of the workspace's threat models as saved on disk. A changed module
+//!   that some file read, or a new one, re-scans the workspace; so do changed exceptions.
+//!   `tests/tests/lsp_agrees.rs` holds the server to the CLI's findings.
 //! * **Debounce and versions.** Every change takes a ticket (a global counter) and records it as
 //!   the latest for its document; a task sleeps for the debounce (30 ms by default, setting
 //!   `debounceMs`), then runs only if its ticket is still the latest. Results are published under
@@ -54,7 +59,8 @@ mod settings;
 mod stdio;
 mod workspace;
 
-use analysis::{Input, Job, Outcome};
+use crate::model::CodeExceptions;
+use analysis::{Input, Job, Outcome, Place};
 use diagnostics::{Single, Views, diagnostic, is_shown, notebook_file_diagnostic};
 use documents::{Analysed, CellRef, DocKind, Encoding, NotebookDoc, TextDocument, TextView};
 use model::actions as model_actions;
@@ -69,6 +75,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use threatlens_rules::lang::python::session::Reuse;
+use threatlens_rules::project::Project;
 use threatlens_rules::{Catalogue, Config, Finding, Language, Span};
 
 /// Runs the server on stdin/stdout until `exit` (or the end of stdin).
@@ -139,6 +146,10 @@ pub struct State {
     early_warnings: Vec<String>,
     /// Threat models, by the URI of their root file (see `model`).
     models: HashMap<Uri, model::ModelUnit>,
+    /// The workspace's Python modules (from the last scan), for the constants a file imports.
+    project: Arc<Project>,
+    /// The `code:` exceptions of the workspace's threat models, as saved on disk.
+    exceptions: Arc<Vec<CodeExceptions>>,
 }
 
 pub struct Inner {
@@ -352,6 +363,7 @@ impl Inner {
                     revision,
                 })),
                 config,
+                place: Place::default(),
                 catalogue: self.catalogue,
                 panic_marker: self.panic_marker.clone(),
                 session: None,
@@ -392,6 +404,11 @@ impl Inner {
                 version,
                 input: Input::Notebook { cells, previous },
                 config,
+                place: Place {
+                    project: Some(Arc::clone(&st.project)),
+                    exceptions: Arc::clone(&st.exceptions),
+                    path,
+                },
                 catalogue: self.catalogue,
                 panic_marker: self.panic_marker.clone(),
                 session: None,
@@ -428,6 +445,7 @@ impl Inner {
             );
             return Some(self.skip(st, unit, Some(reason)));
         }
+        let (project, exceptions) = (Arc::clone(&st.project), Arc::clone(&st.exceptions));
         let doc = st.docs.get_mut(unit)?;
         Some(Prepared::Run(Job {
             version: doc.version,
@@ -437,6 +455,11 @@ impl Inner {
                 tree: doc.tree.clone(),
             },
             config,
+            place: Place {
+                project: Some(project),
+                exceptions,
+                path,
+            },
             catalogue: self.catalogue,
             panic_marker: self.panic_marker.clone(),
             session: self

@@ -4,13 +4,17 @@
 //! A session keeps the analysis's reference-counted state, which cannot move between threads,
 //! so sessions live on one thread of their own and analyses of open Python documents are sent
 //! there (from the blocking pool) and answered over a channel. Only open documents have one:
-//! closing a document forgets its session.
+//! closing a document forgets its session, and so does a new index of the workspace's modules
+//! (the constants a document imports may have changed).
 
+use super::analysis::Place;
 use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::mpsc;
-use threatlens_rules::analyse::{FileContext, analyse_python_in_session};
+use std::path::PathBuf;
+use std::sync::{Arc, mpsc};
+use threatlens_rules::analyse::analyse_python_in_session;
 use threatlens_rules::lang::python::session::{Reuse, Session};
+use threatlens_rules::project::Project;
 use threatlens_rules::{Catalogue, Finding};
 use tree_sitter::Tree;
 
@@ -22,6 +26,8 @@ enum Request {
         document: String,
         text: String,
         tree: Tree,
+        project: Option<Arc<Project>>,
+        path: Option<PathBuf>,
         reply: mpsc::Sender<Answer>,
     },
     Forget(String),
@@ -42,12 +48,14 @@ impl Sessions {
     }
 
     /// Analyses a new version of an open Python document (blocks until done).
-    pub fn analyse(&self, document: &str, text: String, tree: Tree) -> Answer {
+    pub fn analyse(&self, document: &str, text: String, tree: Tree, place: &Place) -> Answer {
         let (reply, answer) = mpsc::channel();
         let request = Request::Analyse {
             document: document.to_owned(),
             text,
             tree,
+            project: place.project.clone(),
+            path: place.path.clone(),
             reply,
         };
         self.requests
@@ -66,23 +74,39 @@ impl Sessions {
 }
 
 fn serve(catalogue: &'static Catalogue, inbox: mpsc::Receiver<Request>) {
-    let mut sessions: HashMap<String, Session> = HashMap::new();
+    // Each session with the project index it was analysed against.
+    let mut sessions: HashMap<String, (Session, Option<Arc<Project>>)> = HashMap::new();
     for request in inbox {
         match request {
             Request::Analyse {
                 document,
                 text,
                 tree,
+                project,
+                path,
                 reply,
             } => {
-                let session = sessions.entry(document.clone()).or_default();
+                let (session, indexed) = sessions.entry(document.clone()).or_default();
+                let same_index = match (&*indexed, &project) {
+                    (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+                    (a, b) => a.is_none() && b.is_none(),
+                };
+                if !same_index {
+                    *session = Session::new();
+                    indexed.clone_from(&project);
+                }
                 let outcome = catch_unwind(AssertUnwindSafe(|| {
+                    let place = Place {
+                        project,
+                        path,
+                        ..Place::default()
+                    };
                     let findings = analyse_python_in_session(
                         session,
                         catalogue,
                         &text,
                         &tree,
-                        &FileContext::default(),
+                        &place.context(),
                     );
                     (findings, session.last_reuse())
                 }));

@@ -9,6 +9,7 @@ use super::protocol::{
     FileSystemWatcher, GlobPattern, MessageType, NumberOrString, Registration, Uri, path_to_uri,
     uri_to_path,
 };
+use crate::model::CodeExceptions;
 use rayon::prelude::*;
 use std::collections::HashSet;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -16,7 +17,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
+use threatlens_rules::analyse::FileContext;
 use threatlens_rules::config::CONFIG_FILE;
+use threatlens_rules::project::Project;
 use threatlens_rules::scan::{collect_files, read_limited};
 use threatlens_rules::source::LineIndex;
 use threatlens_rules::{Catalogue, Config, FileKind, Severity, analyse_bytes};
@@ -62,15 +65,32 @@ pub struct DiskResult {
     pub missing: bool,
 }
 
-pub fn analyse_disk(
-    catalogue: &Catalogue,
-    config: &Config,
-    path: &Path,
-    kind: FileKind,
-    minimum: Severity,
-    panic_marker: Option<&str>,
-    encoding: Encoding,
-) -> DiskResult {
+/// What analysing files on disk needs from the server, taken under the state lock once.
+pub struct DiskAnalysis<'a> {
+    pub catalogue: &'a Catalogue,
+    /// The workspace's modules, for the constants a file imports from the others.
+    pub project: Arc<Project>,
+    /// The threat models' `code:` exceptions.
+    pub exceptions: Arc<Vec<CodeExceptions>>,
+    pub minimum: Severity,
+    pub panic_marker: Option<&'a str>,
+    pub encoding: Encoding,
+}
+
+impl DiskAnalysis<'_> {
+    pub fn run(&self, config: &Config, path: &Path, kind: FileKind) -> DiskResult {
+        analyse_disk(self, config, path, kind)
+    }
+}
+
+fn analyse_disk(setup: &DiskAnalysis, config: &Config, path: &Path, kind: FileKind) -> DiskResult {
+    let DiskAnalysis {
+        catalogue,
+        minimum,
+        panic_marker,
+        encoding,
+        ..
+    } = *setup;
     let uri = path_to_uri(path);
     let mut result = DiskResult {
         path: path.to_path_buf(),
@@ -93,7 +113,11 @@ pub fn analyse_disk(
         {
             panic!("fault injected by {}", super::analysis::PANIC_MARKER_VAR);
         }
-        analyse_bytes(catalogue, kind, &bytes, &Default::default())
+        let context = FileContext {
+            project: Some(&setup.project),
+            path: Some(path),
+        };
+        analyse_bytes(catalogue, kind, &bytes, &context)
     }));
     let mut analysis = match analysed {
         Ok(analysis) => analysis,
@@ -107,6 +131,9 @@ pub fn analyse_disk(
     };
     result.errors.append(&mut analysis.errors);
     config.apply(catalogue, &mut analysis.findings);
+    for exceptions in setup.exceptions.iter() {
+        exceptions.apply(path, &mut analysis.findings);
+    }
     let Some(uri) = uri else {
         return result;
     };
@@ -142,6 +169,65 @@ fn memchr_find(haystack: &[u8], needle: &[u8]) -> bool {
 }
 
 impl Inner {
+    pub fn disk_analysis(&self) -> DiskAnalysis<'_> {
+        let st = self.state();
+        DiskAnalysis {
+            catalogue: self.catalogue,
+            project: Arc::clone(&st.project),
+            exceptions: Arc::clone(&st.exceptions),
+            minimum: st.settings.minimum_severity(),
+            panic_marker: self.panic_marker.as_deref(),
+            encoding: st.encoding,
+        }
+    }
+
+    /// The `code:` exceptions of the workspace's threat models as saved on disk (`threatlens
+    /// check` reads the saved model too). Blocking: reads and checks the models.
+    fn saved_code_exceptions(&self) -> Vec<CodeExceptions> {
+        let roots = self.state().roots.clone();
+        let today = crate::model::today();
+        let mut all = Vec::new();
+        for root in roots {
+            let config = {
+                let mut st = self.state();
+                self.config_for(&mut st, Some(&root))
+            };
+            let (path, _) = crate::model::configured_path(&config);
+            if path.is_file() && !config.is_excluded(&path) {
+                let analysis = threatlens_models::analyse_model_file(&path, today);
+                all.push(CodeExceptions::granted(&analysis.model, &path, today));
+            }
+        }
+        all
+    }
+
+    /// Re-reads the models' `code:` exceptions after a model file changed on disk; when they
+    /// grant something else, the code is checked again.
+    pub async fn code_exceptions_changed_on_disk(self: Arc<Self>) {
+        let this = Arc::clone(&self);
+        let Ok(saved) = tokio::task::spawn_blocking(move || this.saved_code_exceptions()).await
+        else {
+            return;
+        };
+        let changed = {
+            let mut st = self.state();
+            let same = st.exceptions.len() == saved.len()
+                && st
+                    .exceptions
+                    .iter()
+                    .zip(&saved)
+                    .all(|(a, b)| a.grants_as(b));
+            if !same {
+                st.exceptions = Arc::new(saved);
+            }
+            !same
+        };
+        if changed {
+            self.recheck_open_code();
+            tokio::spawn(self.scan());
+        }
+    }
+
     /// Lists the files of every root (`.gitignore` and config excludes respected).
     fn collect(&self) -> Vec<(PathBuf, FileKind, Arc<Config>)> {
         let roots: Vec<(PathBuf, Arc<Config>)> = {
@@ -190,8 +276,13 @@ impl Inner {
         self.discover_models();
         let started = Instant::now();
         let this = Arc::clone(&self);
-        let files = match tokio::task::spawn_blocking(move || this.collect()).await {
-            Ok(files) => files,
+        let listing =
+            tokio::task::spawn_blocking(move || (this.collect(), this.saved_code_exceptions()));
+        let files = match listing.await {
+            Ok((files, exceptions)) => {
+                self.state().exceptions = Arc::new(exceptions);
+                files
+            }
             Err(error) => {
                 self.log(
                     MessageType::ERROR,
@@ -210,8 +301,16 @@ impl Inner {
                 .map(|(p, u)| (p.clone(), u.clone()))
                 .collect();
             st.scanned = listed;
+            // A new index of the workspace's modules, with nothing read from them yet.
+            let python = files
+                .iter()
+                .filter(|(_, kind, _)| *kind == FileKind::Python)
+                .map(|(path, _, _)| path.clone());
+            st.project = Arc::new(Project::new(&st.roots, python));
             stale
         };
+        // Open documents may import constants the new index finds (or no longer finds).
+        self.recheck_open_code();
         {
             let _publishing = self.publish.lock().await;
             for (path, uri) in stale {
@@ -254,23 +353,10 @@ impl Inner {
             let batch = batch.to_vec();
             let this = Arc::clone(&self);
             let results = tokio::task::spawn_blocking(move || {
-                let (minimum, encoding) = {
-                    let st = this.state();
-                    (st.settings.minimum_severity(), st.encoding)
-                };
+                let analysis = this.disk_analysis();
                 batch
                     .par_iter()
-                    .map(|(path, kind, config)| {
-                        analyse_disk(
-                            this.catalogue,
-                            config,
-                            path,
-                            *kind,
-                            minimum,
-                            this.panic_marker.as_deref(),
-                            encoding,
-                        )
-                    })
+                    .map(|(path, kind, config)| analysis.run(config, path, *kind))
                     .collect::<Vec<_>>()
             })
             .await;
@@ -409,6 +495,7 @@ impl Inner {
         if !models_changed.is_empty() || !models_deleted.is_empty() {
             self.models_changed_on_disk(&models_changed, &models_deleted)
                 .await;
+            tokio::spawn(Arc::clone(&self).code_exceptions_changed_on_disk());
         }
         if !deleted.is_empty() {
             let _publishing = self.publish.lock().await;
@@ -422,6 +509,26 @@ impl Inner {
                     self.client.publish_diagnostics(uri, Vec::new(), None).await;
                 }
             }
+        }
+        // Other files read the constants of the modules they import: a change to a module some
+        // file read, or a new module (an import may now resolve), is checked everywhere again.
+        let reach_further = {
+            let st = self.state();
+            let python = |p: &&PathBuf| FileKind::of(p) == Some(FileKind::Python);
+            st.settings.scan_workspace()
+                && (changed
+                    .iter()
+                    .chain(&deleted)
+                    .filter(python)
+                    .any(|p| st.project.consulted(p))
+                    || changed
+                        .iter()
+                        .filter(python)
+                        .any(|p| !st.scanned.contains(p)))
+        };
+        if reach_further {
+            tokio::spawn(Arc::clone(&self).scan());
+            return;
         }
         let changed: Vec<PathBuf> = changed.into_iter().filter(|p| !self.is_open(p)).collect();
         if changed.is_empty() || !self.state().settings.scan_workspace() {
@@ -450,24 +557,11 @@ impl Inner {
                     })
                     .collect()
             };
-            let (minimum, encoding) = {
-                let st = this.state();
-                (st.settings.minimum_severity(), st.encoding)
-            };
+            let analysis = this.disk_analysis();
             files
                 .iter()
                 .filter(|(p, _, _)| changed.contains(p))
-                .map(|(path, kind, config)| {
-                    analyse_disk(
-                        this.catalogue,
-                        config,
-                        path,
-                        *kind,
-                        minimum,
-                        this.panic_marker.as_deref(),
-                        encoding,
-                    )
-                })
+                .map(|(path, kind, config)| analysis.run(config, path, *kind))
                 .collect::<Vec<_>>()
         })
         .await;
@@ -479,9 +573,16 @@ impl Inner {
 
     /// Re-reads the configuration and re-checks open documents and the workspace.
     pub fn reconfigure(self: &Arc<Self>) {
+        self.state().configs.clear();
+        self.recheck_open_code();
+        self.recheck_models();
+        tokio::spawn(Arc::clone(self).scan());
+    }
+
+    /// Analyses the open code documents and notebooks again.
+    fn recheck_open_code(self: &Arc<Self>) {
         let units: Vec<Uri> = {
             let mut st = self.state();
-            st.configs.clear();
             let mut units = Vec::new();
             for doc in st.docs.values_mut() {
                 doc.analysis = None;
@@ -499,8 +600,6 @@ impl Inner {
         for unit in units {
             self.schedule(unit, true);
         }
-        self.recheck_models();
-        tokio::spawn(Arc::clone(self).scan());
     }
 
     /// Analyses a file that was just closed from disk, if it belongs to the workspace.
@@ -514,23 +613,11 @@ impl Inner {
         };
         let this = Arc::clone(&self);
         let result = tokio::task::spawn_blocking(move || {
-            let (config, minimum, encoding) = {
+            let config = {
                 let mut st = this.state();
-                (
-                    this.config_for(&mut st, Some(&path)),
-                    st.settings.minimum_severity(),
-                    st.encoding,
-                )
+                this.config_for(&mut st, Some(&path))
             };
-            analyse_disk(
-                this.catalogue,
-                &config,
-                &path,
-                kind,
-                minimum,
-                this.panic_marker.as_deref(),
-                encoding,
-            )
+            this.disk_analysis().run(&config, &path, kind)
         })
         .await;
         if let Ok(result) = result {

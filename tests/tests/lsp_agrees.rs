@@ -1,0 +1,222 @@
+//! The language server's workspace scan reports what `threatlens check` reports: the same
+//! findings (rule and line) in the same files, on the bundled example project and on the
+//! evaluation corpora. An editor that shows something the CI gate does not (or misses what it
+//! gates on) is not to be trusted.
+
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+use threatlens_tests::lsp_client::{TempDir, TestServer, file_uri};
+use threatlens_tests::{json as parse_json, repo_root, run};
+
+/// (file URI, rule, 1-based line) → how many findings.
+type Findings = BTreeMap<(String, String, u64), usize>;
+
+fn from_cli(root: &Path) -> Findings {
+    let output = run(
+        root,
+        &["check", ".", "--format", "json", "--fail-on", "low"],
+    );
+    let report = parse_json(&output);
+    let mut findings = Findings::new();
+    for finding in report["findings"].as_array().expect("findings") {
+        let file = root.join(finding["file"].as_str().expect("file"));
+        let file = file.canonicalize().unwrap_or(file);
+        // A notebook finding that is not open in the editor sits on the notebook's first line.
+        let line = if finding.get("cell").is_some_and(|c| !c.is_null()) {
+            1
+        } else {
+            finding["line"].as_u64().expect("line")
+        };
+        let rule = finding["rule"].as_str().expect("rule").to_string();
+        *findings.entry((file_uri(&file), rule, line)).or_default() += 1;
+    }
+    findings
+}
+
+fn from_server(root: &Path) -> Findings {
+    let mut server = TestServer::spawn();
+    server.timeout = Duration::from_secs(120);
+    server.initialize(json!({
+        "processId": null,
+        "rootUri": file_uri(root),
+        "workspaceFolders": [{"uri": file_uri(root), "name": "root"}],
+        "capabilities": TestServer::client_capabilities(),
+        "initializationOptions": {"debounceMs": 0, "minimumSeverity": "low"},
+    }));
+    server.await_notification_where("$/progress", |p| p["value"]["kind"] == "end");
+    // The model is analysed beside the scan; give its diagnostics a moment to arrive.
+    std::thread::sleep(Duration::from_millis(500));
+    let mut latest: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+    for message in server.pending() {
+        if message["method"] == "textDocument/publishDiagnostics" {
+            let params = &message["params"];
+            let uri = params["uri"].as_str().expect("uri").to_string();
+            let diagnostics = params["diagnostics"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            latest.insert(uri, diagnostics);
+        }
+    }
+    let _ = server.shutdown();
+    let mut findings = Findings::new();
+    for (uri, diagnostics) in latest {
+        for diagnostic in diagnostics {
+            let rule = diagnostic["code"].as_str().expect("code").to_string();
+            let line = diagnostic["range"]["start"]["line"].as_u64().expect("line") + 1;
+            *findings.entry((uri.clone(), rule, line)).or_default() += 1;
+        }
+    }
+    findings
+}
+
+fn assert_agree(root: &Path) {
+    let relative = root.display();
+    let root = root.canonicalize().expect("the project exists");
+    let cli = from_cli(&root);
+    let server = from_server(&root);
+    assert!(!cli.is_empty(), "{relative}: the CLI found nothing");
+    let only_cli: Vec<_> = cli
+        .iter()
+        .filter(|(k, n)| server.get(k) != Some(n))
+        .collect();
+    let only_server: Vec<_> = server
+        .iter()
+        .filter(|(k, n)| cli.get(k) != Some(n))
+        .collect();
+    assert!(
+        only_cli.is_empty() && only_server.is_empty(),
+        "{relative}: the CLI and the language server disagree\nCLI only: {only_cli:#?}\nserver only: {only_server:#?}"
+    );
+}
+
+#[test]
+fn on_the_example_project() {
+    assert_agree(&repo_root().join("threat-models/examples/rag-chatbot"));
+}
+
+#[test]
+fn on_the_labelled_corpus() {
+    assert_agree(&repo_root().join("tests/corpus/labelled"));
+}
+
+#[test]
+fn on_the_holdout_corpus() {
+    assert_agree(&repo_root().join("tests/corpus/holdout"));
+}
+
+const EXCEPTION: &str = r#"
+exceptions:
+  - rule: TL110
+    target: "code:src/**"
+    justification: Checkpoints under src/ come from our own training job.
+    approved_by: ciso
+    expires: 2099-12-31
+"#;
+
+/// A project whose threat model excepts a rule in part of the code, and whose code reads a
+/// constant from a configuration module.
+fn project_with_exceptions_and_constants() -> TempDir {
+    let dir = TempDir::new("agrees");
+    assert!(run(dir.path(), &["init"]).status.success());
+    let model = dir.path().join("threatmodel.yaml");
+    let text = std::fs::read_to_string(&model).expect("the starter model");
+    std::fs::write(&model, text + EXCEPTION).expect("write the model");
+    let load = "import torch\nm = torch.load(p)\n";
+    dir.write("src/train.py", load);
+    dir.write("other/serve.py", load);
+    dir.write("pkg/__init__.py", "");
+    dir.write("pkg/config.py", "MODEL_ID = \"acme/support-bot\"\n");
+    dir.write(
+        "pkg/app.py",
+        "from transformers import AutoModel\nfrom pkg.config import MODEL_ID\nm = AutoModel.from_pretrained(MODEL_ID)\n",
+    );
+    dir
+}
+
+#[test]
+fn on_model_exceptions_and_constants_from_other_modules() {
+    let dir = project_with_exceptions_and_constants();
+    assert_agree(dir.path());
+    // The case is real: the exception hides one finding and the constant makes another.
+    let cli = from_cli(dir.path());
+    let rules_of = |file: &str| -> Vec<String> {
+        let uri = file_uri(&dir.path().join(file));
+        cli.keys()
+            .filter(|(u, _, _)| *u == uri)
+            .map(|(_, r, _)| r.clone())
+            .collect()
+    };
+    assert_eq!(rules_of("src/train.py"), Vec::<String>::new());
+    assert_eq!(rules_of("other/serve.py"), ["TL110"]);
+    assert_eq!(rules_of("pkg/app.py"), ["TL303"]);
+}
+
+/// The diagnostics of `path` the server publishes next.
+fn next_rules(server: &mut TestServer, path: &Path) -> Vec<String> {
+    server
+        .await_diagnostics(&file_uri(path))
+        .iter()
+        .filter_map(|d| d["code"].as_str().map(str::to_string))
+        .collect()
+}
+
+#[test]
+fn the_server_follows_modules_and_models_changed_on_disk() {
+    let dir = project_with_exceptions_and_constants();
+    let mut server = TestServer::spawn();
+    server.initialize(json!({
+        "processId": null,
+        "rootUri": file_uri(dir.path()),
+        "capabilities": TestServer::client_capabilities(),
+        "initializationOptions": {"debounceMs": 0, "minimumSeverity": "low"},
+    }));
+    let app = dir.path().join("pkg/app.py");
+    assert_eq!(next_rules(&mut server, &app), ["TL303"]);
+    server.await_notification_where("$/progress", |p| p["value"]["kind"] == "end");
+
+    // The configuration module now names a local directory: nothing to pin.
+    let config = dir.write(
+        "pkg/config.py",
+        "MODEL_ID = \"./checkpoints/support-bot\"\n",
+    );
+    server.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": file_uri(&config), "type": 2}]}),
+    );
+    assert_eq!(next_rules(&mut server, &app), Vec::<String>::new());
+
+    // The exception is withdrawn from the model: the finding it hid is shown.
+    let model = dir.path().join("threatmodel.yaml");
+    let text = std::fs::read_to_string(&model).expect("the model");
+    std::fs::write(&model, text.replace(EXCEPTION, "")).expect("write the model");
+    server.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": file_uri(&model), "type": 2}]}),
+    );
+    let train = dir.path().join("src/train.py");
+    assert_eq!(next_rules(&mut server, &train), ["TL110"]);
+
+    // An open document gets the model's exceptions too.
+    std::fs::write(
+        &model,
+        std::fs::read_to_string(&model).expect("the model") + EXCEPTION,
+    )
+    .expect("write the model");
+    server.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": file_uri(&train), "languageId": "python", "version": 1,
+            "text": "import torch\nm = torch.load(p)\n"}}),
+    );
+    server.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": file_uri(&model), "type": 2}]}),
+    );
+    let open = file_uri(&train);
+    server.await_notification_where("textDocument/publishDiagnostics", |p| {
+        p["uri"] == open.as_str() && p["diagnostics"].as_array().is_some_and(|d| d.is_empty())
+    });
+    let _ = server.shutdown();
+}
