@@ -124,14 +124,14 @@ pub enum Format {
     Zip,
     /// Legacy (pre-1.6) PyTorch tar checkpoint.
     Tar,
-    /// A compressed pickle (joblib `compress=`): gzip, zlib or lz4.
+    /// A compressed pickle (joblib `compress=`): gzip, zlib, lz4, xz, lzma or bzip2.
     Compressed(Codec),
     Npy,
     Hdf5,
     Safetensors,
     Gguf,
     Onnx,
-    /// Recognised, but nothing here can decode it (bzip2, xz, lzma, 7z).
+    /// Recognised, but nothing here can decode it (7z).
     Unsupported(&'static str),
     Unknown,
 }
@@ -142,6 +142,10 @@ pub enum Codec {
     Gzip,
     Zlib,
     Lz4,
+    Xz,
+    /// The legacy `.lzma` ("LZMA alone") container.
+    Lzma,
+    Bzip2,
 }
 
 impl Format {
@@ -153,6 +157,9 @@ impl Format {
             Self::Compressed(Codec::Gzip) => "gzip-compressed pickle",
             Self::Compressed(Codec::Zlib) => "zlib-compressed pickle",
             Self::Compressed(Codec::Lz4) => "lz4-compressed pickle",
+            Self::Compressed(Codec::Xz) => "xz-compressed pickle",
+            Self::Compressed(Codec::Lzma) => "lzma-compressed pickle",
+            Self::Compressed(Codec::Bzip2) => "bzip2-compressed pickle",
             Self::Npy => "NumPy .npy",
             Self::Hdf5 => "HDF5",
             Self::Safetensors => "safetensors",
@@ -224,16 +231,16 @@ pub fn detect(head: &[u8], len: u64, ext: &str) -> Format {
             return Format::Compressed(Codec::Zlib);
         }
         if starts(b"\xfd7zXZ\x00") {
-            return Format::Unsupported("xz");
+            return Format::Compressed(Codec::Xz);
         }
         if starts(b"BZh") {
-            return Format::Unsupported("bzip2");
+            return Format::Compressed(Codec::Bzip2);
         }
         if starts(b"7z\xbc\xaf\x27\x1c") {
             return Format::Unsupported("7z");
         }
         if starts(b"\x5d\x00\x00") {
-            return Format::Unsupported("lzma");
+            return Format::Compressed(Codec::Lzma);
         }
         if head.first().is_some_and(|&b| opcodes::lookup(b).is_some()) {
             return Format::Pickle;
@@ -380,6 +387,10 @@ pub fn scan_reader<R: Read + Seek>(
     report
 }
 
+/// Memory the LZMA decoders may take (the dictionary a file asks for): enough for `xz -9`
+/// (64 MiB); a file asking for more is not decoded.
+const LZMA_MEMORY_KB: u32 = 96 * 1024;
+
 /// joblib's `compress=` files: the whole pickle (arrays included) is one compressed stream.
 fn scan_compressed(
     report: &mut ArtefactReport,
@@ -389,13 +400,37 @@ fn scan_compressed(
     limits: &Limits,
 ) {
     // Deflate cannot expand more than ~1032:1 and lz4 ~255:1: more output than that is a bomb.
+    // LZMA and bzip2 have no such bound; their output is capped by the size limit alone.
+    let ratio = match codec {
+        Codec::Gzip | Codec::Zlib | Codec::Lz4 => 1100,
+        Codec::Xz | Codec::Lzma | Codec::Bzip2 => u64::MAX,
+    };
     let budget = limits
         .max_bytes
-        .min(len.saturating_mul(1100).saturating_add(1 << 20));
+        .min(len.saturating_mul(ratio).saturating_add(1 << 20));
     let reader: Box<dyn Read + '_> = match codec {
         Codec::Gzip => Box::new(flate2::read::MultiGzDecoder::new(source)),
         Codec::Zlib => Box::new(flate2::read::ZlibDecoder::new(source)),
         Codec::Lz4 => Box::new(lz4_flex::frame::FrameDecoder::new(source)),
+        Codec::Xz => Box::new(lzma_rust2::XzReader::new_mem_limit(
+            source,
+            true,
+            LZMA_MEMORY_KB,
+        )),
+        Codec::Lzma => match lzma_rust2::LzmaReader::new_mem_limit(source, LZMA_MEMORY_KB, None) {
+            Ok(reader) => Box::new(reader),
+            Err(error) => {
+                report.issue(
+                    rule::NOT_INSPECTABLE,
+                    Severity::Medium,
+                    "",
+                    None,
+                    format!("lzma-compressed data that cannot be decoded ({error}), so a pickle inside was not checked"),
+                );
+                return;
+            }
+        },
+        Codec::Bzip2 => Box::new(bzip2::read::MultiBzDecoder::new(source)),
     };
     let mut stream = Streaming::new(reader);
     scan_pickle_stream(report, "", &mut stream, None, budget, Mode::Strict, limits);
