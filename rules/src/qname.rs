@@ -185,79 +185,142 @@ fn glob_matches(glob: &[u8], text: &[u8]) -> bool {
 }
 
 /// Patterns filed by their last segment so that a qualified name is only tested against the
-/// few patterns that can match it.
+/// few patterns that can match it. Patterns whose last segment is a glob are filed by their first
+/// segment instead, when it is exact; `**` matches every name without a test.
 #[derive(Debug, Clone)]
 pub struct PatternIndex<T> {
     by_last: FxHashMap<String, Vec<(Pattern, T)>>,
-    other: Vec<(Pattern, T)>,
+    /// The rest carry their insertion number, so that matches come out in insertion order.
+    by_first: FxHashMap<String, Vec<(usize, Pattern, T)>>,
+    everything: Vec<(usize, T)>,
+    other: Vec<(usize, Pattern, T)>,
+    inserted: usize,
 }
 
 impl<T> Default for PatternIndex<T> {
     fn default() -> Self {
         Self {
             by_last: FxHashMap::default(),
+            by_first: FxHashMap::default(),
+            everything: Vec::new(),
             other: Vec::new(),
+            inserted: 0,
         }
     }
 }
 
 impl<T: Clone> PatternIndex<T> {
     pub fn insert(&mut self, pattern: Pattern, value: T) {
-        match pattern.last_exact() {
-            Some(last) => self
-                .by_last
-                .entry(last.to_string())
+        let seq = self.inserted;
+        self.inserted += 1;
+        if let Some(last) = pattern.last_exact() {
+            let last = last.to_string();
+            self.by_last.entry(last).or_default().push((pattern, value));
+        } else if pattern.segments == [Segment::AnyMany] {
+            self.everything.push((seq, value));
+        } else if let Some(Segment::Exact(first)) = pattern.segments.first() {
+            let first = first.clone();
+            self.by_first
+                .entry(first)
                 .or_default()
-                .push((pattern, value)),
-            None => self.other.push((pattern, value)),
+                .push((seq, pattern, value));
+        } else {
+            self.other.push((seq, pattern, value));
         }
     }
 
-    /// Every value whose pattern matches `qname`, in insertion order per bucket.
+    /// Every value whose pattern matches `qname`: those filed by its last segment in insertion
+    /// order, then the others in insertion order.
     pub fn matching<'s>(&'s self, qname: &'s str) -> impl Iterator<Item = &'s T> + 's {
         let last = last_segment(qname);
-        let candidates: Vec<&(Pattern, T)> = self
-            .by_last
-            .get(last)
-            .into_iter()
-            .flatten()
-            .chain(self.other.iter().filter(|(pattern, _)| {
-                qname.starts_with(&pattern.literal_prefix)
-                    && last.starts_with(pattern.last_prefix())
-            }))
-            .collect();
-        let matched: Vec<&T> = if candidates.is_empty() {
-            Vec::new()
-        } else {
+        let exact = self.by_last.get(last).map_or(&[][..], Vec::as_slice);
+        let by_first = self
+            .by_first
+            .get(first_segment(qname))
+            .map_or(&[][..], Vec::as_slice);
+        let other = self.other.iter().filter(|(_, pattern, _)| {
+            qname.starts_with(&pattern.literal_prefix) && last.starts_with(pattern.last_prefix())
+        });
+        let mut matched: Vec<&T> = Vec::new();
+        let mut rest: Vec<(usize, &T)> = self.everything.iter().map(|(n, v)| (*n, v)).collect();
+        let mut tests = by_first.iter().chain(other).peekable();
+        if !exact.is_empty() || tests.peek().is_some() {
             with_segments(qname, |parts| {
-                candidates
-                    .into_iter()
-                    .filter(|(pattern, _)| pattern.matches_segments(parts))
-                    .map(|(_, value)| value)
-                    .collect()
-            })
-        };
+                matched.extend(
+                    exact
+                        .iter()
+                        .filter(|(pattern, _)| pattern.matches_segments(parts))
+                        .map(|(_, value)| value),
+                );
+                rest.extend(
+                    tests
+                        .filter(|(_, pattern, _)| pattern.matches_segments(parts))
+                        .map(|(n, _, value)| (*n, value)),
+                );
+            });
+        }
+        rest.sort_unstable_by_key(|(n, _)| *n);
+        matched.extend(rest.into_iter().map(|(_, value)| value));
         matched.into_iter()
     }
 
-    /// Whether any pattern could match a name ending in `last` (a cheap pre-check).
-    pub fn may_match_last(&self, last: &str) -> bool {
-        !self.other.is_empty() || self.by_last.contains_key(last)
-    }
-
     pub fn is_empty(&self) -> bool {
-        self.by_last.is_empty() && self.other.is_empty()
+        self.by_last.is_empty()
+            && self.by_first.is_empty()
+            && self.everything.is_empty()
+            && self.other.is_empty()
     }
+}
 
-    /// The exact last segments the patterns file under (for lexical pre-filters).
-    pub fn exact_last_segments(&self) -> impl Iterator<Item = &str> {
-        self.by_last.keys().map(String::as_str)
+/// The first segment of a qualified name.
+fn first_segment(qname: &str) -> &str {
+    let mut depth = 0usize;
+    for (i, b) in qname.bytes().enumerate() {
+        match b {
+            b'[' => depth += 1,
+            b']' => depth = depth.saturating_sub(1),
+            b'.' if depth == 0 => return &qname[..i],
+            _ => {}
+        }
     }
+    qname
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_index_finds_every_matching_pattern_in_insertion_order() {
+        let mut index = PatternIndex::default();
+        for (n, pattern) in [
+            "zmq.**.recv*()",
+            "torch.load",
+            "**",
+            "langchain*.**.*()()",
+            "**.load",
+            "gradio.*",
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            index.insert(Pattern::parse(pattern).unwrap(), n);
+        }
+        let found = |qname: &str| index.matching(qname).copied().collect::<Vec<_>>();
+        // Filed by last segment first, then the rest in insertion order.
+        assert_eq!(found("torch.load"), [1, 4, 2]);
+        assert_eq!(found("zmq.Context().socket().recv_json()"), [0, 2]);
+        assert_eq!(found("langchain_openai.ChatOpenAI()()"), [2, 3]);
+        assert_eq!(found("gradio.Blocks"), [2, 5]);
+        assert_eq!(found("gradio.themes.Soft"), [2]);
+        assert_eq!(found("?client.load"), [4, 2]);
+        assert!(
+            PatternIndex::<usize>::default()
+                .matching("x")
+                .next()
+                .is_none()
+        );
+    }
 
     fn m(pattern: &str, qname: &str) -> bool {
         Pattern::parse(pattern).unwrap().matches(qname)

@@ -45,7 +45,7 @@ fn parse(comment: &str) -> Option<(Vec<String>, String)> {
 pub fn find(text: &str, tree: &Tree, lines: &LineIndex) -> Vec<Suppression> {
     let mut found = Vec::new();
     let root = tree.root_node();
-    for (at, _) in text.match_indices(MARKER) {
+    for at in memchr::memmem::find_iter(text.as_bytes(), MARKER) {
         let Some(node) = root.descendant_for_byte_range(at, at + MARKER.len()) else {
             continue;
         };
