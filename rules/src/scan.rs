@@ -245,30 +245,31 @@ pub fn scan(catalogue: &Catalogue, config: &Config, paths: &[PathBuf]) -> ScanRe
 fn flagged_artefacts(reports: &[FileReport]) -> ArtefactIndex {
     let mut index = ArtefactIndex::default();
     for report in reports {
-        let worst = report
-            .findings
-            .iter()
-            .filter(|f| f.is_active() && f.category == Category::UnsafeArtefactFile)
-            .max_by_key(|f| f.severity);
-        if let Some(finding) = worst.filter(|f| f.severity >= Severity::Medium) {
-            let first_sentence = finding.message.split(". ").next().unwrap_or("");
-            index.insert(
-                &report.path,
-                artefact::Flag {
-                    severity: finding.severity,
-                    rule: finding.rule.clone(),
-                    summary: first_sentence.to_string(),
-                },
-            );
+        if let Some(flag) = artefact_flag(&report.findings) {
+            index.insert(&report.path, flag);
         }
     }
     index
 }
 
+/// What code loading an artefact with these findings should say: its worst active finding of
+/// medium severity or worse.
+pub fn artefact_flag(findings: &[Finding]) -> Option<artefact::Flag> {
+    let worst = findings
+        .iter()
+        .filter(|f| f.is_active() && f.category == Category::UnsafeArtefactFile)
+        .max_by_key(|f| f.severity)?;
+    (worst.severity >= Severity::Medium).then(|| artefact::Flag {
+        severity: worst.severity,
+        rule: worst.rule.clone(),
+        summary: worst.message.split(". ").next().unwrap_or("").to_string(),
+    })
+}
+
 /// Deserialisation findings whose subject is a constant path naming a flagged artefact get that
 /// artefact's severity and a sentence saying why (`torch.load("model.pt")`, also through a
 /// constant: `MODEL = "model.pt"; torch.load(MODEL)`).
-fn raise_for_flagged_artefacts(
+pub fn raise_for_flagged_artefacts(
     findings: &mut [Finding],
     path: &Path,
     root: &Path,

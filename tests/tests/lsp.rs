@@ -475,7 +475,8 @@ fn workspace_scan_reports_progress_and_watches_files() {
             "**/*.{py,ipynb,rs}",
             "**/threatlens.toml",
             "**/pyproject.toml",
-            "**/*.{yaml,yml}"
+            "**/*.{yaml,yml}",
+            "**/*.{pkl,pickle,pt,pth,bin,ckpt,joblib,dill,npy,npz,h5,hdf5,keras,safetensors,gguf,onnx}"
         ]
     );
 

@@ -10,8 +10,8 @@ use std::time::Duration;
 use threatlens_tests::lsp_client::{TempDir, TestServer, file_uri};
 use threatlens_tests::{json as parse_json, repo_root, run};
 
-/// (file URI, rule, 1-based line) → how many findings.
-type Findings = BTreeMap<(String, String, u64), usize>;
+/// (file URI, rule, 1-based line, message) → how many findings.
+type Findings = BTreeMap<(String, String, u64, String), usize>;
 
 fn from_cli(root: &Path) -> Findings {
     let output = run(
@@ -30,7 +30,10 @@ fn from_cli(root: &Path) -> Findings {
             finding["line"].as_u64().expect("line")
         };
         let rule = finding["rule"].as_str().expect("rule").to_string();
-        *findings.entry((file_uri(&file), rule, line)).or_default() += 1;
+        let message = finding["message"].as_str().expect("message").to_string();
+        *findings
+            .entry((file_uri(&file), rule, line, message))
+            .or_default() += 1;
     }
     findings
 }
@@ -66,7 +69,18 @@ fn from_server(root: &Path) -> Findings {
         for diagnostic in diagnostics {
             let rule = diagnostic["code"].as_str().expect("code").to_string();
             let line = diagnostic["range"]["start"]["line"].as_u64().expect("line") + 1;
-            *findings.entry((uri.clone(), rule, line)).or_default() += 1;
+            let mut message = diagnostic["message"].as_str().expect("message");
+            // A notebook that is not open shows where in it: "cell 2, line 3:5: …".
+            if uri.ends_with(".ipynb")
+                && message.starts_with("cell ")
+                && let Some((_, rest)) = message.split_once(": ")
+            {
+                message = rest;
+            }
+            let message = message.to_string();
+            *findings
+                .entry((uri.clone(), rule, line, message))
+                .or_default() += 1;
         }
     }
     findings
@@ -128,6 +142,15 @@ fn project_with_exceptions_and_constants() -> TempDir {
     dir.write("src/train.py", load);
     dir.write("other/serve.py", load);
     dir.write("pkg/__init__.py", "");
+    // A pickle whose first global is `os.system` (written opcode by opcode), and code loading it.
+    dir.write(
+        "weights/classifier.pkl",
+        b"\x80\x02cos\nsystem\nq\x00X\x02\x00\x00\x00idq\x01\x85q\x02Rq\x03.",
+    );
+    dir.write(
+        "other/classify.py",
+        "import joblib\nclf = joblib.load(\"../weights/classifier.pkl\")\n",
+    );
     dir.write("pkg/config.py", "MODEL_ID = \"acme/support-bot\"\n");
     dir.write(
         "pkg/app.py",
@@ -145,8 +168,8 @@ fn on_model_exceptions_and_constants_from_other_modules() {
     let rules_of = |file: &str| -> Vec<String> {
         let uri = file_uri(&dir.path().join(file));
         cli.keys()
-            .filter(|(u, _, _)| *u == uri)
-            .map(|(_, r, _)| r.clone())
+            .filter(|(u, ..)| *u == uri)
+            .map(|(_, r, ..)| r.clone())
             .collect()
     };
     assert_eq!(rules_of("src/train.py"), Vec::<String>::new());
@@ -217,6 +240,29 @@ fn the_server_follows_modules_and_models_changed_on_disk() {
     let open = file_uri(&train);
     server.await_notification_where("textDocument/publishDiagnostics", |p| {
         p["uri"] == open.as_str() && p["diagnostics"].as_array().is_some_and(|d| d.is_empty())
+    });
+
+    // The artefact is replaced by a benign pickle: the code loading it no longer says it is
+    // flagged, and the artefact's own finding goes.
+    let artefact = dir.write("weights/classifier.pkl", b"\x80\x02}q\x00.");
+    server.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": file_uri(&artefact), "type": 2}]}),
+    );
+    let classify = file_uri(&dir.path().join("other/classify.py"));
+    let unflagged = server.await_notification_where("textDocument/publishDiagnostics", |p| {
+        p["uri"] == classify.as_str()
+            && p["diagnostics"][0]["message"]
+                .as_str()
+                .is_some_and(|m| !m.contains("flagged"))
+    });
+    assert_eq!(unflagged["diagnostics"][0]["code"], "TL109");
+    let artefact_uri = file_uri(&artefact);
+    server.await_notification_where("textDocument/publishDiagnostics", |p| {
+        p["uri"] == artefact_uri.as_str()
+            && p["diagnostics"]
+                .as_array()
+                .is_some_and(|d| d.iter().all(|d| d["code"] != "TL901"))
     });
     let _ = server.shutdown();
 }

@@ -11,9 +11,11 @@ use std::time::{Duration, Instant};
 use threatlens_rules::analyse::{
     FileContext, analyse_notebook, analyse_notebook_tree, analyse_tree_in,
 };
+use threatlens_rules::artefact::ArtefactIndex;
 use threatlens_rules::lang::python::session::Reuse;
 use threatlens_rules::lang::{self, notebook::Notebook};
 use threatlens_rules::project::Project;
+use threatlens_rules::scan::raise_for_flagged_artefacts;
 use threatlens_rules::{Catalogue, Config, Finding, Language};
 use tree_sitter::Tree;
 
@@ -51,6 +53,8 @@ pub struct Place {
     pub project: Option<Arc<Project>>,
     /// The threat models' `code:` exceptions.
     pub exceptions: Arc<Vec<CodeExceptions>>,
+    /// Artefacts the workspace scan flagged, for code that loads them.
+    pub flagged: Arc<ArtefactIndex>,
     pub path: Option<PathBuf>,
 }
 
@@ -195,6 +199,9 @@ fn run_inner(job: Job) -> Outcome {
             }
         }
     };
+    if let Some(path) = &place.path {
+        raise_for_flagged_artefacts(&mut outcome.findings, path, &config.root, &place.flagged);
+    }
     config.apply(catalogue, &mut outcome.findings);
     if let Some(path) = &place.path {
         for exceptions in place.exceptions.iter() {

@@ -112,9 +112,10 @@ fn data(finding: &Finding, fix: Option<serde_json::Value>) -> serde_json::Value 
     data
 }
 
-/// For a notebook shown as one file (on disk, or opened as JSON text), where cell positions have
-/// no place in the file's text: the diagnostic sits at the top and names the cell and line.
-pub fn notebook_file_diagnostic(finding: &Finding) -> Diagnostic {
+/// A diagnostic at the top of a file whose text has no place for the finding's position: an
+/// artefact (its findings are about the whole file), or a notebook shown as one file (on disk,
+/// or opened as JSON text), where the message names the cell and line.
+pub fn file_diagnostic(finding: &Finding) -> Diagnostic {
     let at = match finding.span.cell {
         Some(cell) => format!(
             "cell {}, line {}:{}: ",

@@ -19,9 +19,10 @@
 //!   since its state is reference-counted): after an edit inside one function only that function
 //!   is walked again, and the whole file whenever that could give a different answer.
 //! * **Same answers as `threatlens check`.** Code is analysed in its project: the workspace
-//!   scan indexes the Python modules (for the constants a file imports from another) and reads
-//!   the `code:` exceptions of the workspace's threat models as saved on disk. A changed module
-//!   that some file read, or a new one, re-scans the workspace; so do changed exceptions.
+//!   scan indexes the Python modules (for the constants a file imports from another), scans
+//!   model artefacts first (code loading a flagged one says so) and reads the `code:` exceptions
+//!   of the workspace's threat models as saved on disk. A changed module that some file read, a
+//!   new module or a changed artefact re-scans the workspace; so do changed exceptions.
 //!   `tests/tests/lsp_agrees.rs` holds the server to the CLI's findings.
 //! * **Debounce and versions.** Every change takes a ticket (a global counter) and records it as
 //!   the latest for its document; a task sleeps for the debounce (30 ms by default, setting
@@ -61,7 +62,7 @@ mod workspace;
 
 use crate::model::CodeExceptions;
 use analysis::{Input, Job, Outcome, Place};
-use diagnostics::{Single, Views, diagnostic, is_shown, notebook_file_diagnostic};
+use diagnostics::{Single, Views, diagnostic, file_diagnostic, is_shown};
 use documents::{Analysed, CellRef, DocKind, Encoding, NotebookDoc, TextDocument, TextView};
 use model::actions as model_actions;
 use model::units::model_diagnostics;
@@ -74,6 +75,7 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
+use threatlens_rules::artefact::ArtefactIndex;
 use threatlens_rules::lang::python::session::Reuse;
 use threatlens_rules::project::Project;
 use threatlens_rules::{Catalogue, Config, Finding, Language, Span};
@@ -150,6 +152,8 @@ pub struct State {
     project: Arc<Project>,
     /// The `code:` exceptions of the workspace's threat models, as saved on disk.
     exceptions: Arc<Vec<CodeExceptions>>,
+    /// Artefacts the last scan flagged, for code that loads them.
+    flagged: Arc<ArtefactIndex>,
 }
 
 pub struct Inner {
@@ -407,6 +411,7 @@ impl Inner {
                 place: Place {
                     project: Some(Arc::clone(&st.project)),
                     exceptions: Arc::clone(&st.exceptions),
+                    flagged: Arc::clone(&st.flagged),
                     path,
                 },
                 catalogue: self.catalogue,
@@ -445,7 +450,11 @@ impl Inner {
             );
             return Some(self.skip(st, unit, Some(reason)));
         }
-        let (project, exceptions) = (Arc::clone(&st.project), Arc::clone(&st.exceptions));
+        let (project, exceptions, flagged) = (
+            Arc::clone(&st.project),
+            Arc::clone(&st.exceptions),
+            Arc::clone(&st.flagged),
+        );
         let doc = st.docs.get_mut(unit)?;
         Some(Prepared::Run(Job {
             version: doc.version,
@@ -458,6 +467,7 @@ impl Inner {
             place: Place {
                 project: Some(project),
                 exceptions,
+                flagged,
                 path,
             },
             catalogue: self.catalogue,
@@ -559,7 +569,7 @@ impl Inner {
         let findings: &[Finding] = doc.analysis.as_ref().map_or(&[], |a| &a.findings);
         let shown = findings.iter().filter(|f| is_shown(f, minimum));
         let diagnostics = if doc.kind == DocKind::NotebookJson {
-            shown.map(notebook_file_diagnostic).collect()
+            shown.map(file_diagnostic).collect()
         } else {
             let views = Single(doc.view());
             shown

@@ -2,7 +2,7 @@
 //! `$/progress`), and files changed on disk (`workspace/didChangeWatchedFiles`).
 
 use super::Inner;
-use super::diagnostics::{Single, diagnostic, is_shown, notebook_file_diagnostic};
+use super::diagnostics::{Single, diagnostic, file_diagnostic, is_shown};
 use super::documents::{DocKind, Encoding, TextView};
 use super::protocol::{
     Diagnostic, DidChangeWatchedFilesRegistrationOptions, FileChangeType, FileEvent,
@@ -18,9 +18,12 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 use threatlens_rules::analyse::FileContext;
+use threatlens_rules::artefact::{ArtefactIndex, Flag};
 use threatlens_rules::config::CONFIG_FILE;
 use threatlens_rules::project::Project;
-use threatlens_rules::scan::{collect_files, read_limited};
+use threatlens_rules::scan::{
+    analyse_file, artefact_flag, collect_files, raise_for_flagged_artefacts, read_limited,
+};
 use threatlens_rules::source::LineIndex;
 use threatlens_rules::{Catalogue, Config, FileKind, Severity, analyse_bytes};
 
@@ -32,13 +35,19 @@ const WATCHED_GLOBS: &[&str] = &[
     "**/*.{yaml,yml}",
 ];
 
-/// The dynamic registration for file watching.
+/// The dynamic registration for file watching: code, configuration, models and artefacts.
 pub fn watch_registration() -> Registration {
+    let artefacts = format!(
+        "**/*.{{{}}}",
+        threatlens_rules::artefact::EXTENSIONS.join(",")
+    );
     let options = DidChangeWatchedFilesRegistrationOptions {
         watchers: WATCHED_GLOBS
             .iter()
+            .map(|glob| (*glob).to_string())
+            .chain([artefacts])
             .map(|glob| FileSystemWatcher {
-                glob_pattern: GlobPattern::String((*glob).to_string()),
+                glob_pattern: GlobPattern::String(glob),
                 kind: None,
             })
             .collect(),
@@ -63,6 +72,8 @@ pub struct DiskResult {
     pub errors: Vec<String>,
     /// The file is gone (deleted since it was listed).
     pub missing: bool,
+    /// For an artefact: what code loading it should say.
+    pub flag: Option<Flag>,
 }
 
 /// What analysing files on disk needs from the server, taken under the state lock once.
@@ -72,6 +83,8 @@ pub struct DiskAnalysis<'a> {
     pub project: Arc<Project>,
     /// The threat models' `code:` exceptions.
     pub exceptions: Arc<Vec<CodeExceptions>>,
+    /// Artefacts the scan flagged, for code that loads them.
+    pub flagged: Arc<ArtefactIndex>,
     pub minimum: Severity,
     pub panic_marker: Option<&'a str>,
     pub encoding: Encoding,
@@ -98,7 +111,12 @@ fn analyse_disk(setup: &DiskAnalysis, config: &Config, path: &Path, kind: FileKi
         diagnostics: Vec::new(),
         errors: Vec::new(),
         missing: false,
+        flag: None,
     };
+    if kind == FileKind::Artefact {
+        analyse_artefact(setup, config, &mut result);
+        return result;
+    }
     let bytes = match read_limited(path, config.max_file_size()) {
         Ok(bytes) => bytes,
         Err(error) => {
@@ -130,6 +148,7 @@ fn analyse_disk(setup: &DiskAnalysis, config: &Config, path: &Path, kind: FileKi
         }
     };
     result.errors.append(&mut analysis.errors);
+    raise_for_flagged_artefacts(&mut analysis.findings, path, &config.root, &setup.flagged);
     config.apply(catalogue, &mut analysis.findings);
     for exceptions in setup.exceptions.iter() {
         exceptions.apply(path, &mut analysis.findings);
@@ -142,7 +161,7 @@ fn analyse_disk(setup: &DiskAnalysis, config: &Config, path: &Path, kind: FileKi
             .findings
             .iter()
             .filter(|f| is_shown(f, minimum))
-            .map(notebook_file_diagnostic)
+            .map(file_diagnostic)
             .collect();
         return result;
     }
@@ -164,6 +183,39 @@ fn analyse_disk(setup: &DiskAnalysis, config: &Config, path: &Path, kind: FileKi
     result
 }
 
+/// An artefact streams with the artefact size limit, as in `threatlens check` (it is never read
+/// whole); its findings are about the whole file.
+fn analyse_artefact(setup: &DiskAnalysis, config: &Config, result: &mut DiskResult) {
+    let path = result.path.clone();
+    let analysed = catch_unwind(AssertUnwindSafe(|| {
+        analyse_file(setup.catalogue, config, None, &path, FileKind::Artefact)
+    }));
+    let mut report = match analysed {
+        Ok(report) => report,
+        Err(payload) => {
+            result.errors.push(format!(
+                "internal error: the artefact scan panicked ({})",
+                super::analysis::panic_message(payload.as_ref())
+            ));
+            return;
+        }
+    };
+    result.missing = !path.exists();
+    for exceptions in setup.exceptions.iter() {
+        exceptions.apply(&path, &mut report.findings);
+    }
+    result.flag = artefact_flag(&report.findings);
+    result.errors = report.errors;
+    if result.uri.is_some() {
+        result.diagnostics = report
+            .findings
+            .iter()
+            .filter(|f| is_shown(f, setup.minimum))
+            .map(file_diagnostic)
+            .collect();
+    }
+}
+
 fn memchr_find(haystack: &[u8], needle: &[u8]) -> bool {
     !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
 }
@@ -175,6 +227,7 @@ impl Inner {
             catalogue: self.catalogue,
             project: Arc::clone(&st.project),
             exceptions: Arc::clone(&st.exceptions),
+            flagged: Arc::clone(&st.flagged),
             minimum: st.settings.minimum_severity(),
             panic_marker: self.panic_marker.as_deref(),
             encoding: st.encoding,
@@ -309,8 +362,6 @@ impl Inner {
             st.project = Arc::new(Project::new(&st.roots, python));
             stale
         };
-        // Open documents may import constants the new index finds (or no longer finds).
-        self.recheck_open_code();
         {
             let _publishing = self.publish.lock().await;
             for (path, uri) in stale {
@@ -345,12 +396,35 @@ impl Inner {
         let mut findings = 0;
         let mut problems = 0;
         let mut superseded = false;
-        for batch in files.chunks(chunk) {
+        // Artefacts first, so that code loading a flagged one can say so (as `check` does).
+        let (artefacts, code): (Vec<_>, Vec<_>) = files
+            .into_iter()
+            .partition(|(_, kind, _)| *kind == FileKind::Artefact);
+        let mut flagged = ArtefactIndex::default();
+        let mut code_started = false;
+        let batches = artefacts
+            .chunks(chunk)
+            .map(|batch| (true, batch))
+            .chain(code.chunks(chunk).map(|batch| (false, batch)))
+            // An empty last batch, so that the index is set even without code files.
+            .chain(std::iter::once((false, &[][..])));
+        for (of_artefacts, batch) in batches {
             if self.scan_generation.load(Ordering::SeqCst) != generation {
                 superseded = true;
                 break;
             }
+            if !of_artefacts && !code_started {
+                code_started = true;
+                self.state().flagged = Arc::new(std::mem::take(&mut flagged));
+                // Open documents may import constants the new module index finds (or no longer
+                // finds), or load an artefact that is now flagged.
+                self.recheck_open_code();
+            }
+            if batch.is_empty() {
+                continue;
+            }
             let batch = batch.to_vec();
+            let batch_len = batch.len();
             let this = Arc::clone(&self);
             let results = tokio::task::spawn_blocking(move || {
                 let analysis = this.disk_analysis();
@@ -367,7 +441,12 @@ impl Inner {
                     Vec::new()
                 }
             };
-            done += chunk.min(total - done);
+            done += batch_len;
+            for result in &results {
+                if let Some(flag) = &result.flag {
+                    flagged.insert(&result.path, flag.clone());
+                }
+            }
             findings += results.iter().map(|r| r.diagnostics.len()).sum::<usize>();
             problems += results.iter().filter(|r| !r.errors.is_empty()).count();
             self.publish_disk(results).await;
@@ -511,20 +590,23 @@ impl Inner {
             }
         }
         // Other files read the constants of the modules they import: a change to a module some
-        // file read, or a new module (an import may now resolve), is checked everywhere again.
+        // file read, or a new module (an import may now resolve), is checked everywhere again;
+        // so is a changed artefact (code loading it says whether it is flagged).
         let reach_further = {
             let st = self.state();
             let python = |p: &&PathBuf| FileKind::of(p) == Some(FileKind::Python);
-            st.settings.scan_workspace()
-                && (changed
-                    .iter()
-                    .chain(&deleted)
-                    .filter(python)
-                    .any(|p| st.project.consulted(p))
-                    || changed
-                        .iter()
-                        .filter(python)
-                        .any(|p| !st.scanned.contains(p)))
+            let artefact = |p: &PathBuf| FileKind::of(p) == Some(FileKind::Artefact);
+            let read_by_others = changed
+                .iter()
+                .chain(&deleted)
+                .filter(python)
+                .any(|p| st.project.consulted(p));
+            let new_module = changed
+                .iter()
+                .filter(python)
+                .any(|p| !st.scanned.contains(p));
+            let artefact_changed = changed.iter().chain(&deleted).any(artefact);
+            st.settings.scan_workspace() && (read_by_others || new_module || artefact_changed)
         };
         if reach_further {
             tokio::spawn(Arc::clone(&self).scan());
