@@ -12,6 +12,7 @@ pub fn scan(files: &[PathBuf], format: ListFormat, fail_on: Severity) -> Result<
     let mut errors = 0;
     let mut listings = Vec::new();
     let mut text = String::new();
+    let mut markdown = String::new();
     for file in files {
         match describe_artefact(file) {
             Ok(listing) => {
@@ -19,7 +20,12 @@ pub fn scan(files: &[PathBuf], format: ListFormat, fail_on: Severity) -> Result<
                     .findings(catalogue)
                     .iter()
                     .any(|f| f.severity >= fail_on);
-                text.push_str(&format!("{}\n{listing}\n", file.display()));
+                // The listing starts with the file's path.
+                text.push_str(&format!("{listing}\n"));
+                markdown.push_str(&format!(
+                    "## `{}`\n\n```text\n{listing}```\n\n",
+                    file.display()
+                ));
                 listings.push(serde_json::json!({ "file": file, "listing": listing }));
             }
             Err(error) => {
@@ -29,10 +35,11 @@ pub fn scan(files: &[PathBuf], format: ListFormat, fail_on: Severity) -> Result<
         }
     }
     match format {
-        ListFormat::Json | ListFormat::Markdown => {
+        ListFormat::Json => {
             let json = serde_json::to_string_pretty(&listings).map_err(|e| e.to_string())?;
             crate::print_stdout(&format!("{json}\n"));
         }
+        ListFormat::Markdown => crate::print_stdout(&markdown),
         ListFormat::Text => crate::print_stdout(&text),
     }
     Ok(if errors > 0 {

@@ -437,6 +437,20 @@ fn artefacts_are_scanned_and_tie_in_with_the_code_that_loads_them() {
     assert_eq!(listing.status.code(), Some(1));
     let text = stdout(&listing);
     assert!(text.contains("os") && text.contains("system"), "{text}");
+    assert_eq!(text.matches("model.pt").count(), 1, "the path once: {text}");
+    let markdown = stdout(&run(
+        dir.path(),
+        &["scan-artefact", "--format", "markdown", "model.pt"],
+    ));
+    assert!(
+        markdown.starts_with("## `model.pt`\n\n```text\n") && markdown.contains("os.system"),
+        "{markdown}"
+    );
+    let listing = json(&run(
+        dir.path(),
+        &["scan-artefact", "--format", "json", "model.pt"],
+    ));
+    assert_eq!(listing[0]["file"], "model.pt");
 
     let report = json(&run(dir.path(), &["check", ".", "--format", "json"]));
     let found: Vec<(&str, &str, &str)> = findings(&report)
