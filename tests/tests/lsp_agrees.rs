@@ -266,3 +266,32 @@ fn the_server_follows_modules_and_models_changed_on_disk() {
     });
     let _ = server.shutdown();
 }
+
+#[test]
+fn open_documents_get_the_model_exceptions_without_a_workspace_scan() {
+    let dir = project_with_exceptions_and_constants();
+    let mut server = TestServer::spawn();
+    server.initialize(json!({
+        "processId": null,
+        "rootUri": file_uri(dir.path()),
+        "capabilities": TestServer::client_capabilities(),
+        "initializationOptions": {"debounceMs": 0, "scanWorkspace": false},
+    }));
+    let load = "import torch\nm = torch.load(p)\n";
+    for file in ["src/train.py", "other/serve.py"] {
+        server.notify(
+            "textDocument/didOpen",
+            json!({"textDocument": {"uri": file_uri(&dir.path().join(file)), "languageId": "python",
+                "version": 1, "text": load}}),
+        );
+    }
+    let excepted = file_uri(&dir.path().join("src/train.py"));
+    server.await_notification_where("textDocument/publishDiagnostics", |p| {
+        p["uri"] == excepted.as_str() && p["diagnostics"].as_array().is_some_and(|d| d.is_empty())
+    });
+    let other = file_uri(&dir.path().join("other/serve.py"));
+    server.await_notification_where("textDocument/publishDiagnostics", |p| {
+        p["uri"] == other.as_str() && p["diagnostics"][0]["code"] == "TL110"
+    });
+    let _ = server.shutdown();
+}

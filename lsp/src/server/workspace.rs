@@ -257,28 +257,32 @@ impl Inner {
     /// Re-reads the models' `code:` exceptions after a model file changed on disk; when they
     /// grant something else, the code is checked again.
     pub async fn code_exceptions_changed_on_disk(self: Arc<Self>) {
-        let this = Arc::clone(&self);
+        if self.refresh_code_exceptions().await {
+            self.recheck_open_code();
+            if self.state().settings.scan_workspace() {
+                tokio::spawn(self.scan());
+            }
+        }
+    }
+
+    /// Re-reads the models' `code:` exceptions; whether they grant something else now.
+    async fn refresh_code_exceptions(self: &Arc<Self>) -> bool {
+        let this = Arc::clone(self);
         let Ok(saved) = tokio::task::spawn_blocking(move || this.saved_code_exceptions()).await
         else {
-            return;
+            return false;
         };
-        let changed = {
-            let mut st = self.state();
-            let same = st.exceptions.len() == saved.len()
-                && st
-                    .exceptions
-                    .iter()
-                    .zip(&saved)
-                    .all(|(a, b)| a.grants_as(b));
-            if !same {
-                st.exceptions = Arc::new(saved);
-            }
-            !same
-        };
-        if changed {
-            self.recheck_open_code();
-            tokio::spawn(self.scan());
+        let mut st = self.state();
+        let same = st.exceptions.len() == saved.len()
+            && st
+                .exceptions
+                .iter()
+                .zip(&saved)
+                .all(|(a, b)| a.grants_as(b));
+        if !same {
+            st.exceptions = Arc::new(saved);
         }
+        !same
     }
 
     /// Lists the files of every root (`.gitignore` and config excludes respected).
@@ -322,7 +326,14 @@ impl Inner {
                 st.caps.work_done_progress,
             )
         };
-        if !enabled || !has_roots {
+        if !has_roots {
+            return;
+        }
+        if !enabled {
+            // No scan, but open documents still get the threat models' exceptions.
+            if self.refresh_code_exceptions().await {
+                self.recheck_open_code();
+            }
             return;
         }
         // The workspace's threat model is checked alongside (see `model`).
