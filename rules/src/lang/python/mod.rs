@@ -25,7 +25,9 @@ use crate::engine::{Emitter, ImportContext, Provenance};
 use crate::finding::Finding;
 use crate::lang::node_text;
 use crate::source::LineIndex;
-use crate::value::{Arg, AssignEvent, CallEvent, Const, Partial, Range, Shape, Sym, Taint};
+use crate::value::{
+    Arg, AssignEvent, CallEvent, Const, Partial, Range, Shape, Sym, Taint, UNKNOWN,
+};
 use rustc_hash::FxHashMap as HashMap;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -50,6 +52,7 @@ struct Fields {
     attribute: std::num::NonZeroU16,
     body: std::num::NonZeroU16,
     condition: std::num::NonZeroU16,
+    consequence: std::num::NonZeroU16,
     definition: std::num::NonZeroU16,
     expression: std::num::NonZeroU16,
     function: std::num::NonZeroU16,
@@ -82,6 +85,7 @@ static FIELDS: std::sync::LazyLock<Fields> = std::sync::LazyLock::new(|| {
         attribute: id("attribute"),
         body: id("body"),
         condition: id("condition"),
+        consequence: id("consequence"),
         definition: id("definition"),
         expression: id("expression"),
         function: id("function"),
@@ -423,6 +427,33 @@ struct Walker<'a, 'e, 't> {
 /// A class attribute as it was before a replayed unit overwrote it: (class, name, value).
 type AttrBefore = (usize, Rc<str>, Option<Sym>);
 
+/// The file name a download function saves to, when the call names it with a constant: the
+/// path it returns ends with it (`keras.utils.get_file("cropnet.h5", origin=…)`).
+fn downloaded_file_name<'s>(qname: &str, args: &'s [Arg]) -> Option<&'s str> {
+    let spec = |keyword: &str, position| crate::catalogue::ArgSpec {
+        keyword: Some(keyword.into()),
+        position: Some(position),
+    };
+    let name = match qname {
+        "keras.utils.get_file" => spec("fname", 0),
+        "huggingface_hub.hf_hub_download" | "huggingface_hub.file_download.hf_hub_download" => {
+            spec("filename", 1)
+        }
+        _ => return None,
+    };
+    let name = crate::engine::find_arg_in(args, &name)?.sym.str_value()?;
+    Some(name.rsplit('/').next().unwrap_or(name))
+}
+
+/// The value of a plain string literal (no interpolation, no concatenation).
+fn string_literal<'s>(node: Node, text: &'s str) -> Option<&'s str> {
+    if kind_of(node) != "string" || node.named_child_count() != 3 {
+        return None;
+    }
+    let content = node.named_child(1)?;
+    (kind_of(content) == "string_content").then(|| node_text(content, text))
+}
+
 fn range(node: Node) -> Range {
     (node.start_byte(), node.end_byte())
 }
@@ -463,6 +494,41 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
             effects: Vec::new(),
             undo: None,
         }
+    }
+
+    /// A condition `name.endswith("suffix")` on a local string of unknown value: the scope that
+    /// binds it, its name, its value, and its value known to end with the suffix.
+    fn suffix_guard(&self, condition: Node, ctx: &Ctx) -> Option<(ScopeRef, Rc<str>, Sym, Sym)> {
+        if kind_of(condition) != "call" {
+            return None;
+        }
+        let function = condition.child_by_field_id(FIELDS.function.get())?;
+        let object = function.child_by_field_id(FIELDS.object.get())?;
+        let attribute = function.child_by_field_id(FIELDS.attribute.get())?;
+        if kind_of(function) != "attribute"
+            || kind_of(object) != "identifier"
+            || self.text(attribute) != "endswith"
+        {
+            return None;
+        }
+        let arguments = condition.child_by_field_id(FIELDS.arguments.get())?;
+        let mut cursor = arguments.walk();
+        let mut args = arguments.named_children(&mut cursor);
+        let (Some(suffix), None) = (args.next(), args.next()) else {
+            return None;
+        };
+        let suffix = string_literal(suffix, self.text)?;
+        let scope = ctx.chain.last()?.clone();
+        let name: Rc<str> = self.text(object).into();
+        let before = scope.borrow().vars.get(&name)?.clone();
+        if before.konst.is_some() || before.template.is_some() {
+            return None;
+        }
+        let known = Sym {
+            template: Some(format!("{UNKNOWN}{suffix}").into()),
+            ..before.clone()
+        };
+        Some((scope, name, before, known))
     }
 
     /// Marks what `unit` read as out of date.
@@ -590,19 +656,36 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
                 }
             }
             "if_statement" | "elif_clause" | "while_statement" => {
-                if let Some(condition) = node.child_by_field_id(FIELDS.condition.get()) {
+                let condition = node.child_by_field_id(FIELDS.condition.get());
+                if let Some(condition) = condition {
                     self.eval(condition, ctx);
                 }
                 let inner = Ctx {
                     branch: true,
                     ..ctx.clone()
                 };
+                let consequence = node.child_by_field_id(FIELDS.consequence.get());
                 let mut cursor = node.walk();
                 for child in node.named_children(&mut cursor) {
-                    if Some(child) == node.child_by_field_id(FIELDS.condition.get()) {
+                    if Some(child) == condition {
                         continue;
                     }
-                    self.visit_stmt(child, &inner);
+                    // `if path.endswith(".h5"):` — in its body, the path is known to end so.
+                    let guard = (Some(child) == consequence && kind_of(node) != "while_statement")
+                        .then(|| condition.and_then(|c| self.suffix_guard(c, ctx)))
+                        .flatten();
+                    match guard {
+                        Some((scope, name, before, known)) => {
+                            scope.borrow_mut().vars.insert(name.clone(), known.clone());
+                            self.visit_stmt(child, &inner);
+                            // The fact holds inside the body only (unless the body rebound it).
+                            let mut scope = scope.borrow_mut();
+                            if scope.vars.get(&name) == Some(&known) {
+                                scope.vars.insert(name, before);
+                            }
+                        }
+                        None => self.visit_stmt(child, &inner),
+                    }
                 }
             }
             "else_clause" | "finally_clause" | "block" => {
@@ -2154,6 +2237,13 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
                 };
             }
         }
+        // A local function handed to a thread, process or executor is called with those
+        // arguments: `Thread(target=handle, args=(conn,))`, `pool.submit(handle, conn)`.
+        if let Some((function, passed)) = self.deferred_call(qname, args) {
+            let offset = usize::from(self.is_method(function));
+            self.record_param_taint(function, &passed, offset);
+            self.walk_ahead(function);
+        }
         match (qname, &callee.shape) {
             (Some("functools.partial"), _) => {
                 let mut args = args.iter();
@@ -2266,7 +2356,70 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
             qname: Some(result),
             taint,
             sanitised,
+            template: downloaded_file_name(canonical.as_deref().unwrap_or(qname), args)
+                .map(|name| format!("{UNKNOWN}/{name}").into()),
             ..Sym::default()
+        }
+    }
+
+    /// For a call that runs a local function later (a thread, a process, an executor task):
+    /// the function and the arguments it will get.
+    fn deferred_call(&self, qname: Option<&str>, args: &[Arg]) -> Option<(usize, Vec<Arg>)> {
+        let positional = |n| args.iter().filter(|a| a.keyword.is_none()).nth(n);
+        let keyword = |k: &str| args.iter().find(|a| a.keyword.as_deref() == Some(k));
+        let qname = qname?;
+        let qname = self
+            .catalogue
+            .canonical(qname)
+            .unwrap_or_else(|| qname.to_string());
+        let (target, passed): (&Arg, Vec<Arg>) = match qname.as_str() {
+            // `Thread(group, target, name, args, kwargs)`, `Process(…)` alike.
+            "threading.Thread" | "multiprocessing.Process" | "multiprocessing.context.Process" => {
+                let target = keyword("target").or_else(|| positional(1))?;
+                let mut passed = Vec::new();
+                if let Some(tuple) = keyword("args").or_else(|| positional(3))
+                    && let Shape::Seq(items) = &tuple.sym.shape
+                {
+                    passed.extend(items.iter().map(|item| Arg {
+                        keyword: None,
+                        sym: item.clone(),
+                        in_call: false,
+                        ..tuple.clone()
+                    }));
+                }
+                if let Some(dict) = keyword("kwargs")
+                    && let Shape::Dict(entries) = &dict.sym.shape
+                {
+                    passed.extend(entries.iter().map(|(key, value)| Arg {
+                        keyword: Some(key.clone()),
+                        sym: value.clone(),
+                        in_call: false,
+                        ..dict.clone()
+                    }));
+                }
+                (target, passed)
+            }
+            // `submit(fn, *args, **kwargs)`, `asyncio.to_thread(fn, *args, **kwargs)`.
+            "concurrent.futures.ThreadPoolExecutor().submit"
+            | "concurrent.futures.ProcessPoolExecutor().submit"
+            | "concurrent.futures.Executor().submit"
+            | "asyncio.to_thread" => {
+                let target = positional(0)?;
+                let passed = args
+                    .iter()
+                    .filter(|a| !std::ptr::eq(*a, target))
+                    .map(|a| Arg {
+                        in_call: false,
+                        ..a.clone()
+                    })
+                    .collect();
+                (target, passed)
+            }
+            _ => return None,
+        };
+        match target.sym.shape {
+            Shape::Function(function) => Some((function, passed)),
+            _ => None,
         }
     }
 
