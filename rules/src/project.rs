@@ -112,23 +112,6 @@ pub struct Project {
     /// File → its full dotted name from its root (for relative imports).
     names: HashMap<PathBuf, String>,
     facts: Mutex<HashMap<PathBuf, Arc<ModuleFacts>>>,
-    /// What each module's functions return (a whole walk of the module, so only computed when
-    /// another file calls one of them).
-    returns: Mutex<HashMap<PathBuf, Arc<ModuleReturns>>>,
-}
-
-/// The functions of one module, by name.
-pub type ModuleReturns = HashMap<String, Returned>;
-
-/// What a top-level function of a project module returns, as far as its module shows (its own
-/// imports are not followed).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Returned {
-    /// What the value is (`openai.OpenAI()` for `def client(): return OpenAI()`).
-    pub qname: Option<String>,
-    pub konst: Option<ConstValue>,
-    /// The function returns untrusted data of this kind (an LLM completion, a download, …).
-    pub source: Option<crate::catalogue::SourceKind>,
 }
 
 impl Project {
@@ -184,7 +167,6 @@ impl Project {
             modules,
             names,
             facts: Mutex::new(HashMap::new()),
-            returns: Mutex::new(HashMap::new()),
         }
     }
 
@@ -238,59 +220,12 @@ impl Project {
         facts.constants.get(name).map(ConstValue::to_sym)
     }
 
-    /// Whether some importer has read `file`'s constants or what its functions return (so a
-    /// change to it can change the findings of other files).
+    /// Whether some importer has read `file`'s constants (so a change to it can change the
+    /// findings of other files).
     pub fn consulted(&self, file: &Path) -> bool {
         self.facts
             .lock()
             .map_or(true, |cache| cache.contains_key(file))
-            || self
-                .returns
-                .lock()
-                .map_or(true, |cache| cache.contains_key(file))
-    }
-
-    /// What the function `qname` (`pkg.llm.client`) returns, if it is a top-level function of
-    /// a project module other than `importer`.
-    pub fn returned(
-        &self,
-        catalogue: &Catalogue,
-        qname: &str,
-        importer: Option<&Path>,
-    ) -> Option<Returned> {
-        // `pkg.llm.client`, or a method on an instance: `pkg.llm.Client().complete`.
-        let (file, module, name) = qname.match_indices('.').rev().find_map(|(at, _)| {
-            let (module, name) = (&qname[..at], &qname[at + 1..]);
-            if !module.starts_with('.') && !self.modules.contains_key(module) {
-                return None;
-            }
-            Some((self.module_file(module, importer)?, module, name))
-        })?;
-        if Some(file.as_path()) == importer {
-            return None;
-        }
-        let module = match module.starts_with('.') {
-            true => self.absolute_name(module, importer)?,
-            false => module.to_string(),
-        };
-        let cached = self
-            .returns
-            .lock()
-            .ok()
-            .and_then(|cache| cache.get(&file).cloned());
-        let returns = match cached {
-            Some(returns) => returns,
-            None => {
-                // Computed outside the lock; two threads may both compute it, with the same
-                // result.
-                let returns = Arc::new(compute_returns(catalogue, &file, &module));
-                if let Ok(mut cache) = self.returns.lock() {
-                    cache.entry(file).or_insert_with(|| returns.clone());
-                }
-                returns
-            }
-        };
-        returns.get(name).cloned()
     }
 
     fn facts_of(&self, catalogue: &Catalogue, file: &Path) -> Arc<ModuleFacts> {
@@ -327,39 +262,6 @@ fn compute_facts(catalogue: &Catalogue, file: &Path) -> ModuleFacts {
             .filter_map(|(name, sym)| Some((name, ConstValue::from_sym(&sym)?)))
             .collect(),
     }
-}
-
-/// What the functions of `file` return; `module` is the module's dotted name, for what its own
-/// classes make (`<local>.Client()` is `pkg.llm.Client()` to the caller).
-fn compute_returns(catalogue: &Catalogue, file: &Path, module: &str) -> ModuleReturns {
-    let Ok(bytes) = crate::scan::read_limited(file, MAX_MODULE_BYTES) else {
-        return ModuleReturns::default();
-    };
-    let text = String::from_utf8_lossy(&bytes);
-    let Some(tree) = crate::lang::parse(Language::Python, &text, None) else {
-        return ModuleReturns::default();
-    };
-    let lines = LineIndex::new(&text);
-    let mut emitter = Emitter::new(catalogue, &text, &lines, Language::Python);
-    crate::lang::python::module_returns(catalogue, &text, &tree, &mut emitter)
-        .into_iter()
-        .filter_map(|(name, value)| {
-            let returned = Returned {
-                qname: value
-                    .qname()
-                    .and_then(|q| match q.strip_prefix("<local>.") {
-                        Some(local) => Some(format!("{module}.{local}")),
-                        None => (!q.starts_with(['?', '<', '.'])).then(|| q.to_string()),
-                    }),
-                konst: value
-                    .konst
-                    .as_ref()
-                    .and_then(|_| ConstValue::from_sym(&value)),
-                source: value.taint.as_ref().map(|t| t.kind),
-            };
-            (returned != Returned::default()).then_some((name, returned))
-        })
-        .collect()
 }
 
 #[cfg(test)]

@@ -201,48 +201,6 @@ pub fn module_constants<'a>(
         .collect()
 }
 
-/// What the module's top-level functions return, by name (a method as called on an instance:
-/// `Client().complete`), from one walk of the whole module with nothing outside it consulted
-/// (for other files that call them).
-pub fn module_returns<'a>(
-    catalogue: &'a Catalogue,
-    text: &'a str,
-    tree: &Tree,
-    emitter: &mut Emitter<'a>,
-) -> Vec<(String, Sym)> {
-    let mut summaries = Summaries::default();
-    let context = FileContext::default();
-    let mut walker = Walker::new(catalogue, text, emitter, &mut summaries, &context);
-    let module = Rc::new(RefCell::new(Scope::default()));
-    walker.walk_module_in(tree.root_node(), module.clone());
-    let returned = |function: usize| {
-        let info = summaries.functions.get(function)?;
-        Some(Sym {
-            qname: info.return_qname.clone(),
-            konst: info.return_konst.clone(),
-            taint: info.returns.clone(),
-            ..Sym::default()
-        })
-    };
-    let mut all = Vec::new();
-    for (name, sym) in &module.borrow().vars {
-        match sym.shape {
-            Shape::Function(function) => {
-                all.extend(returned(function).map(|value| (name.to_string(), value)));
-            }
-            Shape::Class(class) => {
-                let methods = summaries.classes.get(class).map(|c| &c.methods);
-                for (method, &function) in methods.into_iter().flatten() {
-                    let key = format!("{name}().{method}");
-                    all.extend(returned(function).map(|value| (key, value)));
-                }
-            }
-            _ => {}
-        }
-    }
-    all
-}
-
 /// What the walk learns about local functions and classes, kept across passes.
 #[derive(Default)]
 struct Summaries {
@@ -587,10 +545,7 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
     // ----- module, statements -------------------------------------------------------------
 
     fn walk_module(&mut self, root: Node<'t>) {
-        self.walk_module_in(root, Rc::new(RefCell::new(Scope::default())));
-    }
-
-    fn walk_module_in(&mut self, root: Node<'t>, module: ScopeRef) {
+        let module = Rc::new(RefCell::new(Scope::default()));
         let ctx = Ctx {
             chain: vec![module],
             ..Ctx::default()
@@ -2397,34 +2352,14 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
                 Sym::merge_taint(callee.taint.clone(), &arg_taint)
             }
         });
-        let mut sym = Sym {
+        Sym {
             qname: Some(result),
             taint,
             sanitised,
             template: downloaded_file_name(canonical.as_deref().unwrap_or(qname), args)
                 .map(|name| format!("{UNKNOWN}/{name}").into()),
             ..Sym::default()
-        };
-        // A function of another project module: what it returns, as its module shows.
-        if matches!(callee.shape, Shape::Plain)
-            && !qname.starts_with(['?', '<'])
-            && let Some(project) = self.context.project
-            && let Some(returned) = project.returned(self.catalogue, qname, self.context.path)
-        {
-            if let Some(value) = returned.qname {
-                sym.qname = Some(value.into());
-            }
-            sym.konst = returned.konst.map(|k| k.to_sym()).and_then(|k| k.konst);
-            if sym.taint.is_none() && !sanitised {
-                sym.taint = returned.source.map(|kind| {
-                    Rc::new(Taint {
-                        kind,
-                        range: range(node),
-                    })
-                });
-            }
         }
-        sym
     }
 
     /// For a call that runs a local function later (a thread, a process, an executor task):
