@@ -2368,6 +2368,13 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
         let positional = |n| args.iter().filter(|a| a.keyword.is_none()).nth(n);
         let keyword = |k: &str| args.iter().find(|a| a.keyword.as_deref() == Some(k));
         let qname = qname?;
+        // Every call comes through here: rule out the others before resolving aliases.
+        if !matches!(
+            crate::qname::last_segment(qname),
+            "Thread" | "Process" | "submit" | "to_thread"
+        ) {
+            return None;
+        }
         let qname = self
             .catalogue
             .canonical(qname)
