@@ -423,6 +423,35 @@ struct SemanticsFile {
     builtins: Vec<String>,
     #[serde(default)]
     credential_param: Vec<CredentialParamDef>,
+    #[serde(default)]
+    runs_later: Vec<RunsLaterDef>,
+    #[serde(default)]
+    download: Vec<DownloadDef>,
+}
+
+/// Calls that run a function later with arguments they were given (a thread, a process, an
+/// executor task): the function is analysed as called with them.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunsLaterDef {
+    pub calls: Vec<String>,
+    /// The function.
+    pub target: ArgSpec,
+    /// A tuple of its positional arguments (`Thread(args=…)`).
+    pub args: Option<ArgSpec>,
+    /// A dict of its keyword arguments (`Thread(kwargs=…)`).
+    pub kwargs: Option<ArgSpec>,
+    /// The call's other arguments are the function's (`pool.submit(f, a, b=…)`).
+    #[serde(default)]
+    pub passes_the_rest: bool,
+}
+
+/// Downloads that return the path of the file they saved, ending with the file name given.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DownloadDef {
+    pub calls: Vec<String>,
+    pub file_name: ArgSpec,
 }
 
 /// An SDK parameter that holds a credential, for calls that take it by position or under a
@@ -555,6 +584,9 @@ pub struct Catalogue {
     pub sanitisers: PatternIndex<()>,
     pub builtins: HashSet<String>,
     pub credential_params: PatternIndex<CredentialParamDef>,
+    pub runs_later: PatternIndex<RunsLaterDef>,
+    /// The argument naming the saved file, by download call.
+    pub downloads: PatternIndex<ArgSpec>,
 }
 
 static BUILTIN: LazyLock<Catalogue> = LazyLock::new(|| {
@@ -592,6 +624,8 @@ impl Catalogue {
             sanitisers: PatternIndex::default(),
             builtins: semantics.builtins.into_iter().collect(),
             credential_params: PatternIndex::default(),
+            runs_later: PatternIndex::default(),
+            downloads: PatternIndex::default(),
             rules: Vec::new(),
         };
         let mut slugs = HashSet::new();
@@ -670,6 +704,20 @@ impl Catalogue {
         }
         for pattern in &semantics.sanitisers {
             catalogue.sanitisers.insert(Pattern::parse(pattern)?, ());
+        }
+        for def in semantics.runs_later {
+            for pattern in &def.calls {
+                catalogue
+                    .runs_later
+                    .insert(Pattern::parse(pattern)?, def.clone());
+            }
+        }
+        for def in semantics.download {
+            for pattern in &def.calls {
+                catalogue
+                    .downloads
+                    .insert(Pattern::parse(pattern)?, def.file_name.clone());
+            }
         }
         Ok(catalogue)
     }

@@ -21,7 +21,7 @@
 
 use crate::analyse::FileContext;
 use crate::catalogue::{Catalogue, Language, SourceKind};
-use crate::engine::{Emitter, ImportContext, Provenance};
+use crate::engine::{Emitter, ImportContext, Provenance, find_arg_in};
 use crate::finding::Finding;
 use crate::lang::node_text;
 use crate::source::LineIndex;
@@ -426,24 +426,6 @@ struct Walker<'a, 'e, 't> {
 
 /// A class attribute as it was before a replayed unit overwrote it: (class, name, value).
 type AttrBefore = (usize, Rc<str>, Option<Sym>);
-
-/// The file name a download function saves to, when the call names it with a constant: the
-/// path it returns ends with it (`keras.utils.get_file("cropnet.h5", origin=…)`).
-fn downloaded_file_name<'s>(qname: &str, args: &'s [Arg]) -> Option<&'s str> {
-    let spec = |keyword: &str, position| crate::catalogue::ArgSpec {
-        keyword: Some(keyword.into()),
-        position: Some(position),
-    };
-    let name = match qname {
-        "keras.utils.get_file" => spec("fname", 0),
-        "huggingface_hub.hf_hub_download" | "huggingface_hub.file_download.hf_hub_download" => {
-            spec("filename", 1)
-        }
-        _ => return None,
-    };
-    let name = crate::engine::find_arg_in(args, &name)?.sym.str_value()?;
-    Some(name.rsplit('/').next().unwrap_or(name))
-}
 
 /// The value of a plain string literal (no interpolation, no concatenation).
 fn string_literal<'s>(node: Node, text: &'s str) -> Option<&'s str> {
@@ -2356,78 +2338,67 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
             qname: Some(result),
             taint,
             sanitised,
-            template: downloaded_file_name(canonical.as_deref().unwrap_or(qname), args)
+            template: self
+                .downloaded_file_name(canonical.as_deref().unwrap_or(qname), args)
                 .map(|name| format!("{UNKNOWN}/{name}").into()),
             ..Sym::default()
         }
     }
 
-    /// For a call that runs a local function later (a thread, a process, an executor task):
-    /// the function and the arguments it will get.
+    /// For a call that runs a local function later (a thread, a process, an executor task;
+    /// `runs_later` in semantics.toml): the function and the arguments it will get.
     fn deferred_call(&self, qname: Option<&str>, args: &[Arg]) -> Option<(usize, Vec<Arg>)> {
-        let positional = |n| args.iter().filter(|a| a.keyword.is_none()).nth(n);
-        let keyword = |k: &str| args.iter().find(|a| a.keyword.as_deref() == Some(k));
         let qname = qname?;
-        // Every call comes through here: rule out the others before resolving aliases.
-        if !matches!(
-            crate::qname::last_segment(qname),
-            "Thread" | "Process" | "submit" | "to_thread"
-        ) {
-            return None;
-        }
-        let qname = self
+        let canonical = self.catalogue.canonical(qname);
+        let def = self
             .catalogue
-            .canonical(qname)
-            .unwrap_or_else(|| qname.to_string());
-        let (target, passed): (&Arg, Vec<Arg>) = match qname.as_str() {
-            // `Thread(group, target, name, args, kwargs)`, `Process(…)` alike.
-            "threading.Thread" | "multiprocessing.Process" | "multiprocessing.context.Process" => {
-                let target = keyword("target").or_else(|| positional(1))?;
-                let mut passed = Vec::new();
-                if let Some(tuple) = keyword("args").or_else(|| positional(3))
-                    && let Shape::Seq(items) = &tuple.sym.shape
-                {
-                    passed.extend(items.iter().map(|item| Arg {
-                        keyword: None,
-                        sym: item.clone(),
-                        in_call: false,
-                        ..tuple.clone()
-                    }));
-                }
-                if let Some(dict) = keyword("kwargs")
-                    && let Shape::Dict(entries) = &dict.sym.shape
-                {
-                    passed.extend(entries.iter().map(|(key, value)| Arg {
-                        keyword: Some(key.clone()),
-                        sym: value.clone(),
-                        in_call: false,
-                        ..dict.clone()
-                    }));
-                }
-                (target, passed)
-            }
-            // `submit(fn, *args, **kwargs)`, `asyncio.to_thread(fn, *args, **kwargs)`.
-            "concurrent.futures.ThreadPoolExecutor().submit"
-            | "concurrent.futures.ProcessPoolExecutor().submit"
-            | "concurrent.futures.Executor().submit"
-            | "asyncio.to_thread" => {
-                let target = positional(0)?;
-                let passed = args
-                    .iter()
+            .runs_later
+            .matching(canonical.as_deref().unwrap_or(qname))
+            .next()?;
+        let target = find_arg_in(args, &def.target)?;
+        let Shape::Function(function) = target.sym.shape else {
+            return None;
+        };
+        let mut passed = Vec::new();
+        if let Some(tuple) = def.args.as_ref().and_then(|spec| find_arg_in(args, spec))
+            && let Shape::Seq(items) = &tuple.sym.shape
+        {
+            passed.extend(items.iter().map(|item| Arg {
+                keyword: None,
+                sym: item.clone(),
+                in_call: false,
+                ..tuple.clone()
+            }));
+        }
+        if let Some(dict) = def.kwargs.as_ref().and_then(|spec| find_arg_in(args, spec))
+            && let Shape::Dict(entries) = &dict.sym.shape
+        {
+            passed.extend(entries.iter().map(|(key, value)| Arg {
+                keyword: Some(key.clone()),
+                sym: value.clone(),
+                in_call: false,
+                ..dict.clone()
+            }));
+        }
+        if def.passes_the_rest {
+            passed.extend(
+                args.iter()
                     .filter(|a| !std::ptr::eq(*a, target))
                     .map(|a| Arg {
                         in_call: false,
                         ..a.clone()
-                    })
-                    .collect();
-                (target, passed)
-            }
-            _ => return None,
-        };
-        match target.sym.shape {
-            Shape::Function(function) => Some((function, passed)),
-            _ => None,
+                    }),
+            );
         }
+        Some((function, passed))
+    }
+
+    /// The file name a download saves to, when the call names it with a constant (`download`
+    /// in semantics.toml): the path it returns ends with it.
+    fn downloaded_file_name<'s>(&self, qname: &str, args: &'s [Arg]) -> Option<&'s str> {
+        let spec = self.catalogue.downloads.matching(qname).next()?;
+        let name = find_arg_in(args, spec)?.sym.str_value()?;
+        Some(name.rsplit('/').next().unwrap_or(name))
     }
 
     fn is_method(&self, function: usize) -> bool {
