@@ -69,13 +69,33 @@ const STATEMENTS: &[&str] = &[
     "x = helper(q)",
 ];
 
+/// Byte offsets just after a `#` (inside a comment, or a string that holds one).
+fn after_hashes(text: &str) -> Vec<usize> {
+    text.match_indices('#').map(|(at, _)| at + 1).collect()
+}
+
 /// One random edit of `text`.
 fn edit(text: &str, random: &mut Random) -> String {
     let mut at = random.below(text.len());
     while !text.is_char_boundary(at) {
         at -= 1;
     }
-    match random.below(4) {
+    match random.below(5) {
+        // Typing in a comment (sometimes a suppression, which must not be taken for prose).
+        4 => {
+            let hashes = after_hashes(text);
+            if hashes.is_empty() {
+                return format!("{text}# a comment\n");
+            }
+            let at = hashes[random.below(hashes.len())];
+            let typed = [" a", "x", " threatlens: ignore[TL110] checked", "#", "("];
+            format!(
+                "{}{}{}",
+                &text[..at],
+                typed[random.below(typed.len())],
+                &text[at..]
+            )
+        }
         0 => {
             let chars = ['a', 'q', '_', '1', ' ', '(', ')', '.', '"', '\n', '#', ':'];
             let ch = chars[random.below(chars.len())];
@@ -115,7 +135,7 @@ fn a_session_gives_the_findings_of_a_whole_analysis_after_every_edit() {
     let catalogue = Catalogue::builtin();
     let context = FileContext::default();
     let mut random = Random(0x7e57_ab1e);
-    let (mut edits, mut partial) = (0, 0);
+    let (mut edits, mut partial, mut comments) = (0, 0, 0);
     for path in &files {
         let Ok(mut text) = std::fs::read_to_string(path) else {
             continue;
@@ -131,6 +151,7 @@ fn a_session_gives_the_findings_of_a_whole_analysis_after_every_edit() {
             let whole = analyse_tree_in(catalogue, Language::Python, &text, &tree, &context);
             edits += 1;
             partial += usize::from(session.last_reuse() == Some(Reuse::AllButOneFunction));
+            comments += usize::from(session.last_reuse() == Some(Reuse::Comment));
             if incremental != whole {
                 let summary = |findings: &[threatlens_rules::Finding]| {
                     findings
@@ -155,7 +176,13 @@ fn a_session_gives_the_findings_of_a_whole_analysis_after_every_edit() {
         }
     }
     // The point of a session: most edits inside functions re-walk only that function.
-    eprintln!("{partial} of {edits} edits re-analysed one function");
+    eprintln!(
+        "{partial} of {edits} edits re-analysed one function, {comments} only moved findings"
+    );
+    assert!(
+        comments * 20 > edits,
+        "{comments} of {edits} edits were only in a comment"
+    );
     assert!(
         partial * 3 > edits,
         "{partial} of {edits} edits re-analysed one function"

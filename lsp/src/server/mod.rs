@@ -17,7 +17,8 @@
 //! * **Re-analysis.** Open Python documents are analysed in an editing session
 //!   (`threatlens_rules::lang::python::session`, kept on a thread of its own by `sessions`,
 //!   since its state is reference-counted): after an edit inside one function only that function
-//!   is walked again, and the whole file whenever that could give a different answer.
+//!   is walked again, after an edit inside a comment nothing is, and the whole file is whenever
+//!   that could give a different answer.
 //! * **Same answers as `threatlens check`.** Code is analysed in its project: the workspace
 //!   scan indexes the Python modules (for the constants a file imports from another), scans
 //!   model artefacts first (code loading a flagged one says so) and reads the `code:` exceptions
@@ -650,6 +651,7 @@ impl Inner {
                 let reused = match outcome.reuse {
                     Some(Reuse::AllButOneFunction) => " (one function re-analysed)",
                     Some(Reuse::Everything) => " (text unchanged)",
+                    Some(Reuse::Comment) => " (a comment edited)",
                     Some(Reuse::Nothing) | None => "",
                 };
                 format!(

@@ -1,7 +1,8 @@
 //! Re-analysis after an edit, for an editor buffer: when an edit falls inside the body of a
 //! function defined at module level or in a class body (a [`Unit`]), only that function is
 //! walked again, over the summaries the last whole analysis settled on; the findings of the
-//! rest of the file move with the text.
+//! rest of the file move with the text. After an edit inside a comment, nothing is walked: the
+//! findings only move.
 //!
 //! The result must be what a whole analysis of the new text gives, so a unit is re-walked
 //! alone only when that is certain to be the case, and the whole file is analysed otherwise:
@@ -54,6 +55,8 @@ pub enum Reuse {
     Nothing,
     /// One function was walked again.
     AllButOneFunction,
+    /// The edit was inside a comment: the findings moved with the text.
+    Comment,
     /// The text had not changed.
     Everything,
 }
@@ -89,6 +92,10 @@ impl Session {
             if memo.text == text {
                 self.last = Some(Reuse::Everything);
                 return memo.findings.iter().map(|(f, _)| f.clone()).collect();
+            }
+            if let Some(edit) = edit_in_comment(memo, text, tree) {
+                self.last = Some(Reuse::Comment);
+                return move_findings(memo, &edit, text, lines);
             }
             if let Some(findings) = reanalyse_unit(memo, catalogue, text, tree, lines, context) {
                 self.last = Some(Reuse::AllButOneFunction);
@@ -351,6 +358,43 @@ fn take_returns(function: &mut FunctionInfo) -> Returns {
         std::mem::take(&mut function.return_shape),
         function.return_konst.take(),
     )
+}
+
+/// The edit, when it only changed the text of one comment (the walk never reads comments):
+/// `#` stands before it and the line ends after it in both texts, since neither the removed nor
+/// the inserted text holds a line break, quote or backslash. A suppression comment is left to
+/// the whole analysis.
+fn edit_in_comment(memo: &Memo, text: &str, tree: &Tree) -> Option<Edit> {
+    let edit = Edit::between(&memo.text, text);
+    let removed = memo.text.get(edit.start..edit.old_end)?;
+    let inserted = text.get(edit.start..edit.new_end)?;
+    let plain = |t: &str| !t.contains(['\n', '\r', '"', '\'', '\\']);
+    if !plain(removed) || !plain(inserted) {
+        return None;
+    }
+    let comment = tree
+        .root_node()
+        .descendant_for_byte_range(edit.start, edit.new_end)?;
+    if kind_of(comment) != "comment" || comment.start_byte() >= edit.start {
+        return None;
+    }
+    let old_end = comment.end_byte() + edit.old_end - edit.new_end;
+    let before = memo.text.get(comment.start_byte()..old_end)?;
+    let after = text.get(comment.start_byte()..comment.end_byte())?;
+    if before.contains("threatlens") || after.contains("threatlens") {
+        return None;
+    }
+    Some(edit)
+}
+
+/// The last analysis's findings, moved with an edit that changed nothing they depend on.
+fn move_findings(memo: &mut Memo, edit: &Edit, text: &str, lines: &LineIndex) -> Vec<Finding> {
+    memo.shift(edit);
+    for (finding, provenance) in &mut memo.findings {
+        render_again(finding, provenance, text, lines);
+    }
+    memo.text = text.to_string();
+    memo.findings.iter().map(|(f, _)| f.clone()).collect()
 }
 
 /// Re-walks the one unit an edit is inside; `None` when the whole file must be analysed again
