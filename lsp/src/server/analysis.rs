@@ -48,7 +48,7 @@ pub enum Input {
 
 /// Where a document sits: the workspace's modules and its path (for the constants it imports,
 /// as `threatlens check` sees them).
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct Place {
     pub project: Option<Arc<Project>>,
     /// The threat models' `code:` exceptions.
@@ -232,7 +232,7 @@ fn analyse_text(
     let started = Instant::now();
     let (findings, reuse) = match session {
         Some((sessions, document)) if language == Language::Python => {
-            match sessions.analyse(document, text, tree.clone(), place) {
+            match sessions.analyse(document, text, tree.clone(), place.clone()) {
                 Ok(analysed) => analysed,
                 Err(error) => {
                     return Outcome {

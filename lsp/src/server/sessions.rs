@@ -10,7 +10,6 @@
 use super::analysis::Place;
 use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::path::PathBuf;
 use std::sync::{Arc, mpsc};
 use threatlens_rules::analyse::analyse_python_in_session;
 use threatlens_rules::lang::python::session::{Reuse, Session};
@@ -26,8 +25,8 @@ enum Request {
         document: String,
         text: String,
         tree: Tree,
-        project: Option<Arc<Project>>,
-        path: Option<PathBuf>,
+        /// Only its module index and path are read (exceptions apply after the analysis).
+        place: Place,
         reply: mpsc::Sender<Answer>,
     },
     Forget(String),
@@ -48,14 +47,13 @@ impl Sessions {
     }
 
     /// Analyses a new version of an open Python document (blocks until done).
-    pub fn analyse(&self, document: &str, text: String, tree: Tree, place: &Place) -> Answer {
+    pub fn analyse(&self, document: &str, text: String, tree: Tree, place: Place) -> Answer {
         let (reply, answer) = mpsc::channel();
         let request = Request::Analyse {
             document: document.to_owned(),
             text,
             tree,
-            project: place.project.clone(),
-            path: place.path.clone(),
+            place,
             reply,
         };
         self.requests
@@ -82,25 +80,19 @@ fn serve(catalogue: &'static Catalogue, inbox: mpsc::Receiver<Request>) {
                 document,
                 text,
                 tree,
-                project,
-                path,
+                place,
                 reply,
             } => {
                 let (session, indexed) = sessions.entry(document.clone()).or_default();
-                let same_index = match (&*indexed, &project) {
+                let same_index = match (&*indexed, &place.project) {
                     (Some(a), Some(b)) => Arc::ptr_eq(a, b),
                     (a, b) => a.is_none() && b.is_none(),
                 };
                 if !same_index {
                     *session = Session::new();
-                    indexed.clone_from(&project);
+                    indexed.clone_from(&place.project);
                 }
                 let outcome = catch_unwind(AssertUnwindSafe(|| {
-                    let place = Place {
-                        project,
-                        path,
-                        ..Place::default()
-                    };
                     let findings = analyse_python_in_session(
                         session,
                         catalogue,

@@ -96,6 +96,7 @@ impl DiskAnalysis<'_> {
     }
 }
 
+/// The analysis of one file on disk (see [`DiskAnalysis::run`]).
 fn analyse_disk(setup: &DiskAnalysis, config: &Config, path: &Path, kind: FileKind) -> DiskResult {
     let DiskAnalysis {
         catalogue,
@@ -258,9 +259,11 @@ impl Inner {
     /// grant something else, the code is checked again.
     pub async fn code_exceptions_changed_on_disk(self: Arc<Self>) {
         if self.refresh_code_exceptions().await {
-            self.recheck_open_code();
+            // The scan checks open documents again too.
             if self.state().settings.scan_workspace() {
                 tokio::spawn(self.scan());
+            } else {
+                self.recheck_open_code();
             }
         }
     }

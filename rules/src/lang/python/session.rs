@@ -93,11 +93,14 @@ impl Session {
                 self.last = Some(Reuse::Everything);
                 return memo.findings.iter().map(|(f, _)| f.clone()).collect();
             }
-            if let Some(edit) = edit_in_comment(memo, text, tree) {
+            let edit = Edit::between(&memo.text, text);
+            if only_in_a_comment(memo, &edit, text, tree) {
                 self.last = Some(Reuse::Comment);
                 return move_findings(memo, &edit, text, lines);
             }
-            if let Some(findings) = reanalyse_unit(memo, catalogue, text, tree, lines, context) {
+            if let Some(findings) =
+                reanalyse_unit(memo, &edit, catalogue, text, tree, lines, context)
+            {
                 self.last = Some(Reuse::AllButOneFunction);
                 return findings;
             }
@@ -360,31 +363,38 @@ fn take_returns(function: &mut FunctionInfo) -> Returns {
     )
 }
 
-/// The edit, when it only changed the text of one comment (the walk never reads comments):
-/// `#` stands before it and the line ends after it in both texts, since neither the removed nor
-/// the inserted text holds a line break, quote or backslash. A suppression comment is left to
-/// the whole analysis.
-fn edit_in_comment(memo: &Memo, text: &str, tree: &Tree) -> Option<Edit> {
-    let edit = Edit::between(&memo.text, text);
-    let removed = memo.text.get(edit.start..edit.old_end)?;
-    let inserted = text.get(edit.start..edit.new_end)?;
+/// Whether the edit only changed the text of one comment (the walk never reads comments): `#`
+/// stands before it and the line ends after it in both texts, since neither the removed nor the
+/// inserted text holds a line break, quote or backslash. A suppression comment is left to the
+/// whole analysis.
+fn only_in_a_comment(memo: &Memo, edit: &Edit, text: &str, tree: &Tree) -> bool {
+    // `get`: a byte-wise edit may cut through a character; such an edit is not taken here.
+    let (Some(removed), Some(inserted)) = (
+        memo.text.get(edit.start..edit.old_end),
+        text.get(edit.start..edit.new_end),
+    ) else {
+        return false;
+    };
     let plain = |t: &str| !t.contains(['\n', '\r', '"', '\'', '\\']);
     if !plain(removed) || !plain(inserted) {
-        return None;
+        return false;
     }
-    let comment = tree
+    let Some(comment) = tree
         .root_node()
-        .descendant_for_byte_range(edit.start, edit.new_end)?;
-    if kind_of(comment) != "comment" || comment.start_byte() >= edit.start {
-        return None;
-    }
+        .descendant_for_byte_range(edit.start, edit.new_end)
+        .filter(|node| kind_of(*node) == "comment" && node.start_byte() < edit.start)
+    else {
+        return false;
+    };
     let old_end = comment.end_byte() + edit.old_end - edit.new_end;
-    let before = memo.text.get(comment.start_byte()..old_end)?;
-    let after = text.get(comment.start_byte()..comment.end_byte())?;
-    if before.contains("threatlens") || after.contains("threatlens") {
-        return None;
-    }
-    Some(edit)
+    let before = memo
+        .text
+        .get(comment.start_byte()..old_end)
+        .unwrap_or_default();
+    let after = text
+        .get(comment.start_byte()..comment.end_byte())
+        .unwrap_or_default();
+    !before.contains("threatlens") && !after.contains("threatlens")
 }
 
 /// The last analysis's findings, moved with an edit that changed nothing they depend on.
@@ -401,13 +411,14 @@ fn move_findings(memo: &mut Memo, edit: &Edit, text: &str, lines: &LineIndex) ->
 /// (the memo may then be half-updated: it is replaced).
 fn reanalyse_unit(
     memo: &mut Memo,
+    edit: &Edit,
     catalogue: &Catalogue,
     text: &str,
     tree: &Tree,
     lines: &LineIndex,
     context: &FileContext,
 ) -> Option<Vec<Finding>> {
-    let edit = Edit::between(&memo.text, text);
+    let edit = *edit;
     let index = memo
         .units
         .iter()
