@@ -7,16 +7,17 @@ time, CPU time and peak RSS of:
 
   - `threatlens check` (release build),
   - `threatlens parse-only` (walk + tree-sitter parse, no analysis: the floor),
-  - `ruff check --select S` and `bandit -r` when installed (a venv with pinned versions is
-    created in the cache by --install-peers).
+  - `ruff check --select S`, and with --slow-peers `bandit -r` and `semgrep scan` with the
+    pattern rules in tests/bench/semgrep-rules.yml, when installed (a venv with pinned versions
+    is created in the cache by --install-peers). The slow peers run once per corpus.
 
 Results print as a Markdown table (medians, with min–max spread) with ratios against the
-parse-only floor and against ruff measured in the same run. Nothing here is a test: numbers go
+parse-only floor, against ruff and against `threatlens check`, all measured in the same run. Nothing here is a test: numbers go
 to BENCHMARKS.md by hand or with --write.
 
     python3 tests/bench/run.py --install-peers            # once
     python3 tests/bench/run.py --runs 5                   # transformers, threatlens vs floor vs ruff
-    python3 tests/bench/run.py --corpus all --bandit      # every corpus, bandit too (slow)
+    python3 tests/bench/run.py --corpus all --slow-peers  # every corpus, bandit and semgrep too
 """
 
 from __future__ import annotations
@@ -41,7 +42,8 @@ CORPORA = {
     "langchain-core": "langchain-core==1.1.0",
     "openai": "openai==2.8.1",
 }
-PEERS = ["ruff==0.17.6", "bandit==1.9.4"]
+PEERS = ["ruff==0.17.6", "bandit==1.9.4", "semgrep==1.185.0"]
+SEMGREP_RULES = REPO / "tests" / "bench" / "semgrep-rules.yml"
 
 
 def fetch(name: str, requirement: str) -> Path:
@@ -78,12 +80,14 @@ def peer(name: str) -> str | None:
     return str(candidate) if candidate.exists() else shutil.which(name)
 
 
-def measure(command: list[str], runs: int) -> dict:
-    """Runs `command` `runs` times; wall, CPU (user+sys) and peak RSS per run."""
+def measure(command: list[str], runs: int, env: dict | None = None) -> dict:
+    """Runs `command` `runs` times; wall, CPU (user+sys, children included) and peak RSS per run."""
     samples = []
     for _ in range(runs):
         start = time.perf_counter()
-        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, **(env or {})}
+        )
         _, _, usage = os.wait4(process.pid, 0)
         wall = time.perf_counter() - start
         samples.append({"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss_mb": usage.ru_maxrss / 1024})
@@ -91,6 +95,10 @@ def measure(command: list[str], runs: int) -> dict:
         key: (statistics.median(s[key] for s in samples), min(s[key] for s in samples), max(s[key] for s in samples))
         for key in ("wall", "cpu", "rss_mb")
     }
+
+
+def semgrep_rule_count() -> int:
+    return sum(1 for line in SEMGREP_RULES.read_text().splitlines() if line.startswith("  - id:"))
 
 
 def corpus_size(root: Path) -> tuple[int, int, int]:
@@ -107,8 +115,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", default="transformers", help="a corpus name or 'all'")
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--bandit", action="store_true", help="also run bandit (minutes per corpus)")
-    parser.add_argument("--install-peers", action="store_true", help="create the pinned ruff/bandit venv")
+    parser.add_argument("--slow-peers", action="store_true", help="also run bandit and semgrep (minutes per corpus)")
+    parser.add_argument("--install-peers", action="store_true", help="create the pinned ruff/bandit/semgrep venv")
     parser.add_argument("--no-build", action="store_true", help="use the existing release binary")
     args = parser.parse_args()
 
@@ -134,19 +142,27 @@ def main() -> int:
             rows["ruff check --select S"] = measure(
                 [ruff, "check", "--select", "S", "--no-cache", "--exit-zero", "--quiet", str(root)], args.runs
             )
-        bandit = peer("bandit")
-        if args.bandit and bandit:
+        bandit, semgrep = peer("bandit"), peer("semgrep")
+        if args.slow_peers and bandit:
             rows["bandit -r"] = measure([bandit, "-r", "-q", "-f", "json", "-o", os.devnull, str(root)], 1)
+        if args.slow_peers and semgrep:
+            rows[f"semgrep scan ({semgrep_rule_count()} pattern rules)"] = measure(
+                [semgrep, "scan", "--config", str(SEMGREP_RULES), "--metrics=off", "--disable-version-check",
+                 "--no-git-ignore", "--jobs", str(os.cpu_count()), "--quiet", "--json", "-o", os.devnull, str(root)],
+                1,
+                env={"SEMGREP_SEND_METRICS": "off", "SEMGREP_ENABLE_VERSION_CHECK": "0"},
+            )
         floor = rows["threatlens parse-only (floor)"]["wall"][0]
+        ours = rows["threatlens check"]["wall"][0]
         ruff_wall = rows.get("ruff check --select S", {}).get("wall", (None,))[0]
-        print("| tool | wall (s) | CPU (s) | peak RSS (MB) | files/s | MB/s | × floor | × ruff |")
-        print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+        print("| tool | wall (s) | CPU (s) | peak RSS (MB) | files/s | MB/s | × floor | × ruff | × threatlens check |")
+        print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
         for tool, m in rows.items():
             wall, lo, hi = m["wall"]
             ratio_ruff = f"{wall / ruff_wall:.2f}" if ruff_wall else "–"
             print(
                 f"| {tool} | {wall:.2f} [{lo:.2f}–{hi:.2f}] | {m['cpu'][0]:.2f} | {m['rss_mb'][0]:.0f} | "
-                f"{files / wall:,.0f} | {size / 1e6 / wall:.1f} | {wall / floor:.2f} | {ratio_ruff} |"
+                f"{files / wall:,.0f} | {size / 1e6 / wall:.1f} | {wall / floor:.2f} | {ratio_ruff} | {wall / ours:.1f} |"
             )
     return 0
 

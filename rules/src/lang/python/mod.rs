@@ -15,9 +15,10 @@
 //! propagate through assignments, attribute and subscript access, string building, calls (their
 //! result is tainted by tainted arguments unless the callee is a sanitiser), local function
 //! parameters and return values. A function's body is walked when its summary is first needed
-//! (a caller defined before its callee walks the callee first), else in definition order; the
-//! walk repeats (at most [`MAX_PASSES`] times) while a summary learns something that an earlier
-//! part of the walk already read (a method reading an attribute that a later method sets).
+//! (a caller defined before its callee walks the callee first; a method reading an attribute of
+//! its class first walks the methods that assign it), else in definition order; the walk repeats
+//! (at most [`MAX_PASSES`] times) while a summary learns something that an earlier part of the
+//! walk already read (a method reading an attribute that it only sets afterwards).
 
 use crate::analyse::FileContext;
 use crate::catalogue::{Catalogue, Language, SourceKind};
@@ -34,6 +35,22 @@ use std::rc::Rc;
 use tree_sitter::{Node, Tree};
 
 pub mod session;
+
+/// Whether `text` has an assignment to an attribute `name` (`x.name = …`, `x.name: T = …`;
+/// not `x.name == …` or `x.name_other = …`).
+fn assigns_attribute(text: &str, name: &str) -> bool {
+    let bytes = text.as_bytes();
+    let needle = format!(".{name}");
+    memchr::memmem::find_iter(bytes, needle.as_bytes()).any(|at| {
+        let rest = &bytes[at + needle.len()..];
+        let rest = rest.trim_ascii_start();
+        match rest {
+            [b'=', next, ..] => *next != b'=',
+            [b':', ..] => true, // `x.name: int = …`
+            _ => false,
+        }
+    })
+}
 
 /// The kind of a node, by id (see [`crate::lang::kind_names`]).
 fn kind_of(node: Node) -> &'static str {
@@ -377,6 +394,12 @@ impl<'t> Deferreds<'t> {
         None
     }
 
+    /// The definition of a function whose body has not run yet.
+    fn pending(&self, function: usize) -> Option<Node<'t>> {
+        let slot = *self.ahead.get(&function)?;
+        self.jobs.get(slot)?.as_ref().map(|job| job.node)
+    }
+
     fn take_ahead(&mut self, function: usize) -> Option<Deferred<'t>> {
         if !self.module_done {
             return None;
@@ -550,6 +573,38 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
         if let Some(job) = self.deferred.take_ahead(function) {
             self.visit_function_body(job);
         }
+    }
+
+    /// Walks the class's methods that have not run yet and assign `.name` (`self.name = …`),
+    /// before the attribute is read: a method reading an attribute that a later method sets
+    /// (a getter before its setter, anything before `__init__`) then sees it in this pass instead
+    /// of forcing another one. The text only picks which bodies run first; what they assign is
+    /// still what their walk finds. Returns whether any body ran.
+    fn walk_ahead_setters(&mut self, class: usize, name: &str) -> bool {
+        if !self.deferred.module_done || self.depth >= MAX_DEPTH_TO_WALK_AHEAD {
+            return false;
+        }
+        let mut setters: Vec<usize> = self.summaries.classes[class]
+            .methods
+            .values()
+            .copied()
+            .filter(|&method| {
+                self.deferred
+                    .pending(method)
+                    .and_then(|node| self.text.get(node.byte_range()))
+                    .is_some_and(|body| assigns_attribute(body, name))
+            })
+            .collect();
+        // In definition order, as the walk would have reached them.
+        setters.sort_unstable();
+        let mut walked = false;
+        for method in setters {
+            if let Some(job) = self.deferred.take_ahead(method) {
+                self.visit_function_body(job);
+                walked = true;
+            }
+        }
+        walked
     }
 
     fn visit_block(&mut self, block: Node<'t>, ctx: &Ctx) {
@@ -1681,7 +1736,13 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
                         ..Sym::default()
                     };
                 }
-                info.missed.insert(name.into());
+                if self.walk_ahead_setters(class, name) {
+                    let info = &self.summaries.classes[class];
+                    if let Some(attr) = info.attrs.get(name) {
+                        return attr.clone();
+                    }
+                }
+                self.summaries.classes[class].missed.insert(name.into());
             }
             Shape::Dict(_) | Shape::Seq(_) | Shape::Partial(_) | Shape::Function(_) => {}
             Shape::Plain => {}
@@ -2648,4 +2709,56 @@ fn import_context(root: Node, text: &str) -> ImportContext {
         context.insert_at = text.len();
     }
     context
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attribute_assignments_are_told_from_other_uses() {
+        assert!(assigns_attribute("self.head = head", "head"));
+        assert!(assigns_attribute("self.head: nn.Module = head", "head"));
+        assert!(assigns_attribute("if x:\n    obj.head=1", "head"));
+        assert!(!assigns_attribute("if self.head == head: pass", "head"));
+        assert!(!assigns_attribute("self.head_dim = 4", "head"));
+        assert!(!assigns_attribute("return self.head", "head"));
+        assert!(!assigns_attribute("self.head(x) = 1", "head"));
+    }
+
+    /// Whether the first walk of `code` settles, with no second pass needed.
+    fn settles_in_one_walk(code: &str) -> bool {
+        let tree = crate::lang::parse(Language::Python, code, None).expect("parse");
+        let lines = LineIndex::new(code);
+        let catalogue = Catalogue::builtin();
+        let mut emitter = Emitter::new(catalogue, code, &lines, Language::Python);
+        let mut summaries = Summaries::default();
+        let context = FileContext::default();
+        let mut walker = Walker::new(catalogue, code, &mut emitter, &mut summaries, &context);
+        walker.walk_module(tree.root_node());
+        !walker.changed
+    }
+
+    #[test]
+    fn a_method_that_sets_an_attribute_runs_before_one_that_reads_it() {
+        let getter_first = "\
+import pickle
+
+class Model:
+    def restore(self):
+        return pickle.loads(self.blob)
+
+    def __init__(self, blob: bytes):
+        self.blob = input()
+";
+        assert!(settles_in_one_walk(getter_first));
+        // An attribute only the reading method itself sets still needs another pass.
+        let loop_carried = "\
+class Model:
+    def step(self):
+        print(self.state)
+        self.state = input()
+";
+        assert!(!settles_in_one_walk(loop_carried));
+    }
 }
