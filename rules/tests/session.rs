@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 use threatlens_rules::analyse::{FileContext, analyse_python_in_session, analyse_tree_in};
-use threatlens_rules::lang::python::session::{Reuse, Session};
+use threatlens_rules::lang::python::session::{Fallback, Reuse, Session};
 use threatlens_rules::{Catalogue, Language, lang};
 
 /// xorshift64*: a fixed sequence, so a failure reproduces.
@@ -186,5 +186,47 @@ fn a_session_gives_the_findings_of_a_whole_analysis_after_every_edit() {
     assert!(
         partial * 3 > edits,
         "{partial} of {edits} edits re-analysed one function"
+    );
+}
+
+/// Each kind of edit the session cannot take on its own says why it analysed the whole file.
+#[test]
+fn a_session_says_why_it_analysed_the_whole_file() {
+    let catalogue = Catalogue::builtin();
+    let context = FileContext::default();
+    let original = "\
+import pickle
+
+class Store:
+    def load(self, path):
+        data = open(path, 'rb').read()
+        return pickle.loads(data)
+
+    def save(self, path, value):
+        with open(path, 'wb') as f:
+            f.write(pickle.dumps(value))
+";
+    let mut session = Session::new();
+    let mut analyse = |text: &str| {
+        let tree = lang::parse(Language::Python, text, None).expect("parse");
+        analyse_python_in_session(&mut session, catalogue, text, &tree, &context);
+        (session.last_reuse(), session.last_fallback())
+    };
+    assert_eq!(
+        analyse(original),
+        (Some(Reuse::Nothing), Some(Fallback::NoSettledAnalysis))
+    );
+    let in_a_body = original.replace("data = open", "blob = 1\n        data = open");
+    assert_eq!(analyse(&in_a_body), (Some(Reuse::AllButOneFunction), None));
+    let import = in_a_body.replace("import pickle", "import pickle as pk");
+    assert_eq!(
+        analyse(&import),
+        (Some(Reuse::Nothing), Some(Fallback::OutsideFunctionBodies))
+    );
+    // A keyword mistyped: tree-sitter's recovery reshapes the rest of the class.
+    let broken = import.replace("with open", "wixth open");
+    assert_eq!(
+        analyse(&broken),
+        (Some(Reuse::Nothing), Some(Fallback::Reshaped))
     );
 }

@@ -16,11 +16,12 @@
 //! ~5 000-line model file. No timing is asserted anywhere.
 
 use serde_json::json;
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use threatlens_rules::analyse::{FileContext, analyse_python_in_session, analyse_tree};
 use threatlens_rules::lang;
-use threatlens_rules::lang::python::session::{Reuse, Session};
+use threatlens_rules::lang::python::session::{Fallback, Reuse, Session};
 use threatlens_rules::{Catalogue, Language};
 use threatlens_tests::lsp_client::TestServer;
 use tree_sitter::{InputEdit, Point};
@@ -155,6 +156,9 @@ impl Stats {
     }
 
     fn row(&mut self, name: &str) -> String {
+        if self.0.is_empty() {
+            return format!("| {name} | – | – | – | – |");
+        }
         format!(
             "| {name} | {:.3} | {:.3} | {:.3} | {:.3} |",
             self.ms(0.5),
@@ -170,7 +174,9 @@ fn in_process(text: &str, iterations: usize) -> Vec<String> {
     let mut text = text.to_string();
     let mut tree = lang::parse(Language::Python, &text, None).expect("parse");
     let (mut full, mut reparse, mut analysis) = (Vec::new(), Vec::new(), Vec::new());
-    let (mut session, mut in_session, mut one_function) = (Session::new(), Vec::new(), 0);
+    let (mut session, mut in_session) = (Session::new(), Vec::new());
+    let (mut one_function, mut comment, mut fell_back) = (Vec::new(), 0, Vec::new());
+    let mut whole: BTreeMap<String, usize> = BTreeMap::new();
     analyse_python_in_session(
         &mut session,
         catalogue,
@@ -207,8 +213,20 @@ fn in_process(text: &str, iterations: usize) -> Vec<String> {
             &tree,
             &FileContext::default(),
         );
-        in_session.push(started.elapsed());
-        one_function += usize::from(session.last_reuse() == Some(Reuse::AllButOneFunction));
+        let took = started.elapsed();
+        in_session.push(took);
+        match session.last_reuse() {
+            Some(Reuse::AllButOneFunction) => one_function.push(took),
+            Some(Reuse::Comment) => comment += 1,
+            Some(Reuse::Nothing) => {
+                let why = session
+                    .last_fallback()
+                    .unwrap_or(Fallback::NoSettledAnalysis);
+                *whole.entry(format!("{why:?}")).or_default() += 1;
+                fell_back.push(took);
+            }
+            Some(Reuse::Everything) | None => {}
+        }
         assert_eq!(
             incremental, findings,
             "the session must find what the whole analysis does"
@@ -218,12 +236,20 @@ fn in_process(text: &str, iterations: usize) -> Vec<String> {
         std::hint::black_box(lang::parse(Language::Python, &text, None));
         full.push(started.elapsed());
     }
+    let whole = whole
+        .iter()
+        .map(|(why, n)| format!("{n} {why}"))
+        .collect::<Vec<_>>()
+        .join(", ");
     vec![
         Stats(reparse).row("in process: edit + incremental re-parse"),
         Stats(analysis).row("in process: analysis of the whole file"),
         Stats(in_session).row(&format!(
-            "in process: analysis in an editing session ({one_function} of {iterations} re-analysed one function)"
+            "in process: analysis in an editing session (of {iterations}: {} re-walked one function, {comment} only moved findings; the whole file: {whole})",
+            one_function.len()
         )),
+        Stats(one_function).row("in process: … the keystrokes that re-walked one function"),
+        Stats(fell_back).row("in process: … the keystrokes that analysed the whole file"),
         Stats(full).row("in process: full parse, for comparison"),
     ]
 }

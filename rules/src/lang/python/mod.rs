@@ -36,19 +36,22 @@ use tree_sitter::{Node, Tree};
 
 pub mod session;
 
-/// Whether `text` has an assignment to an attribute `name` (`x.name = …`, `x.name: T = …`;
-/// not `x.name == …` or `x.name_other = …`).
-fn assigns_attribute(text: &str, name: &str) -> bool {
+/// The attribute names `text` assigns (`x.name = …`, `x.name: T = …`; not `x.name == …`).
+fn assigned_attributes(text: &str) -> impl Iterator<Item = &str> {
     let bytes = text.as_bytes();
-    let needle = format!(".{name}");
-    memchr::memmem::find_iter(bytes, needle.as_bytes()).any(|at| {
-        let rest = &bytes[at + needle.len()..];
-        let rest = rest.trim_ascii_start();
-        match rest {
+    memchr::memchr_iter(b'.', bytes).filter_map(move |dot| {
+        let start = dot + 1;
+        let length = bytes[start..]
+            .iter()
+            .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
+            .count();
+        let rest = bytes[start + length..].trim_ascii_start();
+        let assigned = match rest {
             [b'=', next, ..] => *next != b'=',
-            [b':', ..] => true, // `x.name: int = …`
+            [b':', ..] => true,
             _ => false,
-        }
+        };
+        (length > 0 && assigned).then(|| text.get(start..start + length))?
     })
 }
 
@@ -436,6 +439,9 @@ struct Walker<'a, 'e, 't> {
     constants_only: bool,
     star_imports: Vec<Rc<str>>,
     deferred: Deferreds<'t>,
+    /// By class, the methods that had not run when the class's attributes were first missed,
+    /// by the attribute names their text assigns (see [`Walker::walk_ahead_setters`]).
+    setters: HashMap<usize, HashMap<Rc<str>, Vec<usize>>>,
     changed: bool,
     depth: usize,
     /// The unit whose body is being walked.
@@ -492,6 +498,7 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
             constants_only: false,
             star_imports: Vec::new(),
             deferred: Deferreds::default(),
+            setters: HashMap::default(),
             changed: false,
             depth: 0,
             current_unit: MODULE,
@@ -584,19 +591,37 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
         if !self.deferred.module_done || self.depth >= MAX_DEPTH_TO_WALK_AHEAD {
             return false;
         }
-        let mut setters: Vec<usize> = self.summaries.classes[class]
-            .methods
-            .values()
-            .copied()
-            .filter(|&method| {
-                self.deferred
+        // Methods that run later are not pending now, so indexing the pending ones once is
+        // enough; `take_ahead` skips those that have run since.
+        let (deferred, text) = (&self.deferred, self.text);
+        let index = self.setters.entry(class).or_insert_with(|| {
+            let mut index: HashMap<Rc<str>, Vec<usize>> = HashMap::default();
+            let mut methods: Vec<usize> = self.summaries.classes[class]
+                .methods
+                .values()
+                .copied()
+                .collect();
+            // In definition order, as the walk would have reached them.
+            methods.sort_unstable();
+            for method in methods {
+                let Some(body) = deferred
                     .pending(method)
-                    .and_then(|node| self.text.get(node.byte_range()))
-                    .is_some_and(|body| assigns_attribute(body, name))
-            })
-            .collect();
-        // In definition order, as the walk would have reached them.
-        setters.sort_unstable();
+                    .and_then(|n| text.get(n.byte_range()))
+                else {
+                    continue;
+                };
+                for name in assigned_attributes(body) {
+                    let setters = index.entry(name.into()).or_default();
+                    if setters.last() != Some(&method) {
+                        setters.push(method);
+                    }
+                }
+            }
+            index
+        });
+        let Some(setters) = index.get(name).cloned() else {
+            return false;
+        };
         let mut walked = false;
         for method in setters {
             if let Some(job) = self.deferred.take_ahead(method) {
@@ -2717,13 +2742,17 @@ mod tests {
 
     #[test]
     fn attribute_assignments_are_told_from_other_uses() {
-        assert!(assigns_attribute("self.head = head", "head"));
-        assert!(assigns_attribute("self.head: nn.Module = head", "head"));
-        assert!(assigns_attribute("if x:\n    obj.head=1", "head"));
-        assert!(!assigns_attribute("if self.head == head: pass", "head"));
-        assert!(!assigns_attribute("self.head_dim = 4", "head"));
-        assert!(!assigns_attribute("return self.head", "head"));
-        assert!(!assigns_attribute("self.head(x) = 1", "head"));
+        let names = |text| assigned_attributes(text).collect::<Vec<_>>();
+        assert_eq!(names("self.head = head"), ["head"]);
+        // Text, not syntax: an annotation's dotted type reads as assigned too, which only
+        // means a method may be walked earlier than needed.
+        assert_eq!(names("self.head: nn.Module = head"), ["head", "Module"]);
+        assert_eq!(names("if x:\n    obj.head_dim=1"), ["head_dim"]);
+        assert_eq!(names("a.b.c = 1"), ["c"]);
+        assert!(names("if self.head == head: pass").is_empty());
+        assert!(names("return self.head").is_empty());
+        assert!(names("self.head(x)").is_empty());
+        assert!(names("x = 1. ; y = .5").is_empty());
     }
 
     /// Whether the first walk of `code` settles, with no second pass needed.

@@ -61,12 +61,32 @@ pub enum Reuse {
     Everything,
 }
 
+/// Why the last [`Session::analyse`] analysed the whole file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fallback {
+    /// There was no settled analysis to start from (the first version, or the last whole
+    /// analysis had not settled).
+    NoSettledAnalysis,
+    /// The edit was not inside one function body (an import, a signature, a class attribute).
+    OutsideFunctionBodies,
+    /// The function's last walk read something that changed afterwards.
+    StaleFunction,
+    /// The new tree is shaped differently around the edit (typically a syntax error that
+    /// tree-sitter's recovery spread beyond the function).
+    Reshaped,
+    /// Something outside the function wrote into what the function defines.
+    Escaped,
+    /// The re-walk changed what the function returns or passes on, or shares a finding.
+    PassesOnSomethingElse,
+}
+
 /// The analyses of one document as it is edited (a language server keeps one per open Python
 /// document). It assumes the same catalogue and [`FileContext`] every time.
 #[derive(Default)]
 pub struct Session {
     memo: Option<Memo>,
     last: Option<Reuse>,
+    fallback: Option<Fallback>,
 }
 
 impl Session {
@@ -79,6 +99,11 @@ impl Session {
         self.last
     }
 
+    /// Why the last analysis was of the whole file, if it was.
+    pub fn last_fallback(&self) -> Option<Fallback> {
+        self.fallback
+    }
+
     /// Analyses `text` (parsed as `tree`), the document's new version.
     pub fn analyse(
         &mut self,
@@ -88,7 +113,9 @@ impl Session {
         lines: &LineIndex,
         context: &FileContext,
     ) -> Vec<Finding> {
+        self.fallback = Some(Fallback::NoSettledAnalysis);
         if let Some(memo) = &mut self.memo {
+            self.fallback = None;
             if memo.text == text {
                 self.last = Some(Reuse::Everything);
                 return memo.findings.iter().map(|(f, _)| f.clone()).collect();
@@ -98,11 +125,12 @@ impl Session {
                 self.last = Some(Reuse::Comment);
                 return move_findings(memo, &edit, text, lines);
             }
-            if let Some(findings) =
-                reanalyse_unit(memo, &edit, catalogue, text, tree, lines, context)
-            {
-                self.last = Some(Reuse::AllButOneFunction);
-                return findings;
+            match reanalyse_unit(memo, &edit, catalogue, text, tree, lines, context) {
+                Ok(findings) => {
+                    self.last = Some(Reuse::AllButOneFunction);
+                    return findings;
+                }
+                Err(why) => self.fallback = Some(why),
             }
         }
         let (findings, memo) = analyse_whole(catalogue, text, tree, lines, context);
@@ -407,7 +435,7 @@ fn move_findings(memo: &mut Memo, edit: &Edit, text: &str, lines: &LineIndex) ->
     memo.findings.iter().map(|(f, _)| f.clone()).collect()
 }
 
-/// Re-walks the one unit an edit is inside; `None` when the whole file must be analysed again
+/// Re-walks the one unit an edit is inside; `Err` when the whole file must be analysed again
 /// (the memo may then be half-updated: it is replaced).
 fn reanalyse_unit(
     memo: &mut Memo,
@@ -417,23 +445,24 @@ fn reanalyse_unit(
     tree: &Tree,
     lines: &LineIndex,
     context: &FileContext,
-) -> Option<Vec<Finding>> {
+) -> Result<Vec<Finding>, Fallback> {
     let edit = *edit;
     let index = memo
         .units
         .iter()
-        .position(|unit| unit.body <= edit.start && edit.old_end <= unit.end)?;
-    let unit_id = u32::try_from(index).ok()?;
+        .position(|unit| unit.body <= edit.start && edit.old_end <= unit.end)
+        .ok_or(Fallback::OutsideFunctionBodies)?;
+    let unit_id = u32::try_from(index).map_err(|_| Fallback::OutsideFunctionBodies)?;
     if memo.units[index].stale {
-        return None;
+        return Err(Fallback::StaleFunction);
     }
     let root = tree.root_node();
     if root.named_child_count() != memo.top_level {
-        return None;
+        return Err(Fallback::Reshaped);
     }
-    let node = function_at(root, memo.units[index].start)?;
+    let node = function_at(root, memo.units[index].start).ok_or(Fallback::Reshaped)?;
     if node.end_byte() != edit.end(memo.units[index].end) {
-        return None;
+        return Err(Fallback::Reshaped);
     }
     // What the unit defines, and whether anything outside it wrote into that.
     let function = memo.units[index].function;
@@ -451,7 +480,7 @@ fn reanalyse_unit(
             }
     });
     if escaped {
-        return None;
+        return Err(Fallback::Escaped);
     }
 
     memo.shift(&edit);
@@ -527,7 +556,7 @@ fn reanalyse_unit(
     });
     let same = !shared && !memo.units[index].stale && after == before && effects == old_effects;
     if !same {
-        return None;
+        return Err(Fallback::PassesOnSomethingElse);
     }
     let info = &mut memo.summaries.functions[function];
     (
@@ -547,7 +576,7 @@ fn reanalyse_unit(
         }
     }
     memo.text = text.to_string();
-    Some(memo.findings.iter().map(|(f, _)| f.clone()).collect())
+    Ok(memo.findings.iter().map(|(f, _)| f.clone()).collect())
 }
 
 #[cfg(test)]
