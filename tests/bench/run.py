@@ -11,9 +11,9 @@ time, CPU time and peak RSS of:
     pattern rules in tests/bench/semgrep-rules.yml, when installed (a venv with pinned versions
     is created in the cache by --install-peers). The slow peers run once per corpus.
 
-Results print as a Markdown table (medians, with min–max spread) with ratios against the
-parse-only floor, against ruff and against `threatlens check`, all measured in the same run. Nothing here is a test: numbers go
-to BENCHMARKS.md by hand or with --write.
+Results print as Markdown tables (medians, with min–max spread) with ratios against the
+parse-only floor, against ruff and against `threatlens check`, all measured in the same run.
+Nothing here is a test: the tables are copied into BENCHMARKS.md.
 
     python3 tests/bench/run.py --install-peers            # once
     python3 tests/bench/run.py --runs 5                   # transformers, threatlens vs floor vs ruff
