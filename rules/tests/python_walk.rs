@@ -64,3 +64,23 @@ fn recursion_and_long_chains_stay_within_a_small_stack() {
         .join()
         .expect("the walk must not overflow the stack");
 }
+
+/// `m0` reads an attribute that `m1` sets, `m1` one that `m2` sets, …: every method is walked
+/// ahead of its turn from inside the one before, which must stay within a small stack too.
+#[test]
+fn long_chains_of_attribute_setters_stay_within_a_small_stack() {
+    let mut code = String::from("class Chain:\n");
+    for i in 0..3000 {
+        code.push_str(&format!(
+            "    def m{i}(self):\n        self.a{i} = self.a{}\n\n",
+            i + 1
+        ));
+    }
+    code.push_str("    def last(self):\n        self.a3000 = input()\n\n    def run(self):\n        eval(self.a0)\n");
+    std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(move || findings(&code))
+        .expect("spawn")
+        .join()
+        .expect("the walk must not overflow the stack");
+}
