@@ -259,7 +259,9 @@ impl<'a> Emitter<'a> {
             if secret.anchors.as_ref().is_some_and(|a| !a.is_match(text)) {
                 continue;
             }
-            let candidates = secret.any_token.matches(text);
+            let Some(candidates) = secret.any_token.get().map(|set| set.matches(text)) else {
+                continue;
+            };
             let found: Vec<(usize, usize)> = secret
                 .tokens
                 .iter()
@@ -901,21 +903,27 @@ fn is_placeholder(value: &str) -> bool {
 
 /// The first real (not placeholder) occurrence of `token` in `value`.
 fn token_match<'v>(token: &crate::catalogue::Token, value: &'v str) -> Option<regex::Match<'v>> {
-    token.regex.captures_iter(value).find_map(|captures| {
-        let found = captures.get(0)?;
-        let secret = captures.name("secret").unwrap_or(found);
-        let random_enough = token
-            .min_entropy
-            .is_none_or(|min| entropy(secret.as_str()) >= min);
-        (random_enough && !is_placeholder(found.as_str()) && !is_placeholder(secret.as_str()))
-            .then_some(found)
-    })
+    token
+        .regex
+        .get()?
+        .captures_iter(value)
+        .find_map(|captures| {
+            let found = captures.get(0)?;
+            let secret = captures.name("secret").unwrap_or(found);
+            let random_enough = token
+                .min_entropy
+                .is_none_or(|min| entropy(secret.as_str()) >= min);
+            (random_enough && !is_placeholder(found.as_str()) && !is_placeholder(secret.as_str()))
+                .then_some(found)
+        })
 }
 
 /// When `value` is a secret for `secret`, the environment variable a fix should read instead.
 fn secret_match(secret: &SecretMatcher, value: &str, name: Option<&str>) -> Option<Option<String>> {
     let anchored = secret.anchors.as_ref().is_none_or(|a| a.is_match(value));
-    let candidates = anchored.then(|| secret.any_token.matches(value));
+    let candidates = anchored
+        .then(|| secret.any_token.get().map(|set| set.matches(value)))
+        .flatten();
     for (_, token) in secret
         .tokens
         .iter()
@@ -929,7 +937,11 @@ fn secret_match(secret: &SecretMatcher, value: &str, name: Option<&str>) -> Opti
         }
     }
     let name = name?;
-    if secret.names.iter().any(|re| re.is_match(name))
+    if secret
+        .names
+        .as_ref()
+        .and_then(crate::catalogue::LazyRegex::get)
+        .is_some_and(|names| names.is_match(name))
         && value.len() >= secret.min_length
         && !value.contains(char::is_whitespace)
         && entropy(value) >= secret.min_entropy

@@ -46,6 +46,23 @@ fn every_query_compiles() {
     }
 }
 
+/// Secret shapes compile on first use; every one must compile.
+#[test]
+fn every_secret_regex_compiles() {
+    let catalogue = Catalogue::builtin();
+    assert!(!catalogue.secrets.is_empty());
+    for secret in &catalogue.secrets {
+        let rule = &catalogue.rules[secret.rule].id;
+        assert!(secret.any_token.get().is_some(), "{rule}: the token set");
+        for token in &secret.tokens {
+            assert!(token.regex.get().is_some(), "{rule}: token {}", token.name);
+        }
+        if let Some(names) = &secret.names {
+            assert!(names.get().is_some(), "{rule}: the names");
+        }
+    }
+}
+
 #[test]
 fn every_rule_has_examples_both_ways() {
     let catalogue = Catalogue::builtin();

@@ -18,6 +18,7 @@ Nothing here is a test: the tables are copied into BENCHMARKS.md.
     python3 tests/bench/run.py --install-peers            # once
     python3 tests/bench/run.py --runs 5                   # transformers, threatlens vs floor vs ruff
     python3 tests/bench/run.py --corpus all --slow-peers  # every corpus, bandit and semgrep too
+    python3 tests/bench/run.py --corpus openai --single-files  # one-file checks (pre-commit)
 """
 
 from __future__ import annotations
@@ -118,6 +119,9 @@ def main() -> int:
     parser.add_argument("--slow-peers", action="store_true", help="also run bandit and semgrep (minutes per corpus)")
     parser.add_argument("--install-peers", action="store_true", help="create the pinned ruff/bandit/semgrep venv")
     parser.add_argument("--no-build", action="store_true", help="use the existing release binary")
+    parser.add_argument(
+        "--single-files", action="store_true", help="also time one-file checks (what a pre-commit hook runs)"
+    )
     args = parser.parse_args()
 
     if args.install_peers:
@@ -164,7 +168,36 @@ def main() -> int:
                 f"| {tool} | {wall:.2f} [{lo:.2f}–{hi:.2f}] | {m['cpu'][0]:.2f} | {m['rss_mb'][0]:.0f} | "
                 f"{files / wall:,.0f} | {size / 1e6 / wall:.1f} | {wall / floor:.2f} | {ratio_ruff} | {wall / ours:.1f} |"
             )
+    if args.single_files:
+        single_files(threatlens, fetch("transformers", CORPORA["transformers"]), max(args.runs, 20))
     return 0
+
+
+def single_files(threatlens: str, corpus: Path, runs: int) -> None:
+    """One-file checks, where start-up (reading the rule catalogue) counts: a six-line file and
+    the corpus's largest file, beside ruff on the same files."""
+    largest = max(corpus.rglob("*.py"), key=lambda path: path.stat().st_size)
+    small = CACHE / "single-file" / "small.py"
+    small.parent.mkdir(parents=True, exist_ok=True)
+    small.write_text("import yaml\n\n\ndef load(path):\n    with open(path) as f:\n        return yaml.safe_load(f)\n")
+    ruff = peer("ruff")
+    print(f"\n### One file ({runs} runs, median [min–max])\n")
+    print("| file | threatlens check (ms) | threatlens parse-only (ms) | ruff check --select S (ms) |")
+    print("| --- | --- | --- | --- |")
+    for path in (small, largest):
+        cells = []
+        for command in (
+            [threatlens, "check", str(path), "--format", "json", "-o", os.devnull],
+            [threatlens, "parse-only", str(path)],
+            [ruff, "check", "--select", "S", "--no-cache", "--exit-zero", "--quiet", str(path)] if ruff else None,
+        ):
+            if command is None:
+                cells.append("–")
+                continue
+            wall, lo, hi = measure(command, runs)["wall"]
+            cells.append(f"{wall * 1000:.1f} [{lo * 1000:.1f}–{hi * 1000:.1f}]")
+        name = path.name if path == small else f"{path.relative_to(corpus)} ({path.stat().st_size // 1024} KB)"
+        print(f"| {name} | " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":

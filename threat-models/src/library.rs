@@ -18,14 +18,20 @@ use std::collections::HashMap;
 use std::sync::LazyLock;
 use threatlens_rules::{Category, References, RuleDoc, Severity};
 
-const THREATS: &str = include_str!("../library/threats.toml");
-const CAPABILITIES: &str = include_str!("../library/capabilities.toml");
-const ISO27001: &str = include_str!("../library/iso27001.toml");
-const ISO42001: &str = include_str!("../library/iso42001.toml");
-const ATLAS: &str = include_str!("../library/atlas.toml");
-const RULES_MISSING_CONTROL: &str = include_str!("../library/rules-missing-control.toml");
-const RULES_GOVERNANCE: &str = include_str!("../library/rules-governance.toml");
-const RULES_MODEL: &str = include_str!("../library/rules-model.toml");
+/// The library's files, as JSON converted from `library/*.toml` by the build script.
+macro_rules! library_file {
+    ($name:literal) => {
+        include_str!(concat!(env!("OUT_DIR"), "/library/", $name, ".json"))
+    };
+}
+const THREATS: &str = library_file!("threats");
+const CAPABILITIES: &str = library_file!("capabilities");
+const ISO27001: &str = library_file!("iso27001");
+const ISO42001: &str = library_file!("iso42001");
+const ATLAS: &str = library_file!("atlas");
+const RULES_MISSING_CONTROL: &str = library_file!("rules-missing-control");
+const RULES_GOVERNANCE: &str = library_file!("rules-governance");
+const RULES_MODEL: &str = library_file!("rules-model");
 
 /// One threat of the AI threat library.
 #[derive(Debug, Clone, Deserialize)]
@@ -222,8 +228,8 @@ struct ModelRulesFile {
     rule: Vec<ModelRule>,
 }
 
-fn parse<T: serde::de::DeserializeOwned>(name: &str, text: &str) -> Result<T, String> {
-    toml::from_str(text).map_err(|e| format!("library/{name}: {e}"))
+fn parse<T: serde::de::DeserializeOwned>(name: &str, json: &str) -> Result<T, String> {
+    serde_json::from_str(json).map_err(|e| format!("library/{name}: {e}"))
 }
 
 static LIBRARY: LazyLock<Library> = LazyLock::new(|| match Library::load() {

@@ -1,0 +1,7 @@
+//! Embeds the rule catalogue (`catalogue/*.toml`) as JSON; see `toml_to_json.rs`.
+
+include!("toml_to_json.rs");
+
+fn main() {
+    toml_dir_to_json("catalogue");
+}
