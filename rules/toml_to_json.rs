@@ -1,6 +1,6 @@
 // Build-script helper shared by the rules and threat-models crates (`include!`d by their
 // build.rs): the data they embed is written in TOML and embedded as JSON, which every command
-// reads at start-up several times faster. The tests check the embedded data, so what is
+// reads at start-up in less than half the time. The tests check the embedded data, so what is
 // converted here is what is tested.
 
 /// Converts every `<dir>/*.toml` to `$OUT_DIR/<dir>/*.json`.

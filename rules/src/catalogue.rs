@@ -879,7 +879,7 @@ fn compile_secret(rule: usize, def: &SecretDef) -> Result<SecretMatcher, String>
                 })
             })
             .collect::<Result<_, String>>()?,
-        // One alternation compiles several times faster than a regex per name.
+        // One alternation: one compilation (on first use) instead of one per name.
         names: (!def.names.is_empty())
             .then(|| {
                 let names: Vec<String> = def.names.iter().map(|n| format!("(?:{n})")).collect();
