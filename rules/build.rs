@@ -2,6 +2,6 @@
 
 include!("toml_to_json.rs");
 
-fn main() {
-    toml_dir_to_json("catalogue");
+fn main() -> Result<(), String> {
+    toml_dir_to_json("catalogue")
 }

@@ -4,22 +4,23 @@
 // converted here is what is tested.
 
 /// Converts every `<dir>/*.toml` to `$OUT_DIR/<dir>/*.json`.
-fn toml_dir_to_json(dir: &str) {
-    let out = std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR");
+fn toml_dir_to_json(dir: &str) -> Result<(), String> {
+    let out = std::env::var_os("OUT_DIR").ok_or("cargo sets OUT_DIR")?;
     let out = std::path::Path::new(&out).join(dir);
-    std::fs::create_dir_all(&out).expect("create the output directory");
+    std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
     println!("cargo::rerun-if-changed={dir}");
-    for entry in std::fs::read_dir(dir).expect("read the data directory") {
-        let path = entry.expect("a directory entry").path();
-        if path.extension().is_none_or(|e| e != "toml") {
+    for entry in std::fs::read_dir(dir).map_err(|e| format!("{dir}: {e}"))? {
+        let path = entry.map_err(|e| format!("{dir}: {e}"))?.path();
+        let (Some(stem), Some("toml")) = (path.file_stem(), path.extension().and_then(|e| e.to_str()))
+        else {
             continue;
-        }
-        let text = std::fs::read_to_string(&path).expect("read a data file");
-        let value: toml::Value = toml::from_str(&text)
-            .unwrap_or_else(|e| panic!("{}: {}", path.display(), e.message()));
-        let json = serde_json::to_string(&value).expect("TOML values convert to JSON");
-        let name = path.with_extension("json");
-        let name = name.file_name().expect("a file name");
-        std::fs::write(out.join(name), json).expect("write the JSON file");
+        };
+        let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let value: toml::Value =
+            toml::from_str(&text).map_err(|e| format!("{}: {}", path.display(), e.message()))?;
+        let json = serde_json::to_string(&value).map_err(|e| format!("{}: {e}", path.display()))?;
+        let target = out.join(stem).with_extension("json");
+        std::fs::write(&target, json).map_err(|e| format!("{}: {e}", target.display()))?;
     }
+    Ok(())
 }

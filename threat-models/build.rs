@@ -2,6 +2,6 @@
 
 include!("../rules/toml_to_json.rs");
 
-fn main() {
-    toml_dir_to_json("library");
+fn main() -> Result<(), String> {
+    toml_dir_to_json("library")
 }
