@@ -975,3 +975,55 @@ fn utf8_positions_when_the_client_offers_them() {
     assert_eq!(params["diagnostics"], json!([]));
     assert!(server.shutdown().success());
 }
+
+/// With `logTimings`, every analysis of an open document says how much it re-analysed, and,
+/// when it analysed the whole file, why.
+#[test]
+fn timings_say_what_each_keystroke_re_analysed() {
+    let mut server = TestServer::spawn();
+    server.initialize(init_params(
+        None,
+        json!({"debounceMs": 0, "logTimings": true}),
+    ));
+    let uri = "untitled:timings.py";
+    let text = "import pickle\n\n\ndef load(path):\n    data = open(path, 'rb').read()\n    return pickle.loads(data)\n";
+    open(&mut server, uri, "python", text);
+    server.await_log("timings.py v1: reparse");
+    let change = |server: &mut TestServer,
+                  version: i64,
+                  line: u32,
+                  character: u32,
+                  insert: &str| {
+        server.notify(
+            "textDocument/didChange",
+            json!({
+                "textDocument": {"uri": uri, "version": version},
+                "contentChanges": [{
+                    "range": {"start": {"line": line, "character": character}, "end": {"line": line, "character": character}},
+                    "text": insert,
+                }],
+            }),
+        );
+    };
+    // Typing into a function body re-walks only that function.
+    change(&mut server, 2, 4, 8, "x");
+    let log = server.await_log("timings.py v2:");
+    assert!(
+        log["message"]
+            .as_str()
+            .unwrap()
+            .contains("(one function re-analysed)"),
+        "{log}"
+    );
+    // Typing into the import analyses the whole file, and says why.
+    change(&mut server, 3, 0, 13, "x");
+    let log = server.await_log("timings.py v3:");
+    assert!(
+        log["message"]
+            .as_str()
+            .unwrap()
+            .contains("(the whole file: the edit is outside a function body)"),
+        "{log}"
+    );
+    assert!(server.shutdown().success());
+}

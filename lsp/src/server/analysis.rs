@@ -12,7 +12,7 @@ use threatlens_rules::analyse::{
     FileContext, analyse_notebook, analyse_notebook_tree, analyse_tree_in,
 };
 use threatlens_rules::artefact::ArtefactIndex;
-use threatlens_rules::lang::python::session::Reuse;
+use threatlens_rules::lang::python::session::{Fallback, Reuse};
 use threatlens_rules::lang::{self, notebook::Notebook};
 use threatlens_rules::project::Project;
 use threatlens_rules::scan::raise_for_flagged_artefacts;
@@ -86,8 +86,10 @@ pub struct Outcome {
     pub python: Option<String>,
     pub reparse: Duration,
     pub analysis: Duration,
-    /// For an open Python document: how much of the previous analysis was reused.
+    /// For an open Python document: how much of the previous analysis was reused, and why the
+    /// whole file was analysed when it was.
     pub reuse: Option<Reuse>,
+    pub fallback: Option<Fallback>,
     pub errors: Vec<String>,
     /// For a threat model: the analysed model.
     pub model: Option<super::model::ModelAnalysed>,
@@ -230,7 +232,7 @@ fn analyse_text(
         };
     };
     let started = Instant::now();
-    let (findings, reuse) = match session {
+    let (findings, reuse, fallback) = match session {
         Some((sessions, document)) if language == Language::Python => {
             match sessions.analyse(document, text, tree.clone(), place.clone()) {
                 Ok(analysed) => analysed,
@@ -248,6 +250,7 @@ fn analyse_text(
         _ => (
             analyse_tree_in(catalogue, language, &text, &tree, &place.context()),
             None,
+            None,
         ),
     };
     Outcome {
@@ -257,6 +260,7 @@ fn analyse_text(
         reparse,
         analysis: started.elapsed(),
         reuse,
+        fallback,
         errors: Vec::new(),
         model: None,
     }

@@ -648,11 +648,14 @@ impl Inner {
                 .guard("diagnostics", || self.diagnostics_of(&mut st, &unit))
                 .unwrap_or_default();
             let timings = (st.settings.log_timings() && version.is_some()).then(|| {
-                let reused = match outcome.reuse {
-                    Some(Reuse::AllButOneFunction) => " (one function re-analysed)",
-                    Some(Reuse::Everything) => " (text unchanged)",
-                    Some(Reuse::Comment) => " (a comment edited)",
-                    Some(Reuse::Nothing) | None => "",
+                let reused = match (outcome.reuse, outcome.fallback) {
+                    (Some(Reuse::AllButOneFunction), _) => " (one function re-analysed)".into(),
+                    (Some(Reuse::Everything), _) => " (text unchanged)".into(),
+                    (Some(Reuse::Comment), _) => " (a comment edited)".into(),
+                    (Some(Reuse::Nothing), Some(why)) => {
+                        format!(" (the whole file: {})", why.describe())
+                    }
+                    (Some(Reuse::Nothing) | None, _) => String::new(),
                 };
                 format!(
                     "analysed {} v{}: reparse {:.3} ms, analysis {:.3} ms{reused}, {} diagnostics",

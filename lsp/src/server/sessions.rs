@@ -12,13 +12,14 @@ use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, mpsc};
 use threatlens_rules::analyse::analyse_python_in_session;
-use threatlens_rules::lang::python::session::{Reuse, Session};
+use threatlens_rules::lang::python::session::{Fallback, Reuse, Session};
 use threatlens_rules::project::Project;
 use threatlens_rules::{Catalogue, Finding};
 use tree_sitter::Tree;
 
-/// A document's findings and how much of the previous analysis was reused, or why it failed.
-type Answer = Result<(Vec<Finding>, Option<Reuse>), String>;
+/// A document's findings, how much of the previous analysis was reused (and why not more), or
+/// why the analysis failed.
+type Answer = Result<(Vec<Finding>, Option<Reuse>, Option<Fallback>), String>;
 
 enum Request {
     Analyse {
@@ -100,7 +101,7 @@ fn serve(catalogue: &'static Catalogue, inbox: mpsc::Receiver<Request>) {
                         &tree,
                         &place.context(),
                     );
-                    (findings, session.last_reuse())
+                    (findings, session.last_reuse(), session.last_fallback())
                 }));
                 let outcome = outcome.map_err(|payload| {
                     // What it kept may be half-updated.

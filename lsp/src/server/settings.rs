@@ -10,7 +10,7 @@
 //! | `minimumSeverity` | `low` (default), `medium`, `high` or `critical`: findings below are not shown |
 //! | `debounceMs` | delay between the last edit and the re-analysis (default 30) |
 //! | `scanWorkspace` | analyse every file of the workspace at start (default true) |
-//! | `logTimings` | log re-parse and analysis times of every re-analysis (`window/logMessage`, type Log) |
+//! | `logTimings` | log re-parse and analysis times of every re-analysis, and what it re-analysed (one function, or the whole file and why) (`window/logMessage`, type Log) |
 //!
 //! Editor settings are merged over `threatlens.toml` / `[tool.threatlens]`: the file stays the
 //! project's shared policy, the editor narrows or widens what one person sees.

@@ -80,6 +80,20 @@ pub enum Fallback {
     PassesOnSomethingElse,
 }
 
+impl Fallback {
+    /// Says it in a few words (the language server's timing log).
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::NoSettledAnalysis => "no settled analysis to start from",
+            Self::OutsideFunctionBodies => "the edit is outside a function body",
+            Self::StaleFunction => "the function's last walk is out of date",
+            Self::Reshaped => "the tree changed shape around the edit",
+            Self::Escaped => "other code writes into the function",
+            Self::PassesOnSomethingElse => "the function now passes on something else",
+        }
+    }
+}
+
 /// The analyses of one document as it is edited (a language server keeps one per open Python
 /// document). It assumes the same catalogue and [`FileContext`] every time.
 #[derive(Default)]
