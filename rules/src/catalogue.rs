@@ -558,13 +558,65 @@ pub struct SecretMatcher {
     pub tokens: Vec<Token>,
     /// All token shapes at once: one pass over a string rules most of them out.
     pub any_token: LazyRegex<regex::RegexSet>,
-    /// The tokens' anchors, when every token has some: strings without one cannot match.
-    pub anchors: Option<aho_corasick::AhoCorasick>,
+    /// The tokens' anchors, when every token has some: strings without one cannot match (all
+    /// rules' anchors are searched at once, by [`SecretAnchors`]).
+    pub anchors: Vec<String>,
     /// Any of the credential-like names, whole and case-insensitive.
     pub names: Option<LazyRegex<Regex>>,
     pub env: Option<String>,
     pub min_length: usize,
     pub min_entropy: f64,
+}
+
+/// The anchors of every secret rule in one automaton: one pass over a string says which rules'
+/// tokens it can hold (most strings hold none).
+#[derive(Debug, Clone, Default)]
+pub struct SecretAnchors {
+    automaton: Option<aho_corasick::AhoCorasick>,
+    /// The secret rule (index into [`Catalogue::secrets`]) of each anchor.
+    owner: Vec<usize>,
+    /// Rules without anchors: any string can hold their tokens.
+    unanchored: u64,
+}
+
+impl SecretAnchors {
+    fn new(secrets: &[SecretMatcher]) -> Result<Self, String> {
+        if secrets.len() > 64 {
+            return Err("at most 64 secret rules (their anchors are a 64-bit set)".into());
+        }
+        let mut anchors = Vec::new();
+        let mut owner = Vec::new();
+        let mut unanchored = 0;
+        for (index, secret) in secrets.iter().enumerate() {
+            if secret.anchors.is_empty() {
+                unanchored |= 1 << index;
+            }
+            for anchor in &secret.anchors {
+                anchors.push(anchor.as_str());
+                owner.push(index);
+            }
+        }
+        let automaton = (!anchors.is_empty())
+            .then(|| aho_corasick::AhoCorasick::new(anchors).map_err(|e| e.to_string()))
+            .transpose()?;
+        Ok(Self {
+            automaton,
+            owner,
+            unanchored,
+        })
+    }
+
+    /// The secret rules whose tokens `text` can hold, as a set of indices into
+    /// [`Catalogue::secrets`].
+    pub fn candidates(&self, text: &str) -> u64 {
+        let mut set = self.unanchored;
+        if let Some(automaton) = &self.automaton {
+            for found in automaton.find_overlapping_iter(text) {
+                set |= 1 << self.owner[found.pattern().as_usize()];
+            }
+        }
+        set
+    }
 }
 
 /// A compiled tree-sitter query rule.
@@ -617,6 +669,7 @@ pub struct Catalogue {
     /// Return rules, by decorator pattern.
     pub returns: PatternIndex<usize>,
     pub secrets: Vec<SecretMatcher>,
+    pub secret_anchors: SecretAnchors,
     pub queries: Vec<QueryMatcher>,
     /// Module aliases: canonical prefix for a prefix (`cPickle` → `pickle`).
     pub aliases: Vec<(String, String)>,
@@ -662,6 +715,7 @@ impl Catalogue {
             assigns: PatternIndex::default(),
             returns: PatternIndex::default(),
             secrets: Vec::new(),
+            secret_anchors: SecretAnchors::default(),
             queries: Vec::new(),
             aliases: Vec::new(),
             sources: PatternIndex::default(),
@@ -725,6 +779,7 @@ impl Catalogue {
             }
         }
         catalogue.rules = rules;
+        catalogue.secret_anchors = SecretAnchors::new(&catalogue.secrets)?;
 
         let mut aliases: Vec<_> = semantics.aliases.into_iter().collect();
         // Longest prefix first, so `torch.serialization.load` wins over `torch`.
@@ -860,12 +915,9 @@ fn compile_secret(rule: usize, def: &SecretDef) -> Result<SecretMatcher, String>
         rule,
         any_token: LazyRegex::new(def.tokens.iter().map(|t| t.regex.clone()).collect())?,
         anchors: if !def.tokens.is_empty() && def.tokens.iter().all(|t| !t.anchors.is_empty()) {
-            Some(
-                aho_corasick::AhoCorasick::new(def.tokens.iter().flat_map(|t| &t.anchors))
-                    .map_err(|e| e.to_string())?,
-            )
+            def.tokens.iter().flat_map(|t| t.anchors.clone()).collect()
         } else {
-            None
+            Vec::new()
         },
         tokens: def
             .tokens

@@ -240,9 +240,11 @@ impl<'a> Emitter<'a> {
         if value.len() < 8 {
             return;
         }
+        let anchored = self.catalogue.secret_anchors.candidates(value);
         for secret_index in 0..self.catalogue.secrets.len() {
             let secret = &self.catalogue.secrets[secret_index];
-            if let Some(env) = secret_match(secret, value, name) {
+            let tokens_possible = anchored & (1 << secret_index) != 0;
+            if let Some(env) = secret_match(secret, value, name, tokens_possible) {
                 let rule_index = secret.rule;
                 let fix = self.secret_fix(rule_index, range, env.as_deref());
                 self.push(rule_index, range, "", None, false, fix);
@@ -254,9 +256,10 @@ impl<'a> Emitter<'a> {
     /// Reports provider tokens anywhere in `text` (text that is not code, such as notebook shell
     /// lines `!export HF_TOKEN=hf_…` and `%env` magics), at `base` in the analysed text.
     pub fn on_tokens(&mut self, text: &str, base: usize) {
+        let anchored = self.catalogue.secret_anchors.candidates(text);
         for secret_index in 0..self.catalogue.secrets.len() {
             let secret = &self.catalogue.secrets[secret_index];
-            if secret.anchors.as_ref().is_some_and(|a| !a.is_match(text)) {
+            if anchored & (1 << secret_index) == 0 {
                 continue;
             }
             let Some(candidates) = secret.any_token.get().map(|set| set.matches(text)) else {
@@ -919,9 +922,15 @@ fn token_match<'v>(token: &crate::catalogue::Token, value: &'v str) -> Option<re
 }
 
 /// When `value` is a secret for `secret`, the environment variable a fix should read instead.
-fn secret_match(secret: &SecretMatcher, value: &str, name: Option<&str>) -> Option<Option<String>> {
-    let anchored = secret.anchors.as_ref().is_none_or(|a| a.is_match(value));
-    let candidates = anchored
+/// `tokens_possible`: the string holds one of the rule's anchors (see
+/// [`crate::catalogue::SecretAnchors`]).
+fn secret_match(
+    secret: &SecretMatcher,
+    value: &str,
+    name: Option<&str>,
+    tokens_possible: bool,
+) -> Option<Option<String>> {
+    let candidates = tokens_possible
         .then(|| secret.any_token.get().map(|set| set.matches(value)))
         .flatten();
     for (_, token) in secret

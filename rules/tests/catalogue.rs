@@ -63,6 +63,42 @@ fn every_secret_regex_compiles() {
     }
 }
 
+/// One pass over a string finds every secret rule whose anchors it holds, and only those.
+#[test]
+fn secret_anchors_name_the_rules_a_string_can_match() {
+    let catalogue = Catalogue::builtin();
+    let rules_of = |text: &str| -> Vec<&str> {
+        let set = catalogue.secret_anchors.candidates(text);
+        catalogue
+            .secrets
+            .iter()
+            .enumerate()
+            .filter(|(index, _)| set & (1 << index) != 0)
+            .map(|(_, secret)| catalogue.rules[secret.rule].id.as_str())
+            .collect()
+    };
+    let rule_with_anchor = |anchor: &str| {
+        let secret = catalogue
+            .secrets
+            .iter()
+            .find(|s| s.anchors.iter().any(|a| a == anchor))
+            .unwrap_or_else(|| panic!("no secret rule is anchored on {anchor}"));
+        catalogue.rules[secret.rule].id.as_str()
+    };
+    let unanchored: Vec<&str> = rules_of("nothing to see here");
+    assert!(
+        unanchored.len() < catalogue.secrets.len(),
+        "some secret rules are anchored"
+    );
+    let hf = rule_with_anchor("hf_");
+    let aws = rule_with_anchor("AKIA");
+    assert!(!unanchored.contains(&hf) && !unanchored.contains(&aws));
+    assert!(rules_of("token hf_abc").contains(&hf));
+    // The anchors of two rules in one string: both rules.
+    let both = rules_of("hf_AKIA");
+    assert!(both.contains(&hf) && both.contains(&aws), "{both:?}");
+}
+
 #[test]
 fn every_rule_has_examples_both_ways() {
     let catalogue = Catalogue::builtin();
