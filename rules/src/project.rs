@@ -5,15 +5,19 @@
 //! elsewhere. When a file imports such a name from a module of the scanned project, the module's
 //! top-level constants are computed once (its own imports are not followed, so the facts of a
 //! module never depend on who asks, or in what order) and cached for every importer.
+//!
+//! During a scan, a module whose constants are needed before the scan reached it is parsed once
+//! for both: its tree waits in [`Project::take_parsed_ahead`] for the scan to analyse it.
 
 use crate::catalogue::{Catalogue, Language};
 use crate::engine::Emitter;
 use crate::source::LineIndex;
 use crate::value::{Const, Shape, Sym};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::{Arc, Mutex};
+use tree_sitter::Tree;
 
 /// Largest module read for its constants (configuration modules are small).
 const MAX_MODULE_BYTES: u64 = 64 * 1024;
@@ -112,6 +116,27 @@ pub struct Project {
     /// File → its full dotted name from its root (for relative imports).
     names: HashMap<PathBuf, String>,
     facts: Mutex<HashMap<PathBuf, Arc<ModuleFacts>>>,
+    /// Set while a scan runs over the project's files.
+    scan: Option<ScanState>,
+}
+
+/// What a running scan shares with the constant lookups of the files it analyses.
+#[derive(Debug)]
+struct ScanState {
+    /// The scan's size limit: a larger file is not analysed, so it is not parsed ahead.
+    max_file_bytes: u64,
+    /// Files whose analysis has started (or that wait in `parsed_ahead`).
+    started: Mutex<HashSet<PathBuf>>,
+    parsed_ahead: Mutex<Vec<ParsedModule>>,
+}
+
+/// A project module parsed for its constants before the scan reached it.
+#[derive(Debug)]
+pub struct ParsedModule {
+    /// The absolute path, as the project knows it.
+    pub path: PathBuf,
+    pub text: String,
+    pub tree: Tree,
 }
 
 impl Project {
@@ -167,7 +192,36 @@ impl Project {
             modules,
             names,
             facts: Mutex::new(HashMap::new()),
+            scan: None,
         }
+    }
+
+    /// Prepares the project for a scan of its files that reads files up to `max_file_bytes`:
+    /// each file is then analysed by whoever [`Project::start`]s it first, the scan or a lookup
+    /// of its constants (which hands its parse over through [`Project::take_parsed_ahead`]).
+    pub fn scanning(mut self, max_file_bytes: u64) -> Self {
+        self.scan = Some(ScanState {
+            max_file_bytes,
+            started: Mutex::new(HashSet::new()),
+            parsed_ahead: Mutex::new(Vec::new()),
+        });
+        self
+    }
+
+    /// Claims the analysis of `file` (an absolute path) for the caller: false when it has
+    /// already started elsewhere. Always true outside a scan.
+    pub fn start(&self, file: &Path) -> bool {
+        let Some(scan) = &self.scan else {
+            return true;
+        };
+        scan.started
+            .lock()
+            .map_or(true, |mut started| started.insert(file.to_path_buf()))
+    }
+
+    /// A module parsed ahead for its constants, to be analysed from that parse.
+    pub fn take_parsed_ahead(&self) -> Option<ParsedModule> {
+        self.scan.as_ref()?.parsed_ahead.lock().ok()?.pop()
     }
 
     /// The absolute dotted name of a relative module (`..utils` from `pkg/sub/a.py` is
@@ -235,7 +289,7 @@ impl Project {
             return facts.clone();
         }
         // Computed outside the lock; two threads may both compute it, with the same result.
-        let facts = Arc::new(compute_facts(catalogue, file));
+        let facts = Arc::new(self.compute_facts(catalogue, file));
         if let Ok(mut cache) = self.facts.lock() {
             cache
                 .entry(file.to_path_buf())
@@ -243,19 +297,42 @@ impl Project {
         }
         facts
     }
+
+    /// Parses `file` for its constants. During a scan that has not started the file yet, the
+    /// parse is kept for the scan's analysis of it (when that analysis would read the same text).
+    fn compute_facts(&self, catalogue: &Catalogue, file: &Path) -> ModuleFacts {
+        let Ok(bytes) = crate::scan::read_limited(file, MAX_MODULE_BYTES) else {
+            return ModuleFacts::default();
+        };
+        let scan = self.scan.as_ref().filter(|scan| {
+            bytes.len() as u64 <= scan.max_file_bytes && crate::analyse::is_source_text(&bytes)
+        });
+        let text = match String::from_utf8(bytes) {
+            Ok(text) => text,
+            Err(error) => String::from_utf8_lossy(error.as_bytes()).into_owned(),
+        };
+        let Some(tree) = crate::lang::parse(Language::Python, &text, None) else {
+            return ModuleFacts::default();
+        };
+        let facts = facts_from_tree(catalogue, &text, &tree);
+        if let Some(scan) = scan
+            && self.start(file)
+            && let Ok(mut parsed_ahead) = scan.parsed_ahead.lock()
+        {
+            parsed_ahead.push(ParsedModule {
+                path: file.to_path_buf(),
+                text,
+                tree,
+            });
+        }
+        facts
+    }
 }
 
-fn compute_facts(catalogue: &Catalogue, file: &Path) -> ModuleFacts {
-    let Ok(bytes) = crate::scan::read_limited(file, MAX_MODULE_BYTES) else {
-        return ModuleFacts::default();
-    };
-    let text = String::from_utf8_lossy(&bytes);
-    let Some(tree) = crate::lang::parse(Language::Python, &text, None) else {
-        return ModuleFacts::default();
-    };
-    let lines = LineIndex::new(&text);
-    let mut emitter = Emitter::new(catalogue, &text, &lines, Language::Python);
-    let constants = crate::lang::python::module_constants(catalogue, &text, &tree, &mut emitter);
+fn facts_from_tree(catalogue: &Catalogue, text: &str, tree: &Tree) -> ModuleFacts {
+    let lines = LineIndex::new(text);
+    let mut emitter = Emitter::new(catalogue, text, &lines, Language::Python);
+    let constants = crate::lang::python::module_constants(catalogue, text, tree, &mut emitter);
     ModuleFacts {
         constants: constants
             .into_iter()
@@ -306,6 +383,76 @@ mod tests {
             project.module_file("..pkg", Some(&importer)),
             Some(PathBuf::from("/p/src/pkg/__init__.py"))
         );
+    }
+
+    /// A project of `pkg/config.py` (a constant) and `pkg/app.py`, on disk.
+    fn config_project(config: &[u8]) -> (tempfile::TempDir, PathBuf, PathBuf) {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let root = std::path::absolute(dir.path()).expect("an absolute path");
+        let config_file = root.join("pkg/config.py");
+        let app = root.join("pkg/app.py");
+        std::fs::create_dir_all(root.join("pkg")).expect("create pkg/");
+        std::fs::write(&config_file, config).expect("write config.py");
+        std::fs::write(&app, "from pkg.config import MODEL_ID\n").expect("write app.py");
+        (dir, config_file, app)
+    }
+
+    fn model_id(project: &Project, app: &Path) -> Option<String> {
+        let sym = project.constant(Catalogue::builtin(), "pkg.config.MODEL_ID", Some(app))?;
+        sym.str_value().map(str::to_string)
+    }
+
+    const CONFIG: &[u8] = b"MODEL_ID = \"acme/bot\"\n";
+
+    #[test]
+    fn a_scan_keeps_the_parse_of_a_module_read_before_its_turn() {
+        let (dir, config, app) = config_project(CONFIG);
+        let files = [config.clone(), app.clone()];
+        let project = Project::new(&[dir.path().to_path_buf()], files).scanning(1 << 20);
+        assert!(project.start(&app));
+        assert_eq!(model_id(&project, &app).as_deref(), Some("acme/bot"));
+        let module = project.take_parsed_ahead().expect("config.py parsed ahead");
+        assert_eq!(module.path, config);
+        assert_eq!(module.text.as_bytes(), CONFIG);
+        assert_eq!(module.tree.root_node().kind(), "module");
+        // Its analysis is taken: the scan must not start it again, nor hand it out twice.
+        assert!(!project.start(&config));
+        assert!(project.take_parsed_ahead().is_none());
+        // The next importer reads the cached constants.
+        assert_eq!(model_id(&project, &app).as_deref(), Some("acme/bot"));
+        assert!(project.take_parsed_ahead().is_none());
+    }
+
+    #[test]
+    fn only_modules_the_scan_would_read_as_they_are_are_parsed_ahead() {
+        let not_utf8 = [CONFIG, b"# \xff\n"].concat();
+        let cases: [(&str, &[u8], u64, bool); 3] = [
+            ("started by the scan", CONFIG, 1 << 20, true),
+            // The scan reports it as skipped instead.
+            ("over the scan's size limit", CONFIG, 4, false),
+            // The scan analyses a repaired copy and says so.
+            ("not UTF-8", &not_utf8, 1 << 20, false),
+        ];
+        for (case, config_text, limit, started) in cases {
+            let (dir, config, app) = config_project(config_text);
+            let files = [config.clone(), app.clone()];
+            let project = Project::new(&[dir.path().to_path_buf()], files).scanning(limit);
+            if started {
+                assert!(project.start(&config));
+            }
+            assert_eq!(
+                model_id(&project, &app).as_deref(),
+                Some("acme/bot"),
+                "{case}"
+            );
+            assert!(project.take_parsed_ahead().is_none(), "{case}");
+        }
+        // Outside a scan, nothing is kept and anything may start.
+        let (dir, config, app) = config_project(CONFIG);
+        let project = Project::new(&[dir.path().to_path_buf()], [config.clone(), app.clone()]);
+        assert_eq!(model_id(&project, &app).as_deref(), Some("acme/bot"));
+        assert!(project.take_parsed_ahead().is_none());
+        assert!(project.start(&config) && project.start(&config));
     }
 
     #[test]

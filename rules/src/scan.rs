@@ -2,14 +2,16 @@
 //! Model artefacts are scanned first; code that loads one of the flagged ones by a literal path
 //! gets the artefact's severity (see [`raise_for_flagged_artefacts`]).
 
-use crate::analyse::{Analysis, FileContext, FileKind, analyse_bytes};
+use crate::analyse::{Analysis, FileContext, FileKind, analyse_bytes, analyse_tree_in};
 use crate::artefact::{self, ArtefactIndex};
 use crate::catalogue::Catalogue;
+use crate::catalogue::Language;
 use crate::config::Config;
 use crate::finding::{Category, Finding, Severity};
-use crate::project::Project;
+use crate::project::{ParsedModule, Project};
 use ignore::WalkBuilder;
 use rayon::prelude::*;
+use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -193,22 +195,60 @@ fn analyse_file_with(
         project,
         path: Some(&absolute),
     };
-    let Analysis {
-        mut findings,
-        errors,
-    } = match read_limited(path, config.max_file_size()) {
-        Ok(bytes) => {
-            let mut analysis = analyse_bytes(catalogue, kind, &bytes, &context);
-            if !flagged.is_empty() {
-                raise_for_flagged_artefacts(&mut analysis.findings, path, &config.root, flagged);
-            }
-            analysis
-        }
+    let analysis = match read_limited(path, config.max_file_size()) {
+        Ok(bytes) => analyse_bytes(catalogue, kind, &bytes, &context),
         Err(error) => Analysis {
             findings: Vec::new(),
             errors: vec![error],
         },
     };
+    finish_report(catalogue, config, path, kind, flagged, analysis)
+}
+
+/// Analyses a module that a constant lookup parsed ahead of the scan (see
+/// [`Project::take_parsed_ahead`]): what [`analyse_file_with`] would find, without a second parse.
+fn analyse_parsed_module(
+    catalogue: &Catalogue,
+    config: &Config,
+    project: &Project,
+    path: &Path,
+    module: &ParsedModule,
+    flagged: &ArtefactIndex,
+) -> FileReport {
+    let context = FileContext {
+        project: Some(project),
+        path: Some(&module.path),
+    };
+    let findings = analyse_tree_in(
+        catalogue,
+        Language::Python,
+        &module.text,
+        &module.tree,
+        &context,
+    );
+    let analysis = Analysis {
+        findings,
+        errors: Vec::new(),
+    };
+    finish_report(catalogue, config, path, FileKind::Python, flagged, analysis)
+}
+
+/// Raises findings that load flagged artefacts and applies the configuration.
+fn finish_report(
+    catalogue: &Catalogue,
+    config: &Config,
+    path: &Path,
+    kind: FileKind,
+    flagged: &ArtefactIndex,
+    analysis: Analysis,
+) -> FileReport {
+    let Analysis {
+        mut findings,
+        errors,
+    } = analysis;
+    if !flagged.is_empty() {
+        raise_for_flagged_artefacts(&mut findings, path, &config.root, flagged);
+    }
     config.apply(catalogue, &mut findings);
     FileReport {
         path: path.to_path_buf(),
@@ -230,9 +270,37 @@ pub fn scan(catalogue: &Catalogue, config: &Config, paths: &[PathBuf]) -> ScanRe
         .map(|(path, kind)| analyse_file(catalogue, config, None, path, *kind))
         .collect();
     let flagged = flagged_artefacts(&reports);
-    let project = project_of(paths, &files);
-    reports.par_extend(code.par_iter().map(|(path, kind)| {
-        analyse_file_with(catalogue, config, Some(&project), path, *kind, &flagged)
+    let project = project_of(paths, &files).scanning(config.max_file_size());
+    let absolute = |path: &Path| std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    // Modules parsed ahead are reported under the path the scan would have given them.
+    let scanned_as: HashMap<PathBuf, &Path> = code
+        .iter()
+        .filter(|(_, kind)| *kind == FileKind::Python)
+        .map(|(path, _)| (absolute(path), path.as_path()))
+        .collect();
+    reports.par_extend(code.par_iter().flat_map_iter(|(path, kind)| {
+        let mut analysed = Vec::new();
+        if project.start(&absolute(path)) {
+            analysed.push(analyse_file_with(
+                catalogue,
+                config,
+                Some(&project),
+                path,
+                *kind,
+                &flagged,
+            ));
+        }
+        // What this analysis parsed ahead (or another thread's, whichever comes first).
+        while let Some(module) = project.take_parsed_ahead() {
+            let path = scanned_as
+                .get(&module.path)
+                .copied()
+                .unwrap_or(&module.path);
+            analysed.push(analyse_parsed_module(
+                catalogue, config, &project, path, &module, &flagged,
+            ));
+        }
+        analysed
     }));
     reports.sort_by(|a, b| a.path.cmp(&b.path));
     ScanResult {

@@ -1,0 +1,73 @@
+//! Scanning a project: each file analysed once, whoever parses it first.
+
+use std::path::{Path, PathBuf};
+use threatlens_rules::analyse::FileKind;
+use threatlens_rules::catalogue::Catalogue;
+use threatlens_rules::config::Config;
+use threatlens_rules::scan::{analyse_file, collect_files, project_of, scan};
+
+const MODULES: usize = 16;
+
+/// Configuration modules with a constant (and a finding of their own), each read by an
+/// application module, so that a scan meets both orders: a module read before and after its turn.
+fn project_with_constants(root: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    std::fs::create_dir_all(root.join("pkg")).expect("create pkg/");
+    for i in 0..MODULES {
+        let config = root.join(format!("pkg/config_{i:02}.py"));
+        let text = format!(
+            "import pickle\nMODEL_ID = \"acme/bot-{i}\"\n\ndef restore(blob):\n    return pickle.loads(blob)\n"
+        );
+        std::fs::write(&config, text).expect("write a config module");
+        // Half the importers sort before their module, half after.
+        let app_name = if i % 2 == 0 { "a_app" } else { "z_app" };
+        let app = root.join(format!("pkg/{app_name}_{i:02}.py"));
+        let text = format!(
+            "from transformers import AutoModel\nfrom pkg.config_{i:02} import MODEL_ID\nmodel = AutoModel.from_pretrained(MODEL_ID)\n"
+        );
+        std::fs::write(&app, text).expect("write an application module");
+        files.extend([config, app]);
+    }
+    files.sort();
+    files
+}
+
+#[test]
+fn every_file_is_reported_once_with_what_analysing_it_alone_finds() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let root = std::path::absolute(dir.path()).expect("an absolute path");
+    let files = project_with_constants(&root);
+    let catalogue = Catalogue::builtin();
+    let config = Config::default();
+    let paths = [root.clone()];
+
+    let result = scan(catalogue, &config, &paths);
+
+    let reported: Vec<&PathBuf> = result.files.iter().map(|report| &report.path).collect();
+    assert_eq!(reported, files.iter().collect::<Vec<_>>());
+    let (listed, _) = collect_files(&paths, &config);
+    let project = project_of(&paths, &listed);
+    for report in &result.files {
+        let alone = analyse_file(
+            catalogue,
+            &config,
+            Some(&project),
+            &report.path,
+            FileKind::Python,
+        );
+        assert_eq!(report.findings, alone.findings, "{}", report.path.display());
+        assert!(report.errors.is_empty(), "{:?}", report.errors);
+        let rules: Vec<&str> = report.findings.iter().map(|f| f.rule.as_str()).collect();
+        let name = report
+            .path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("");
+        if name.starts_with("config") {
+            assert!(!rules.is_empty(), "{name}: the pickle load is found");
+        } else {
+            // The unpinned model id comes from the configuration module's constant.
+            assert_eq!(rules, ["TL303"], "{name}");
+        }
+    }
+}
