@@ -547,6 +547,8 @@ impl<T: CompileRegex> LazyRegex<T> {
 pub struct Token {
     pub name: String,
     pub regex: LazyRegex<Regex>,
+    /// Literal text every match contains (none: no such promise).
+    pub anchors: Vec<String>,
     pub env: Option<String>,
     pub min_entropy: Option<f64>,
 }
@@ -566,6 +568,31 @@ pub struct SecretMatcher {
     pub env: Option<String>,
     pub min_length: usize,
     pub min_entropy: f64,
+}
+
+impl SecretMatcher {
+    /// The tokens that can be in `text`, in order: those whose anchors it holds, or, for a rule
+    /// with unanchored tokens, those that the token set matches.
+    pub fn tokens_in<'s>(&'s self, text: &str) -> impl Iterator<Item = &'s Token> {
+        let set = if self.anchors.is_empty() {
+            self.any_token.get().map(|set| set.matches(text))
+        } else {
+            None
+        };
+        self.tokens
+            .iter()
+            .enumerate()
+            .filter_map(move |(index, token)| {
+                let possible = match &set {
+                    Some(set) => set.matched(index),
+                    None => token
+                        .anchors
+                        .iter()
+                        .any(|anchor| text.contains(anchor.as_str())),
+                };
+                possible.then_some(token)
+            })
+    }
 }
 
 /// The anchors of every secret rule in one automaton: one pass over a string says which rules'
@@ -926,6 +953,7 @@ fn compile_secret(rule: usize, def: &SecretDef) -> Result<SecretMatcher, String>
                 Ok(Token {
                     name: token.name.clone(),
                     regex: LazyRegex::new(vec![token.regex.clone()])?,
+                    anchors: token.anchors.clone(),
                     env: token.env.clone(),
                     min_entropy: token.min_entropy,
                 })

@@ -262,15 +262,9 @@ impl<'a> Emitter<'a> {
             if anchored & (1 << secret_index) == 0 {
                 continue;
             }
-            let Some(candidates) = secret.any_token.get().map(|set| set.matches(text)) else {
-                continue;
-            };
             let found: Vec<(usize, usize)> = secret
-                .tokens
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| candidates.matched(*i))
-                .filter_map(|(_, token)| token_match(token, text))
+                .tokens_in(text)
+                .filter_map(|token| token_match(token, text))
                 .map(|m| (base + m.start(), base + m.end()))
                 .collect();
             let rule_index = secret.rule;
@@ -930,15 +924,8 @@ fn secret_match(
     name: Option<&str>,
     tokens_possible: bool,
 ) -> Option<Option<String>> {
-    let candidates = tokens_possible
-        .then(|| secret.any_token.get().map(|set| set.matches(value)))
-        .flatten();
-    for (_, token) in secret
-        .tokens
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| candidates.as_ref().is_some_and(|c| c.matched(*i)))
-    {
+    let tokens = tokens_possible.then(|| secret.tokens_in(value));
+    for token in tokens.into_iter().flatten() {
         if let Some(found) = token_match(token, value) {
             // The whole literal must be the token (an assignment of the key), not prose around it.
             let whole = found.start() == 0 && found.end() == value.len();

@@ -63,6 +63,35 @@ fn every_secret_regex_compiles() {
     }
 }
 
+/// A token's anchors are a promise (every match holds one): only tokens whose anchors a string
+/// holds are tried. Checked on every example of the secret rules.
+#[test]
+fn every_token_match_in_the_examples_holds_an_anchor() {
+    let catalogue = Catalogue::builtin();
+    let mut checked = 0;
+    for secret in &catalogue.secrets {
+        let rule = &catalogue.rules[secret.rule];
+        let examples = rule.examples.bad.iter().chain(&rule.examples.good);
+        for code in examples.map(|example| example.code()) {
+            for token in secret.tokens.iter().filter(|t| !t.anchors.is_empty()) {
+                let regex = token.regex.get().expect("the token compiles");
+                for found in regex.find_iter(code) {
+                    let text = found.as_str();
+                    assert!(
+                        token.anchors.iter().any(|a| text.contains(a.as_str())),
+                        "{}: {} matched {text:?}, which holds none of {:?}",
+                        rule.id,
+                        token.name,
+                        token.anchors
+                    );
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert!(checked > 5, "the examples exercise the anchored tokens");
+}
+
 /// One pass over a string finds every secret rule whose anchors it holds, and only those.
 #[test]
 fn secret_anchors_name_the_rules_a_string_can_match() {
