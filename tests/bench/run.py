@@ -81,21 +81,46 @@ def peer(name: str) -> str | None:
     return str(candidate) if candidate.exists() else shutil.which(name)
 
 
-def measure(command: list[str], runs: int, env: dict | None = None) -> dict:
-    """Runs `command` `runs` times; wall, CPU (user+sys, children included) and peak RSS per run."""
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        process = subprocess.Popen(
-            command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, **(env or {})}
-        )
-        _, _, usage = os.wait4(process.pid, 0)
-        wall = time.perf_counter() - start
-        samples.append({"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss_mb": usage.ru_maxrss / 1024})
-    return {
+def run_once(command: list[str], env: dict | None = None) -> dict:
+    """Wall, CPU (user+sys, children included) and peak RSS of one run of `command`."""
+    start = time.perf_counter()
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, **(env or {})}
+    )
+    _, _, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - start
+    return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss_mb": usage.ru_maxrss / 1024}
+
+
+def summarise(samples: list[dict]) -> dict:
+    """Median, min and max of each measure; the samples themselves under "runs"."""
+    summary = {
         key: (statistics.median(s[key] for s in samples), min(s[key] for s in samples), max(s[key] for s in samples))
         for key in ("wall", "cpu", "rss_mb")
     }
+    summary["runs"] = samples
+    return summary
+
+
+def measure(command: list[str], runs: int, env: dict | None = None) -> dict:
+    """Runs `command` `runs` times."""
+    return summarise([run_once(command, env) for _ in range(runs)])
+
+
+def measure_rounds(commands: dict[str, list[str]], runs: int) -> dict[str, dict]:
+    """Runs every command once per round, `runs` rounds: the virtual machine's speed drifts over
+    minutes, and interleaving spreads the drift over all of them alike (see `paired_ratio`)."""
+    samples: dict[str, list[dict]] = {name: [] for name in commands}
+    for _ in range(runs):
+        for name, command in commands.items():
+            samples[name].append(run_once(command))
+    return {name: summarise(runs) for name, runs in samples.items()}
+
+
+def paired_ratio(ours: dict, theirs: dict) -> str:
+    """Our wall time over theirs in the same round: median [min–max] over rounds."""
+    ratios = [a["wall"] / b["wall"] for a, b in zip(ours["runs"], theirs["runs"])]
+    return f"{statistics.median(ratios):.2f} [{min(ratios):.2f}–{max(ratios):.2f}]"
 
 
 def semgrep_rule_count() -> int:
@@ -137,15 +162,14 @@ def main() -> int:
         root = fetch(name, CORPORA[name])
         files, lines, size = corpus_size(root)
         print(f"\n### {CORPORA[name]} — {files} Python files, {lines:,} lines, {size / 1e6:.1f} MB ({args.runs} runs, median [min–max])\n")
-        rows = {
-            "threatlens check": measure([threatlens, "check", str(root), "--format", "json", "-o", os.devnull], args.runs),
-            "threatlens parse-only (floor)": measure([threatlens, "parse-only", str(root)], args.runs),
+        fast = {
+            "threatlens check": [threatlens, "check", str(root), "--format", "json", "-o", os.devnull],
+            "threatlens parse-only (floor)": [threatlens, "parse-only", str(root)],
         }
         ruff = peer("ruff")
         if ruff:
-            rows["ruff check --select S"] = measure(
-                [ruff, "check", "--select", "S", "--no-cache", "--exit-zero", "--quiet", str(root)], args.runs
-            )
+            fast["ruff check --select S"] = [ruff, "check", "--select", "S", "--no-cache", "--exit-zero", "--quiet", str(root)]
+        rows = measure_rounds(fast, args.runs)
         bandit, semgrep = peer("bandit"), peer("semgrep")
         if args.slow_peers and bandit:
             rows["bandit -r"] = measure([bandit, "-r", "-q", "-f", "json", "-o", os.devnull, str(root)], 1)
@@ -158,6 +182,9 @@ def main() -> int:
             )
         floor = rows["threatlens parse-only (floor)"]["wall"][0]
         ours = rows["threatlens check"]["wall"][0]
+        paired = [f"× floor {paired_ratio(rows['threatlens check'], rows['threatlens parse-only (floor)'])}"]
+        if ruff:
+            paired.append(f"× ruff {paired_ratio(rows['threatlens check'], rows['ruff check --select S'])}")
         ruff_wall = rows.get("ruff check --select S", {}).get("wall", (None,))[0]
         print("| tool | wall (s) | CPU (s) | peak RSS (MB) | files/s | MB/s | × floor | × ruff | × threatlens check |")
         print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
@@ -168,6 +195,7 @@ def main() -> int:
                 f"| {tool} | {wall:.2f} [{lo:.2f}–{hi:.2f}] | {m['cpu'][0]:.2f} | {m['rss_mb'][0]:.0f} | "
                 f"{files / wall:,.0f} | {size / 1e6 / wall:.1f} | {wall / floor:.2f} | {ratio_ruff} | {wall / ours:.1f} |"
             )
+        print(f"\n`threatlens check` paired with the others run by run: {', '.join(paired)}")
     if args.single_files:
         single_files(threatlens, fetch("transformers", CORPORA["transformers"]), max(args.runs, 20))
     return 0

@@ -1834,23 +1834,22 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
                 _ => {}
             }
         }
-        parts.push(Sym::constant(Const::Str(literal.into())));
-        let at = range(node);
-        let mut sym = Sym::built_from(&parts);
         if interpolated {
             // An f-string made only of constants folds to a constant, but no single literal
             // can be edited in place.
-            return sym;
+            parts.push(Sym::constant(Const::Str(literal.into())));
+            return Sym::built_from(&parts);
         }
-        if check_secret
-            && !in_larger
-            && let Some(value) = sym.str_value()
-        {
-            let value = value.to_string();
+        let at = range(node);
+        let value: Rc<str> = literal.into();
+        if check_secret && !in_larger {
             self.emitter.on_string(&value, at, None);
         }
-        sym.literal = Some(at);
-        sym
+        Sym {
+            konst: Some(Const::Str(value)),
+            literal: Some(at),
+            ..Sym::default()
+        }
     }
 
     /// `nested`: this operation is an operand of another one (`a + b` in `a + b + c`): a
