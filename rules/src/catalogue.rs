@@ -703,7 +703,7 @@ pub struct Catalogue {
     pub sources: PatternIndex<SourceKind>,
     pub decorated_sources: PatternIndex<SourceKind>,
     pub sanitisers: PatternIndex<()>,
-    pub builtins: HashSet<String>,
+    pub builtins: rustc_hash::FxHashSet<String>,
     pub credential_params: PatternIndex<CredentialParamDef>,
     pub runs_later: PatternIndex<RunsLaterDef>,
     /// The argument naming the saved file, by download call.
