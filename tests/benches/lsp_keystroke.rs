@@ -125,11 +125,9 @@ fn point(text: &str, offset: usize) -> Point {
     Point { row, column }
 }
 
-/// The i-th keystroke: alternately type `x` inside an identifier in the middle of the file
-/// (the code stays valid, as while typing a name) and delete it again. Returns (byte offset,
-/// removed length, inserted text).
-/// Keystroke `i` of `iterations`: pairs of typing a character into an identifier and deleting it
-/// again, at places spread evenly over the file.
+/// Keystroke `i` of `iterations`: pairs of typing `x` into an identifier (the code stays valid,
+/// as while typing a name) and deleting it again, at places spread evenly over the file. Returns
+/// (byte offset, removed length, inserted text).
 fn keystroke(text: &str, i: usize, iterations: usize) -> (usize, usize, &'static str) {
     let places = iterations.div_ceil(2);
     let mut middle = text.len() * (2 * (i / 2) + 1) / (2 * places);
