@@ -190,9 +190,10 @@ def main() -> int:
         print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
         for tool, m in rows.items():
             wall, lo, hi = m["wall"]
+            spread = f" [{lo:.2f}–{hi:.2f}]" if len(m["runs"]) > 1 else ""
             ratio_ruff = f"{wall / ruff_wall:.2f}" if ruff_wall else "–"
             print(
-                f"| {tool} | {wall:.2f} [{lo:.2f}–{hi:.2f}] | {m['cpu'][0]:.2f} | {m['rss_mb'][0]:.0f} | "
+                f"| {tool} | {wall:.2f}{spread} | {m['cpu'][0]:.2f} | {m['rss_mb'][0]:.0f} | "
                 f"{files / wall:,.0f} | {size / 1e6 / wall:.1f} | {wall / floor:.2f} | {ratio_ruff} | {wall / ours:.1f} |"
             )
         print(f"\n`threatlens check` paired with the others run by run: {', '.join(paired)}")
