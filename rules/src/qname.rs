@@ -117,10 +117,6 @@ fn with_segments<R>(qname: &str, f: impl FnOnce(&[&str]) -> R) -> R {
 }
 
 fn for_each_segment<'q>(qname: &'q str, mut f: impl FnMut(&'q str)) {
-    if memchr::memchr2(b'[', b']', qname.as_bytes()).is_none() {
-        qname.split('.').for_each(f);
-        return;
-    }
     let mut depth = 0usize;
     let mut start = 0;
     for (i, b) in qname.bytes().enumerate() {
@@ -144,11 +140,8 @@ pub fn split(qname: &str) -> Vec<&str> {
     parts
 }
 
-/// The last segment of a qualified name (brackets make `.` inside a subscript part of it).
+/// The last segment of a qualified name.
 pub fn last_segment(qname: &str) -> &str {
-    if memchr::memchr2(b'[', b']', qname.as_bytes()).is_none() {
-        return memchr::memrchr(b'.', qname.as_bytes()).map_or(qname, |dot| &qname[dot + 1..]);
-    }
     let mut depth = 0usize;
     for (i, b) in qname.bytes().enumerate().rev() {
         match b {
@@ -281,9 +274,6 @@ impl<T: Clone> PatternIndex<T> {
 
 /// The first segment of a qualified name.
 fn first_segment(qname: &str) -> &str {
-    if memchr::memchr2(b'[', b']', qname.as_bytes()).is_none() {
-        return memchr::memchr(b'.', qname.as_bytes()).map_or(qname, |dot| &qname[..dot]);
-    }
     let mut depth = 0usize;
     for (i, b) in qname.bytes().enumerate() {
         match b {
@@ -373,7 +363,6 @@ mod tests {
         assert_eq!(split("a.[x.y].b"), vec!["a", "[x.y]", "b"]);
         assert_eq!(first_segment("[x.y].b"), "[x.y]");
         assert_eq!(last_segment("a.[x.y]"), "[x.y]");
-        // Without brackets, the first and last dots decide.
         assert_eq!(first_segment("a.b.c"), "a");
         assert_eq!(last_segment("a.b.c"), "c");
         assert_eq!(last_segment("abc"), "abc");
