@@ -4,8 +4,7 @@
 
 use crate::analyse::{Analysis, FileContext, FileKind, analyse_bytes, analyse_tree_in};
 use crate::artefact::{self, ArtefactIndex};
-use crate::catalogue::Catalogue;
-use crate::catalogue::Language;
+use crate::catalogue::{Catalogue, Language};
 use crate::config::Config;
 use crate::finding::{Category, Finding, Severity};
 use crate::project::{ParsedModule, Project};
@@ -271,16 +270,21 @@ pub fn scan(catalogue: &Catalogue, config: &Config, paths: &[PathBuf]) -> ScanRe
         .collect();
     let flagged = flagged_artefacts(&reports);
     let project = project_of(paths, &files).scanning(config.max_file_size());
-    let absolute = |path: &Path| std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-    // Modules parsed ahead are reported under the path the scan would have given them.
-    let scanned_as: HashMap<PathBuf, &Path> = code
+    let code: Vec<(&Path, FileKind, PathBuf)> = code
         .iter()
-        .filter(|(_, kind)| *kind == FileKind::Python)
-        .map(|(path, _)| (absolute(path), path.as_path()))
+        .map(|(path, kind)| {
+            let absolute = std::path::absolute(path).unwrap_or_else(|_| path.clone());
+            (path.as_path(), *kind, absolute)
+        })
         .collect();
-    reports.par_extend(code.par_iter().flat_map_iter(|(path, kind)| {
+    // Modules parsed ahead are reported under the path the scan would have given them.
+    let scanned_as: HashMap<&Path, &Path> = code
+        .iter()
+        .map(|(path, _, absolute)| (absolute.as_path(), *path))
+        .collect();
+    reports.par_extend(code.par_iter().flat_map_iter(|(path, kind, absolute)| {
         let mut analysed = Vec::new();
-        if project.start(&absolute(path)) {
+        if project.start(absolute) {
             analysed.push(analyse_file_with(
                 catalogue,
                 config,
@@ -293,7 +297,7 @@ pub fn scan(catalogue: &Catalogue, config: &Config, paths: &[PathBuf]) -> ScanRe
         // What this analysis parsed ahead (or another thread's, whichever comes first).
         while let Some(module) = project.take_parsed_ahead() {
             let path = scanned_as
-                .get(&module.path)
+                .get(module.path.as_path())
                 .copied()
                 .unwrap_or(&module.path);
             analysed.push(analyse_parsed_module(
