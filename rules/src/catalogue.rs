@@ -574,7 +574,7 @@ impl SecretMatcher {
     /// The tokens that can be in `text`, in order: those whose anchors it holds, or, for a rule
     /// with unanchored tokens, those that the token set matches.
     pub fn tokens_in<'s>(&'s self, text: &str) -> impl Iterator<Item = &'s Token> {
-        let set = if self.anchors.is_empty() {
+        let set = if self.anchors.is_empty() && !self.tokens.is_empty() {
             self.any_token.get().map(|set| set.matches(text))
         } else {
             None
