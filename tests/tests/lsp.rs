@@ -1005,24 +1005,19 @@ fn timings_say_what_each_keystroke_re_analysed() {
             }),
         );
     };
+    let message = |log: &Value| log["message"].as_str().unwrap_or_default().to_string();
     // Typing into a function body re-walks only that function.
     change(&mut server, 2, 4, 8, "x");
     let log = server.await_log("timings.py v2:");
     assert!(
-        log["message"]
-            .as_str()
-            .unwrap()
-            .contains("(one function re-analysed)"),
+        message(&log).contains("(one function re-analysed)"),
         "{log}"
     );
     // Typing into the import analyses the whole file, and says why.
     change(&mut server, 3, 0, 13, "x");
     let log = server.await_log("timings.py v3:");
     assert!(
-        log["message"]
-            .as_str()
-            .unwrap()
-            .contains("(the whole file: the edit is outside a function body)"),
+        message(&log).contains("(the whole file: the edit is outside a function body)"),
         "{log}"
     );
     assert!(server.shutdown().success());
