@@ -465,6 +465,29 @@ fn string_literal<'s>(node: Node, text: &'s str) -> Option<&'s str> {
     (kind_of(content) == "string_content").then(|| node_text(content, text))
 }
 
+/// The text between the quotes of a string literal that can hold no interpolation and has at
+/// most one content part (no `f`/`t` prefix, not broken), read from the text without visiting
+/// its children: strings are the most common literal, docstrings the longest.
+fn plain_string_content<'s>(node: Node, text: &'s str) -> Option<&'s str> {
+    if node.has_error() {
+        return None;
+    }
+    match node.named_child_count() {
+        2 => return Some(""),
+        3 => {}
+        _ => return None,
+    }
+    let literal = node_text(node, text);
+    let (prefix, quoted) = literal.split_at(literal.find(['"', '\''])?);
+    if prefix.contains(['f', 'F', 't', 'T']) {
+        return None;
+    }
+    let quote = ["\"\"\"", "'''", "\"", "'"]
+        .into_iter()
+        .find(|quote| quoted.starts_with(quote))?;
+    quoted.strip_prefix(quote)?.strip_suffix(quote)
+}
+
 fn range(node: Node) -> Range {
     (node.start_byte(), node.end_byte())
 }
@@ -1594,12 +1617,15 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
                 }
                 sym
             }
-            "integer" => Sym::constant(
-                self.text(node)
-                    .replace('_', "")
-                    .parse()
-                    .map_or(Const::Float, Const::Int),
-            ),
+            "integer" => {
+                let digits = self.text(node);
+                let value = if digits.contains('_') {
+                    digits.replace('_', "").parse()
+                } else {
+                    digits.parse()
+                };
+                Sym::constant(value.map_or(Const::Float, Const::Int))
+            }
             "float" => Sym::constant(Const::Float),
             "true" => Sym::constant(Const::Bool(true)),
             "false" => Sym::constant(Const::Bool(false)),
@@ -1812,6 +1838,9 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
         if kind_of(node) != "string" {
             return self.eval(node, ctx);
         }
+        if let Some(content) = plain_string_content(node, self.text) {
+            return self.string_constant(content.into(), range(node), check_secret && !in_larger);
+        }
         let mut parts: Vec<Sym> = Vec::new();
         let mut literal = String::new();
         let mut interpolated = false;
@@ -1840,9 +1869,12 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
             parts.push(Sym::constant(Const::Str(literal.into())));
             return Sym::built_from(&parts);
         }
-        let at = range(node);
-        let value: Rc<str> = literal.into();
-        if check_secret && !in_larger {
+        self.string_constant(literal.into(), range(node), check_secret && !in_larger)
+    }
+
+    /// The value of a string literal without interpolation, checked for secrets if asked.
+    fn string_constant(&mut self, value: Rc<str>, at: Range, check_secret: bool) -> Sym {
+        if check_secret {
             self.emitter.on_string(&value, at, None);
         }
         Sym {
@@ -2014,13 +2046,17 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
         let Some(function) = node.child_by_field_id(FIELDS.function.get()) else {
             return Sym::default();
         };
+        // `object.attribute(…)`, each looked up once: the lookups cost more than most of the rest.
+        let (object, attribute) = match kind_of(function) {
+            "attribute" => (
+                function.child_by_field_id(FIELDS.object.get()),
+                function.child_by_field_id(FIELDS.attribute.get()),
+            ),
+            _ => (None, None),
+        };
         // A method call keeps its receiver: string methods and fixes need it.
-        let (callee, receiver) = match (
-            kind_of(function),
-            function.child_by_field_id(FIELDS.object.get()),
-            function.child_by_field_id(FIELDS.attribute.get()),
-        ) {
-            ("attribute", Some(object), Some(attribute)) => {
+        let (callee, receiver) = match (object, attribute) {
+            (Some(object), Some(attribute)) => {
                 let receiver = self.eval(object, ctx);
                 let callee =
                     self.attribute_of(receiver.clone(), self.text(attribute), range(function));
@@ -2143,11 +2179,8 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
         }
 
         // `rows.append(x)` grows a list bound to a name: keep what is known of its items.
-        if let (Some(receiver), Some(object), Some(attribute)) = (
-            &receiver,
-            function.child_by_field_id(FIELDS.object.get()),
-            function.child_by_field_id(FIELDS.attribute.get()),
-        ) && kind_of(object) == "identifier"
+        if let (Some(receiver), Some(object), Some(attribute)) = (&receiver, object, attribute)
+            && kind_of(object) == "identifier"
             && let Shape::Seq(items) = &receiver.shape
             && matches!(self.text(attribute), "append" | "extend" | "insert")
         {
@@ -2190,17 +2223,12 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
             .map(|q| self.catalogue.canonical(q).unwrap_or_else(|| q.to_string()));
         if let Some(qname) = &qname {
             let callee_name = match kind_of(function) {
-                "attribute" => function
-                    .child_by_field_id(FIELDS.attribute.get())
-                    .map(range),
+                "attribute" => attribute.map(range),
                 "identifier" => Some(range(function)),
                 _ => None,
             };
             // In a method chain (`a().b().c(x)`) the finding starts at the method that matters.
-            let chained = kind_of(function) == "attribute"
-                && function
-                    .child_by_field_id(FIELDS.object.get())
-                    .is_some_and(|object| kind_of(object) == "call");
+            let chained = object.is_some_and(|object| kind_of(object) == "call");
             let start = match (chained, callee_name) {
                 (true, Some(name)) => name.0,
                 _ => node.start_byte(),
@@ -2217,17 +2245,19 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
                 star_kwargs,
             });
         }
-        self.call_result(node, qname.as_deref(), &target, &args, receiver.as_ref())
+        let method = attribute.map_or("", |a| self.text(a));
+        let receiver = receiver.as_ref().map(|receiver| (receiver, method));
+        self.call_result(node, qname.as_deref(), &target, &args, receiver)
     }
 
-    /// The value a call returns.
+    /// The value a call returns; `receiver` is a method call's receiver and the method's name.
     fn call_result(
         &mut self,
         node: Node<'t>,
         qname: Option<&str>,
         callee: &Sym,
         args: &[Arg],
-        receiver: Option<&Sym>,
+        receiver: Option<(&Sym, &str)>,
     ) -> Sym {
         let arg_taint = taint_of(args.iter().map(|a| &a.sym));
         let bound = receiver.is_some();
@@ -2280,14 +2310,10 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
             _ => {}
         }
         // Methods of strings and paths (`.format`, `.strip`, `.join`, `.resolve`, …).
-        if let Some(receiver) = receiver
+        if let Some((receiver, method)) = receiver
             && (receiver.text().is_some() || receiver.sanitised)
             && !matches!(callee.shape, Shape::Function(_))
         {
-            let method = node
-                .child_by_field_id(FIELDS.function.get())
-                .and_then(|f| f.child_by_field_id(FIELDS.attribute.get()))
-                .map_or("", |a| self.text(a));
             let keeps_text = KEEPS_TEXT.contains(&method);
             if keeps_text || STRING_METHODS.contains(&method) {
                 let args_safe = args.iter().all(|a| a.sym.is_safe_part());
@@ -2752,6 +2778,69 @@ mod tests {
         assert!(names("return self.head").is_empty());
         assert!(names("self.head(x)").is_empty());
         assert!(names("x = 1. ; y = .5").is_empty());
+    }
+
+    #[test]
+    fn a_plain_string_is_read_between_its_quotes_as_its_content_node_says() {
+        let code = concat!(
+            "a = \"x\"\nb = ''\nc = r\"x\\n\"\nd = b'\\x00'\ne = \"\"\"doc\n  more\"\"\"\n",
+            "f = '''a\"b'''\ng = \"it's\"\nh = u\"é\"\ni = '\"'\nj = \"a\\\\\"\nk = Rb'''z'''\n",
+            "l = \"a\" 'b'\nm = \"a\\\nb\"\nn = f\"x\"\no = f\"{x}\"\np = \"\"\"\"\"\"\nq = \"tail",
+        );
+        let tree = crate::lang::parse(Language::Python, code, None).expect("parse");
+        let mut strings = Vec::new();
+        let mut cursor = tree.root_node().walk();
+        'walk: loop {
+            if kind_of(cursor.node()) == "string" {
+                strings.push(cursor.node());
+            }
+            if cursor.goto_first_child() {
+                continue;
+            }
+            while !cursor.goto_next_sibling() {
+                if !cursor.goto_parent() {
+                    break 'walk;
+                }
+            }
+        }
+        let fast: Vec<Option<&str>> = strings
+            .iter()
+            .map(|&node| plain_string_content(node, code))
+            .collect();
+        // Where the fast path reads a string, it reads what its content node holds.
+        for (&node, content) in strings.iter().zip(&fast) {
+            if let Some(content) = content {
+                let mut cursor = node.walk();
+                let parts: String = node
+                    .named_children(&mut cursor)
+                    .filter(|child| kind_of(*child) == "string_content")
+                    .map(|child| node_text(child, code))
+                    .collect();
+                assert_eq!(*content, parts, "{}", node_text(node, code));
+            }
+        }
+        let expected = [
+            Some("x"),
+            Some(""),
+            Some("x\\n"),
+            Some("\\x00"),
+            Some("doc\n  more"),
+            Some("a\"b"),
+            Some("it's"),
+            Some("é"),
+            Some("\""),
+            Some("a\\\\"),
+            Some("z"),
+            Some("a"),
+            Some("b"),
+            Some("a\\\nb"),
+            // f-strings are read from their children.
+            None,
+            None,
+            Some(""),
+            // A string left open (`q = "tail`) is no string node.
+        ];
+        assert_eq!(fast, expected);
     }
 
     /// Whether the first walk of `code` settles, with no second pass needed.
