@@ -63,9 +63,10 @@ async function problemRows() {
  * Returns the rows' text (for messages).
  */
 async function problemsFor(filter, rule, file, extra = () => true) {
-  await filter.fill(rule);
   let rows = [];
   const ok = await until(async () => {
+    // Typed while the panel is still filling in, the filter can be lost: type it again.
+    if ((await filter.inputValue()) !== rule) await filter.fill(rule);
     rows = await problemRows();
     const files = rows.filter((r) => r.file);
     return files.length === 1 && files[0].label.includes(`file ${file} `)
