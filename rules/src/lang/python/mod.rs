@@ -467,7 +467,8 @@ fn string_literal<'s>(node: Node, text: &'s str) -> Option<&'s str> {
 
 /// The text between the quotes of a string literal that can hold no interpolation and has at
 /// most one content part (no `f`/`t` prefix, not broken), read from the text without visiting
-/// its children: strings are the most common literal, docstrings the longest.
+/// its children: strings are the most common literal, docstrings the longest. Escape sequences
+/// stay as written, as in every string value the walk keeps.
 fn plain_string_content<'s>(node: Node, text: &'s str) -> Option<&'s str> {
     if node.has_error() {
         return None;
@@ -1848,7 +1849,6 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
         for child in node.named_children(&mut cursor) {
             match kind_of(child) {
                 "string_content" => literal.push_str(self.text(child)),
-                "escape_sequence" => literal.push_str(&unescape(self.text(child))),
                 "interpolation" => {
                     interpolated = true;
                     parts.push(Sym::constant(Const::Str(
@@ -2703,17 +2703,6 @@ fn param_name<'a>(param: Node, text: &'a str) -> Option<&'a str> {
 /// `a . b` written with spaces is still `a.b`.
 fn compact(dotted: &str) -> String {
     dotted.chars().filter(|c| !c.is_whitespace()).collect()
-}
-
-fn unescape(escape: &str) -> String {
-    match escape {
-        "\\n" => "\n".into(),
-        "\\t" => "\t".into(),
-        "\\\\" => "\\".into(),
-        "\\'" => "'".into(),
-        "\\\"" => "\"".into(),
-        other => other.into(),
-    }
 }
 
 /// Which modules the file imports under their own name, and where a new import line goes.
