@@ -178,14 +178,9 @@ pub fn analyse_notebook_tree(
     findings
 }
 
-/// NUL bytes near the start: binary content, not source code.
-fn looks_binary(bytes: &[u8]) -> bool {
+/// NUL bytes near the start: binary content, not source code ([`analyse_bytes`] skips it).
+pub(crate) fn looks_binary(bytes: &[u8]) -> bool {
     memchr::memchr(0, &bytes[..bytes.len().min(8192)]).is_some()
-}
-
-/// Whether [`analyse_bytes`] analyses `bytes` exactly as they are (source text, valid UTF-8).
-pub fn is_source_text(bytes: &[u8]) -> bool {
-    !looks_binary(bytes) && std::str::from_utf8(bytes).is_ok()
 }
 
 /// Analyses file contents as read from disk.

@@ -304,13 +304,18 @@ impl Project {
         let Ok(bytes) = crate::scan::read_limited(file, MAX_MODULE_BYTES) else {
             return ModuleFacts::default();
         };
-        let scan = self.scan.as_ref().filter(|scan| {
-            bytes.len() as u64 <= scan.max_file_bytes && crate::analyse::is_source_text(&bytes)
-        });
-        let text = match String::from_utf8(bytes) {
-            Ok(text) => text,
-            Err(error) => String::from_utf8_lossy(error.as_bytes()).into_owned(),
+        let (text, utf8) = match String::from_utf8(bytes) {
+            Ok(text) => (text, true),
+            Err(error) => (
+                String::from_utf8_lossy(error.as_bytes()).into_owned(),
+                false,
+            ),
         };
+        // Only text the scan would analyse exactly as it is (valid UTF-8, not binary, in size).
+        let scan = self.scan.as_ref().filter(|scan| {
+            utf8 && text.len() as u64 <= scan.max_file_bytes
+                && !crate::analyse::looks_binary(text.as_bytes())
+        });
         let Some(tree) = crate::lang::parse(Language::Python, &text, None) else {
             return ModuleFacts::default();
         };

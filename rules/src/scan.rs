@@ -157,22 +157,24 @@ pub fn analyse_file(
     path: &Path,
     kind: FileKind,
 ) -> FileReport {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
     analyse_file_with(
         catalogue,
         config,
         project,
-        path,
+        (path, &absolute),
         kind,
         &ArtefactIndex::default(),
     )
 }
 
-/// Analyses one file; code that loads an artefact in `flagged` says so.
+/// Analyses one file, given as reported and as an absolute path (how the project knows it);
+/// code that loads an artefact in `flagged` says so.
 fn analyse_file_with(
     catalogue: &Catalogue,
     config: &Config,
     project: Option<&Project>,
-    path: &Path,
+    (path, absolute): (&Path, &Path),
     kind: FileKind,
     flagged: &ArtefactIndex,
 ) -> FileReport {
@@ -189,10 +191,9 @@ fn analyse_file_with(
             errors: report.notes,
         };
     }
-    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
     let context = FileContext {
         project,
-        path: Some(&absolute),
+        path: Some(absolute),
     };
     let analysis = match read_limited(path, config.max_file_size()) {
         Ok(bytes) => analyse_bytes(catalogue, kind, &bytes, &context),
@@ -289,7 +290,7 @@ pub fn scan(catalogue: &Catalogue, config: &Config, paths: &[PathBuf]) -> ScanRe
                 catalogue,
                 config,
                 Some(&project),
-                path,
+                (path, absolute),
                 *kind,
                 &flagged,
             ));
