@@ -375,7 +375,7 @@ impl Memo {
 }
 
 /// The `function_definition` node that starts at `start`.
-fn function_at(root: Node, start: usize) -> Option<Node> {
+pub(super) fn function_at(root: Node, start: usize) -> Option<Node> {
     let mut node = root.descendant_for_byte_range(start, start)?;
     loop {
         if node.start_byte() != start {
