@@ -309,14 +309,10 @@ impl Rewalk<'_, '_> {
 
     /// One pass over the `outdated` units (in order).
     fn pass(&self, summaries: &mut Summaries, last: Pass, outdated: &[u32]) -> Option<Pass> {
-        if last
-            .shared
-            .iter()
-            .any(|u| outdated.binary_search(u).is_ok())
-        {
+        let is_outdated = |owner: u32| outdated.binary_search(&owner).is_ok();
+        if last.shared.iter().any(|&owner| is_outdated(owner)) {
             return None;
         }
-        let is_outdated = |owner: u32| outdated.binary_search(&owner).is_ok();
         summaries.forget_reads_of(is_outdated);
         let mut emitter = Emitter::new(self.catalogue, self.text, self.lines, Language::Python);
         emitter.imports = self.imports.clone();
@@ -334,20 +330,8 @@ impl Rewalk<'_, '_> {
         for &unit in outdated {
             let info = &mut walker.units[unit as usize];
             info.stale = false;
-            let job = Deferred {
-                node: session::function_at(self.root, info.start)?,
-                chain: info.chain.clone(),
-                function: info.function,
-                class: info.class,
-                receiver: info.receiver,
-                decorated: info.decorated,
-            };
-            walker.depth = info.depth;
-            walker.visit_function_body(job);
-            walker.depth = 0;
-            while let Some(job) = walker.deferred.next() {
-                walker.visit_function_body(job);
-            }
+            let node = session::function_at(self.root, info.start)?;
+            walker.walk_unit_again(unit, node);
         }
         let Walker {
             mut module_outdated,
@@ -899,6 +883,26 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
         self.visit_block(root, &ctx);
         // From here on, the module's scope is complete: a body may run ahead of its turn.
         self.deferred.module_done = true;
+        while let Some(job) = self.deferred.next() {
+            self.visit_function_body(job);
+        }
+    }
+
+    /// Walks `unit`'s body (its definition is `node`) over the summaries a whole walk left, as
+    /// deep as that walk did, then the bodies of the functions it defines.
+    fn walk_unit_again(&mut self, unit: u32, node: Node<'t>) {
+        let info = &self.units[unit as usize];
+        let job = Deferred {
+            node,
+            chain: info.chain.clone(),
+            function: info.function,
+            class: info.class,
+            receiver: info.receiver,
+            decorated: info.decorated,
+        };
+        self.depth = info.depth;
+        self.visit_function_body(job);
+        self.depth = 0;
         while let Some(job) = self.deferred.next() {
             self.visit_function_body(job);
         }

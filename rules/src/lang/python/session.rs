@@ -18,7 +18,7 @@
 //! edit, positions after it are moved first, then the unit is walked in the new text.
 
 use super::{
-    Deferred, Effect, FunctionInfo, Summaries, Unit, Walker, analyse_whole, import_context, kind_of,
+    Effect, FunctionInfo, Summaries, Unit, Walker, analyse_whole, import_context, kind_of,
 };
 use crate::analyse::FileContext;
 use crate::catalogue::{Catalogue, Language};
@@ -523,27 +523,12 @@ fn reanalyse_unit(
 
     let mut emitter = Emitter::new(catalogue, text, lines, Language::Python);
     emitter.imports = import_context(root, text);
-    let unit = &memo.units[index];
-    let job = Deferred {
-        node,
-        chain: unit.chain.clone(),
-        function,
-        class: unit.class,
-        receiver: unit.receiver,
-        decorated: unit.decorated,
-    };
-    let depth = unit.depth;
     let mut walker = Walker::new(catalogue, text, &mut emitter, &mut memo.summaries, context);
     walker.star_imports = memo.star_imports.clone();
     walker.units = std::mem::take(&mut memo.units);
     walker.deferred.module_done = true;
     walker.undo = Some(Vec::new());
-    walker.depth = depth;
-    walker.visit_function_body(job);
-    walker.depth = 0;
-    while let Some(job) = walker.deferred.next() {
-        walker.visit_function_body(job);
-    }
+    walker.walk_unit_again(unit_id, node);
     let Walker {
         units,
         effects,
