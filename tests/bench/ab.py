@@ -19,11 +19,12 @@ import subprocess
 import time
 
 
-def run(binary: str, corpus: str) -> tuple[float, float]:
-    """Wall and CPU seconds (user + sys) of one `threatlens check` of `corpus`."""
+def run(binary: str, corpus: str, parse_only: bool) -> tuple[float, float]:
+    """Wall and CPU seconds (user + sys) of one `threatlens check` (or `parse-only`) of `corpus`."""
+    command = ["parse-only", corpus] if parse_only else ["check", corpus, "--format", "json", "-o", os.devnull]
     start = time.perf_counter()
     process = subprocess.Popen(
-        [binary, "check", corpus, "--format", "json", "-o", os.devnull],
+        [binary, *command],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -37,11 +38,12 @@ def main() -> int:
     parser.add_argument("b", help="the threatlens binary under test")
     parser.add_argument("corpus", help="a directory to check")
     parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--parse-only", action="store_true", help="time the parse-only floor instead of check")
     args = parser.parse_args()
     samples = {"a": [], "b": []}
     for _ in range(args.rounds):
         for name in ("a", "b"):
-            samples[name].append(run(getattr(args, name), args.corpus))
+            samples[name].append(run(getattr(args, name), args.corpus, args.parse_only))
     for index, measure in enumerate(("wall", "cpu")):
         a = [s[index] for s in samples["a"]]
         b = [s[index] for s in samples["b"]]
