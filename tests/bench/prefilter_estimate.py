@@ -1,19 +1,24 @@
 #!/usr/bin/env python3
 """How much a lexical pre-filter could skip: the files of a corpus in which no identifier (outside
-strings and comments) is one a rule of the catalogue could ever need.
+strings and comments) is one a rule of the catalogue could ever need, and, in the other files,
+the functions (defined at module level or in a class body) in which none is: what parsing only
+the regions that hold an anchor could leave out.
 
 The anchor set is deliberately too small, so the result is an upper bound on what a pre-filter
 could skip: the last segment of every call pattern in rules/catalogue/*.toml (`pickle.loads` ->
 `loads`; patterns ending in a wildcard add nothing), every identifier-shaped keyword or
 credential name the catalogue mentions, and the builtins that execute or import by name. It
-leaves out the taint sources and everything matched inside strings (secrets, `http://` URLs),
-which a real pre-filter would also have to keep.
+leaves out the taint sources and the provider key prefixes matched inside strings, which a real
+pre-filter would also have to keep. One line adds what the credential rule matches on any name
+or key (`key`, `token`, `secret`, …, case-insensitive, anywhere in the file) and URLs: a file
+without an anchor identifier can still hold a finding through those.
 
     python3 tests/bench/prefilter_estimate.py ~/.cache/threatlens-bench/corpora/transformers-5.24.0
 """
 
 from __future__ import annotations
 
+import ast
 import io
 import re
 import sys
@@ -23,6 +28,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 NAME_KEYS = {"names", "keyword", "keywords", "kwarg", "name", "arg", "args"}
+# What the credential rule (TL604) matches on names and keys, and the URL-with-password shape:
+# any of these anywhere in a file (case-insensitive) can make a finding.
+CREDENTIAL_NAMES = re.compile(rb"(?i)key|token|secret|passw|authoriz|://")
 BUILTINS = {"eval", "exec", "input", "open", "compile", "__import__", "import_module", "getattr"}
 
 
@@ -49,29 +57,72 @@ def anchors() -> set[str]:
     return found | BUILTINS
 
 
-def identifiers(text: str) -> set[str]:
+def identifiers(text: str) -> list[tuple[int, str]]:
+    """Every identifier, with its line."""
     tokens = tokenize.generate_tokens(io.StringIO(text).readline)
-    return {token.string for token in tokens if token.type == tokenize.NAME}
+    return [(token.start[0], token.string) for token in tokens if token.type == tokenize.NAME]
+
+
+def units(tree: ast.Module) -> list[tuple[int, int]]:
+    """The line ranges of the functions defined at module level or in a class body there."""
+    found = []
+    for node in tree.body:
+        members = node.body if isinstance(node, ast.ClassDef) else [node]
+        for member in members:
+            if isinstance(member, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                first = min([member.lineno, *(d.lineno for d in member.decorator_list)])
+                found.append((first, member.end_lineno or member.lineno))
+    return found
+
+
+def unit_bytes_without_anchor(text: str, names: list[tuple[int, str]], wanted: set[str]) -> int:
+    """The bytes of the file's functions in which no identifier is an anchor."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        return 0
+    line_start = [0]
+    for line in text.splitlines(keepends=True):
+        line_start.append(line_start[-1] + len(line.encode("utf-8")))
+    anchored_lines = {line for line, name in names if name in wanted}
+    skippable = 0
+    for first, last in units(tree):
+        if not any(line in anchored_lines for line in range(first, last + 1)):
+            skippable += line_start[min(last, len(line_start) - 1)] - line_start[first - 1]
+    return skippable
 
 
 def main() -> int:
     root = Path(sys.argv[1])
     wanted = anchors()
-    files = skippable = size = skippable_size = unreadable = 0
+    files = skippable = size = skippable_size = unreadable = in_functions = 0
+    without_credentials = without_credentials_size = 0
     for path in root.rglob("*.py"):
         data = path.read_bytes()
         files += 1
         size += len(data)
         try:
-            names = identifiers(data.decode("utf-8"))
+            text = data.decode("utf-8")
+            names = identifiers(text)
         except (UnicodeDecodeError, tokenize.TokenError, SyntaxError):
             unreadable += 1
             continue
-        if not names & wanted:
+        if not {name for _, name in names} & wanted:
             skippable += 1
             skippable_size += len(data)
+            if not CREDENTIAL_NAMES.search(data):
+                without_credentials += 1
+                without_credentials_size += len(data)
+        else:
+            in_functions += unit_bytes_without_anchor(text, names, wanted)
     print(f"{len(wanted)} anchor identifiers; {files} files, {unreadable} not tokenizable")
     print(f"without any anchor: {skippable} files ({skippable / files:.1%}), {skippable_size / size:.1%} of the bytes")
+    print(
+        f"... nor a credential name or URL: {without_credentials} files "
+        f"({without_credentials / files:.1%}), {without_credentials_size / size:.1%} of the bytes"
+    )
+    print(f"functions without an anchor in the other files: {in_functions / size:.1%} of the bytes")
+    print(f"together: {(skippable_size + in_functions) / size:.1%} of the bytes")
     return 0
 
 
