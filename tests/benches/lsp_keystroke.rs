@@ -24,6 +24,7 @@ use threatlens_rules::lang;
 use threatlens_rules::lang::python::session::{Fallback, Reuse, Session};
 use threatlens_rules::{Catalogue, Language};
 use threatlens_tests::lsp_client::TestServer;
+use threatlens_tests::typing::{Stats, keystroke, row_and_column, type_one};
 use tree_sitter::{InputEdit, Point};
 
 fn largest_modeling_file(dir: &std::path::Path, best: &mut Option<(u64, PathBuf)>) {
@@ -119,52 +120,8 @@ fn corpus() -> (String, String) {
 }
 
 fn point(text: &str, offset: usize) -> Point {
-    let before = &text[..offset];
-    let row = before.matches('\n').count();
-    let column = offset - before.rfind('\n').map_or(0, |nl| nl + 1);
+    let (row, column) = row_and_column(text, offset);
     Point { row, column }
-}
-
-/// Keystroke `i` of `iterations`: pairs of typing `x` into an identifier (the code stays valid,
-/// as while typing a name) and deleting it again, at places spread evenly over the file. Returns
-/// (byte offset, removed length, inserted text).
-fn keystroke(text: &str, i: usize, iterations: usize) -> (usize, usize, &'static str) {
-    let places = iterations.div_ceil(2);
-    let mut middle = text.len() * (2 * (i / 2) + 1) / (2 * places);
-    while !text.is_char_boundary(middle) {
-        middle += 1;
-    }
-    let at = text[middle..]
-        .find(|c: char| c.is_ascii_alphabetic())
-        .map_or(middle, |i| middle + i + 1);
-    if i.is_multiple_of(2) {
-        (at, 0, "x")
-    } else {
-        (at, 1, "")
-    }
-}
-
-struct Stats(Vec<Duration>);
-
-impl Stats {
-    fn ms(&mut self, q: f64) -> f64 {
-        self.0.sort();
-        let index = ((self.0.len() - 1) as f64 * q).round() as usize;
-        self.0[index].as_secs_f64() * 1000.0
-    }
-
-    fn row(&mut self, name: &str) -> String {
-        if self.0.is_empty() {
-            return format!("| {name} | – | – | – | – |");
-        }
-        format!(
-            "| {name} | {:.3} | {:.3} | {:.3} | {:.3} |",
-            self.ms(0.5),
-            self.ms(0.9),
-            self.ms(0.99),
-            self.ms(0.0)
-        )
-    }
 }
 
 fn in_process(text: &str, iterations: usize) -> Vec<String> {
@@ -270,24 +227,13 @@ fn end_to_end(text: &str, iterations: usize) -> Vec<String> {
     let (mut wall, mut reparse, mut analysis) = (Vec::new(), Vec::new(), Vec::new());
     for i in 0..iterations {
         let version = i + 2;
-        let (at, removed, inserted) = keystroke(&text, i, iterations);
-        let start = point(&text, at);
-        // LSP columns count UTF-16 units; the keystroke itself is ASCII.
-        let column = text[at - start.column..at].encode_utf16().count();
-        let range = json!({
-            "start": {"line": start.row, "character": column},
-            "end": {"line": start.row, "character": column + removed},
-        });
-        text.replace_range(at..at + removed, inserted);
-        let started = Instant::now();
-        server.notify(
-            "textDocument/didChange",
-            json!({"textDocument": {"uri": uri, "version": version}, "contentChanges": [{"range": range, "text": inserted}]}),
-        );
-        server.await_notification_where("textDocument/publishDiagnostics", |p| {
-            p["uri"] == uri && p["version"] == version
-        });
-        wall.push(started.elapsed());
+        wall.push(type_one(
+            &mut server,
+            uri,
+            &mut text,
+            version,
+            (i, iterations),
+        ));
         let log = server.await_log(&format!("{uri} v{version}:"));
         let message = log["message"].as_str().unwrap_or("");
         let number = |label: &str| -> Duration {

@@ -1,5 +1,7 @@
-//! The language server on a whole workspace: how long the scan on `initialized` takes and how
-//! much memory the server holds afterwards (and at its peak).
+//! The language server on a whole workspace: how long the scan on `initialized` takes, how
+//! much memory the server holds afterwards (and at its peak), and how long a keystroke in the
+//! workspace's largest file takes to reach fresh diagnostics while the scan runs, against after
+//! it (a second server, so that the typing does not slow the timed scan).
 //!
 //! `cargo bench -p threatlens-tests --bench lsp_workspace`
 //!
@@ -12,6 +14,7 @@ use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use threatlens_tests::lsp_client::{TestServer, file_uri};
+use threatlens_tests::typing::{Stats, type_one};
 
 fn cached_transformers() -> Option<PathBuf> {
     let home = PathBuf::from(std::env::var_os("HOME")?);
@@ -44,23 +47,90 @@ fn memory(pid: u32) -> Option<(f64, f64)> {
     Some((field("VmRSS:")?, field("VmHWM:")?))
 }
 
-fn files_under(dir: &Path) -> (usize, u64) {
-    let (mut count, mut bytes) = (0, 0);
+/// The Python files under a directory: how many, their bytes, and the largest.
+#[derive(Default)]
+struct Survey {
+    count: usize,
+    bytes: u64,
+    largest: Option<(u64, PathBuf)>,
+}
+
+fn survey(dir: &Path, found: &mut Survey) {
     let Ok(entries) = std::fs::read_dir(dir) else {
-        return (0, 0);
+        return;
     };
     for entry in entries.flatten() {
         let path = entry.path();
         if path.is_dir() {
-            let (c, b) = files_under(&path);
-            count += c;
-            bytes += b;
+            survey(&path, found);
         } else if path.extension().is_some_and(|e| e == "py") {
-            count += 1;
-            bytes += entry.metadata().map_or(0, |m| m.len());
+            let size = entry.metadata().map_or(0, |m| m.len());
+            found.count += 1;
+            found.bytes += size;
+            if found.largest.as_ref().is_none_or(|(most, _)| size > *most) {
+                found.largest = Some((size, path));
+            }
         }
     }
-    (count, bytes)
+}
+
+/// Keystrokes in `file` while a fresh server scans `workspace`, then as many after the scan:
+/// the time from each `didChange` to its diagnostics (debounce 0).
+fn typing_during_the_scan(
+    workspace: &Path,
+    file: &Path,
+    keystrokes: usize,
+) -> (Vec<Duration>, Vec<Duration>) {
+    let mut server = TestServer::spawn();
+    server.timeout = Duration::from_secs(1800);
+    server.initialize(json!({
+        "processId": null,
+        "rootUri": file_uri(workspace),
+        "capabilities": TestServer::client_capabilities(),
+        "initializationOptions": {"debounceMs": 0},
+    }));
+    let uri = file_uri(file);
+    let mut text = std::fs::read_to_string(file).expect("read the file to type in");
+    server.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": text}}),
+    );
+    let scanning = |server: &mut TestServer| {
+        !server
+            .pending()
+            .iter()
+            .any(|m| m["method"] == "$/progress" && m["params"]["value"]["kind"] == "end")
+    };
+    let (mut during, mut after) = (Vec::new(), Vec::new());
+    let mut version = 1;
+    // Keystrokes come in pairs (a character typed, then deleted), so that the text is the
+    // file's again whenever the scan ends.
+    while during.len() < keystrokes && scanning(&mut server) {
+        for _ in 0..2 {
+            version += 1;
+            let i = during.len();
+            during.push(type_one(
+                &mut server,
+                &uri,
+                &mut text,
+                version,
+                (i, keystrokes),
+            ));
+        }
+    }
+    server.await_notification_where("$/progress", |p| p["value"]["kind"] == "end");
+    for i in 0..keystrokes {
+        version += 1;
+        after.push(type_one(
+            &mut server,
+            &uri,
+            &mut text,
+            version,
+            (i, keystrokes),
+        ));
+    }
+    let _ = server.shutdown();
+    (during, after)
 }
 
 fn main() {
@@ -76,11 +146,13 @@ fn main() {
             }
         },
     };
-    let (files, bytes) = files_under(&workspace);
+    let mut found = Survey::default();
+    survey(&workspace, &mut found);
     println!(
-        "workspace: {} ({files} Python files, {:.1} MB)",
+        "workspace: {} ({} Python files, {:.1} MB)",
         workspace.display(),
-        bytes as f64 / 1e6
+        found.count,
+        found.bytes as f64 / 1e6
     );
 
     let mut server = TestServer::spawn();
@@ -112,4 +184,21 @@ fn main() {
     println!("| resident memory after the scan | {rss:.1} MiB |");
     println!("| peak resident memory (VmHWM) | {peak:.1} MiB |");
     let _ = server.shutdown();
+
+    let Some((size, file)) = found.largest else {
+        return;
+    };
+    let (during, after) = typing_during_the_scan(&workspace, &file, if bench { 200 } else { 4 });
+    println!(
+        "\nkeystrokes in {} ({:.0} KB), debounce 0: {} while the scan ran, {} after it",
+        file.display(),
+        size as f64 / 1024.0,
+        during.len(),
+        after.len()
+    );
+    println!(
+        "| keystroke → diagnostics | median ms | p90 ms | p99 ms | min ms |\n| --- | --- | --- | --- | --- |"
+    );
+    println!("{}", Stats(during).row("while the workspace scan runs"));
+    println!("{}", Stats(after).row("after the scan"));
 }

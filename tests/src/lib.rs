@@ -9,6 +9,7 @@
 //! instead of hanging it), and automatic answers to the server's own requests.
 
 pub mod lsp_client;
+pub mod typing;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
