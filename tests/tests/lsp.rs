@@ -588,6 +588,64 @@ fn workspace_scan_reports_progress_and_watches_files() {
 
 /// A notebook on disk has file diagnostics from the scan; opened in a notebook editor, its
 /// findings move to the cells and the file's go (found by the VS Code suite: both showed).
+/// The nice value of each of a process's threads, by thread name (Linux: `/proc/<pid>/task`).
+#[cfg(target_os = "linux")]
+fn thread_priorities(pid: u32) -> Vec<(String, i64)> {
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).expect("the server's threads");
+    tasks
+        .flatten()
+        .map(|task| {
+            let name = std::fs::read_to_string(task.path().join("comm")).expect("thread name");
+            let stat = std::fs::read_to_string(task.path().join("stat")).expect("thread stat");
+            // Fields after the parenthesised name: state is field 3, nice field 19.
+            let after_name = &stat[stat.rfind(')').expect("stat names the thread") + 2..];
+            let nice = after_name.split(' ').nth(16).expect("the nice field");
+            (name.trim().to_string(), nice.parse().expect("a number"))
+        })
+        .collect()
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn the_workspace_scan_runs_below_the_editors_priority() {
+    let dir = TempDir::new("lsp-scan-priority");
+    dir.write("pkg/model.py", "import torch\nm = torch.load(p)\n");
+    let mut server = TestServer::spawn();
+    server.initialize(init_params(Some(dir.path()), json!({"debounceMs": 0})));
+    await_progress(&mut server, "end");
+    // Open documents are analysed on threads at the server's own priority.
+    let uri = "untitled:typed.py";
+    server.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": "import pickle\npickle.loads(b)\n"}}),
+    );
+    assert_eq!(codes(&server.await_diagnostics(uri)), ["TL101"]);
+
+    let threads = thread_priorities(server.pid());
+    let scan: Vec<i64> = threads
+        .iter()
+        .filter(|(name, _)| name.starts_with("threatlens-scan"))
+        .map(|(_, nice)| *nice)
+        .collect();
+    assert!(
+        !scan.is_empty(),
+        "the scan ran on its own threads: {threads:?}"
+    );
+    assert!(scan.iter().all(|&nice| nice == 10), "{threads:?}");
+    let others: Vec<&(String, i64)> = threads
+        .iter()
+        .filter(|(name, _)| !name.starts_with("threatlens-scan"))
+        .collect();
+    assert!(
+        others
+            .iter()
+            .any(|(name, _)| name.starts_with("threatlens-sess")),
+        "{threads:?}"
+    );
+    assert!(others.iter().all(|(_, nice)| *nice == 0), "{threads:?}");
+    let _ = server.shutdown();
+}
+
 #[test]
 fn opening_a_scanned_notebook_moves_its_diagnostics_to_the_cells() {
     let dir = TempDir::new("lsp-notebook-open");

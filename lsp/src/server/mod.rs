@@ -4,7 +4,8 @@
 //!
 //! * **Threads.** A tokio runtime with two workers runs the protocol (tower-lsp-server). Nothing
 //!   CPU-heavy runs there: parsing and analysis run on tokio's blocking pool (`spawn_blocking`),
-//!   the workspace scan fans out on rayon from there. tree-sitter parsers are per thread
+//!   the workspace scan fans out on rayon from there, whose threads run at a lower priority
+//!   (`workspace::start_scan_pool`). tree-sitter parsers are per thread
 //!   (`threatlens_rules::lang::parse`).
 //! * **State.** One `std::sync::Mutex<State>` holds open documents, notebooks, settings and
 //!   configs. It is never held across an `.await`. Notification handlers that change documents
@@ -83,6 +84,7 @@ use threatlens_rules::{Catalogue, Config, Finding, Language, Span};
 
 /// Runs the server on stdin/stdout until `exit` (or the end of stdin).
 pub fn run() -> Result<ExitCode, String> {
+    workspace::start_scan_pool()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

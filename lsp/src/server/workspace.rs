@@ -35,6 +35,33 @@ const WATCHED_GLOBS: &[&str] = &[
     "**/*.{yaml,yml}",
 ];
 
+/// Sets up rayon's global pool, where the workspace scan runs, with threads that yield to the
+/// rest of the server: on Linux they run at nice 10, so the analysis of the document being
+/// edited (on tokio's blocking pool, at normal priority) takes a core from the scan at once
+/// instead of sharing it (`cargo bench -p threatlens-tests --bench lsp_workspace` measures
+/// keystrokes during the scan). Call before anything uses rayon.
+pub fn start_scan_pool() -> Result<(), String> {
+    rayon::ThreadPoolBuilder::new()
+        .thread_name(|index| format!("threatlens-scan-{index}"))
+        .start_handler(|_| lower_this_threads_priority())
+        .build_global()
+        .map_err(|e| format!("cannot start the workspace scan's threads: {e}"))
+}
+
+#[cfg(target_os = "linux")]
+fn lower_this_threads_priority() {
+    // On Linux the nice value is a per-thread attribute (see setpriority(2)): only this thread
+    // changes.
+    // A failure leaves it at normal priority, which is only slower for the editor.
+    // SAFETY: a system call with plain integer arguments, about the calling thread.
+    unsafe {
+        libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t, 10);
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn lower_this_threads_priority() {}
+
 /// The dynamic registration for file watching: code, configuration, models and artefacts.
 pub fn watch_registration() -> Registration {
     let artefacts = format!(
