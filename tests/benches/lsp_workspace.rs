@@ -1,7 +1,8 @@
 //! The language server on a whole workspace: how long the scan on `initialized` takes, how
 //! much memory the server holds afterwards (and at its peak), and how long a keystroke in the
 //! workspace's largest file takes to reach fresh diagnostics while the scan runs, against after
-//! it (a second server, so that the typing does not slow the timed scan).
+//! it (a second server, so that the typing does not slow the timed scan), and what open
+//! documents cost in memory (a third server, without a scan, opening the largest files).
 //!
 //! `cargo bench -p threatlens-tests --bench lsp_workspace`
 //!
@@ -47,12 +48,20 @@ fn memory(pid: u32) -> Option<(f64, f64)> {
     Some((field("VmRSS:")?, field("VmHWM:")?))
 }
 
-/// The Python files under a directory: how many, their bytes, and the largest.
+/// The Python files under a directory: how many, their bytes, and each one's size.
 #[derive(Default)]
 struct Survey {
     count: usize,
     bytes: u64,
-    largest: Option<(u64, PathBuf)>,
+    sizes: Vec<(u64, PathBuf)>,
+}
+
+impl Survey {
+    /// The `n` largest files, largest first.
+    fn largest(&mut self, n: usize) -> &[(u64, PathBuf)] {
+        self.sizes.sort_by(|a, b| b.cmp(a));
+        &self.sizes[..n.min(self.sizes.len())]
+    }
 }
 
 fn survey(dir: &Path, found: &mut Survey) {
@@ -67,9 +76,7 @@ fn survey(dir: &Path, found: &mut Survey) {
             let size = entry.metadata().map_or(0, |m| m.len());
             found.count += 1;
             found.bytes += size;
-            if found.largest.as_ref().is_none_or(|(most, _)| size > *most) {
-                found.largest = Some((size, path));
-            }
+            found.sizes.push((size, path));
         }
     }
 }
@@ -133,6 +140,32 @@ fn typing_during_the_scan(
     (during, after)
 }
 
+/// A server without a workspace scan opens `files` one after the other (each until its
+/// diagnostics arrive): its resident memory before and after, in MiB.
+fn open_documents(files: &[(u64, PathBuf)]) -> (f64, f64) {
+    let mut server = TestServer::spawn();
+    server.timeout = Duration::from_secs(1800);
+    server.initialize(json!({
+        "processId": null,
+        "rootUri": null,
+        "capabilities": TestServer::client_capabilities(),
+        "initializationOptions": {"debounceMs": 0},
+    }));
+    let (before, _) = memory(server.pid()).unwrap_or_default();
+    for (_, file) in files {
+        let uri = file_uri(file);
+        let text = std::fs::read_to_string(file).expect("read a file to open");
+        server.notify(
+            "textDocument/didOpen",
+            json!({"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": text}}),
+        );
+        server.await_diagnostics(&uri);
+    }
+    let (after, _) = memory(server.pid()).unwrap_or_default();
+    let _ = server.shutdown();
+    (before, after)
+}
+
 fn main() {
     let bench = std::env::args().any(|a| a == "--bench");
     let scratch = tempfile::tempdir().expect("a scratch directory");
@@ -185,7 +218,7 @@ fn main() {
     println!("| peak resident memory (VmHWM) | {peak:.1} MiB |");
     let _ = server.shutdown();
 
-    let Some((size, file)) = found.largest else {
+    let Some((size, file)) = found.largest(1).first().cloned() else {
         return;
     };
     let (during, after) = typing_during_the_scan(&workspace, &file, if bench { 200 } else { 4 });
@@ -201,4 +234,18 @@ fn main() {
     );
     println!("{}", Stats(during).row("while the workspace scan runs"));
     println!("{}", Stats(after).row("after the scan"));
+
+    println!(
+        "\n| open documents (no workspace scan) | text (MB) | resident memory (MiB) |\n| --- | --- | --- |"
+    );
+    for n in if bench { vec![1, 10, 50] } else { vec![2] } {
+        let files = found.largest(n);
+        let text: u64 = files.iter().map(|(size, _)| size).sum();
+        let (before, after) = open_documents(files);
+        println!(
+            "| the {} largest | {:.1} | {before:.1} → {after:.1} |",
+            files.len(),
+            text as f64 / 1e6
+        );
+    }
 }
