@@ -586,8 +586,6 @@ fn workspace_scan_reports_progress_and_watches_files() {
     assert!(server.shutdown().success());
 }
 
-/// A notebook on disk has file diagnostics from the scan; opened in a notebook editor, its
-/// findings move to the cells and the file's go (found by the VS Code suite: both showed).
 /// The nice value of each of a process's threads, by thread name (Linux: `/proc/<pid>/task`).
 #[cfg(target_os = "linux")]
 fn thread_priorities(pid: u32) -> Vec<(String, i64)> {
@@ -646,6 +644,8 @@ fn the_workspace_scan_runs_below_the_editors_priority() {
     let _ = server.shutdown();
 }
 
+/// A notebook on disk has file diagnostics from the scan; opened in a notebook editor, its
+/// findings move to the cells and the file's go (found by the VS Code suite: both showed).
 #[test]
 fn opening_a_scanned_notebook_moves_its_diagnostics_to_the_cells() {
     let dir = TempDir::new("lsp-notebook-open");
