@@ -84,7 +84,10 @@ use threatlens_rules::{Catalogue, Config, Finding, Language, Span};
 
 /// Runs the server on stdin/stdout until `exit` (or the end of stdin).
 pub fn run() -> Result<ExitCode, String> {
-    workspace::start_scan_pool()?;
+    if let Err(error) = workspace::start_scan_pool() {
+        // The scan still runs, at the server's own priority.
+        eprintln!("threatlens lsp: {error}");
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

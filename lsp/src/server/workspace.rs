@@ -39,7 +39,7 @@ const WATCHED_GLOBS: &[&str] = &[
 /// rest of the server: on Linux they run at nice 10, so the analysis of the document being
 /// edited (on tokio's blocking pool, at normal priority) takes a core from the scan at once
 /// instead of sharing it (`cargo bench -p threatlens-tests --bench lsp_workspace` measures
-/// keystrokes during the scan). Call before anything uses rayon.
+/// keystrokes during the scan). Call before anything uses rayon (it fails otherwise).
 pub fn start_scan_pool() -> Result<(), String> {
     rayon::ThreadPoolBuilder::new()
         .thread_name(|index| format!("threatlens-scan-{index}"))
