@@ -116,6 +116,8 @@ pub struct Project {
     /// File → its full dotted name from its root (for relative imports).
     names: HashMap<PathBuf, String>,
     facts: Mutex<HashMap<PathBuf, Arc<ModuleFacts>>>,
+    /// Module file → the files whose analysis read its constants (what a change to it affects).
+    readers: Mutex<HashMap<PathBuf, HashSet<PathBuf>>>,
     /// Set while a scan runs over the project's files.
     scan: Option<ScanState>,
 }
@@ -192,6 +194,25 @@ impl Project {
             modules,
             names,
             facts: Mutex::new(HashMap::new()),
+            readers: Mutex::new(HashMap::new()),
+            scan: None,
+        }
+    }
+
+    /// The same project after `changed` modules changed on disk (none added or removed): their
+    /// constants are read again when next asked for, every other module's stay, and so does who
+    /// read what (the files that read a changed module are analysed again, and record their
+    /// reads again).
+    pub fn after_changes_to(&self, changed: &[PathBuf]) -> Self {
+        let mut facts = self.facts.lock().map(|f| f.clone()).unwrap_or_default();
+        for file in changed {
+            facts.remove(file);
+        }
+        Self {
+            modules: self.modules.clone(),
+            names: self.names.clone(),
+            facts: Mutex::new(facts),
+            readers: Mutex::new(self.readers.lock().map(|r| r.clone()).unwrap_or_default()),
             scan: None,
         }
     }
@@ -270,6 +291,14 @@ impl Project {
         if Some(file.as_path()) == importer {
             return None;
         }
+        if let Some(importer) = importer
+            && let Ok(mut readers) = self.readers.lock()
+        {
+            readers
+                .entry(file.clone())
+                .or_default()
+                .insert(importer.to_path_buf());
+        }
         let facts = self.facts_of(catalogue, &file);
         facts.constants.get(name).map(ConstValue::to_sym)
     }
@@ -280,6 +309,18 @@ impl Project {
         self.facts
             .lock()
             .map_or(true, |cache| cache.contains_key(file))
+            || self.readers_of(file).next().is_some()
+    }
+
+    /// The files whose analysis read `file`'s constants (with a path: open documents not saved
+    /// under one are not counted).
+    pub fn readers_of(&self, file: &Path) -> impl Iterator<Item = PathBuf> {
+        self.readers
+            .lock()
+            .ok()
+            .and_then(|readers| readers.get(file).cloned())
+            .unwrap_or_default()
+            .into_iter()
     }
 
     fn facts_of(&self, catalogue: &Catalogue, file: &Path) -> Arc<ModuleFacts> {
@@ -458,6 +499,39 @@ mod tests {
         assert_eq!(model_id(&project, &app).as_deref(), Some("acme/bot"));
         assert!(project.take_parsed_ahead().is_none());
         assert!(project.start(&config) && project.start(&config));
+    }
+
+    #[test]
+    fn after_a_change_only_the_changed_module_is_read_again() {
+        let (dir, config, app) = config_project(CONFIG);
+        let other = config.with_file_name("paths.py");
+        std::fs::write(&other, "CACHE = \"/tmp/cache\"\n").expect("write paths.py");
+        let files = [config.clone(), app.clone(), other.clone()];
+        let project = Project::new(&[dir.path().to_path_buf()], files);
+        let cache = |project: &Project| {
+            let sym = project.constant(Catalogue::builtin(), "pkg.paths.CACHE", Some(&app))?;
+            sym.str_value().map(str::to_string)
+        };
+        assert!(!project.consulted(&config));
+        assert_eq!(model_id(&project, &app).as_deref(), Some("acme/bot"));
+        assert_eq!(cache(&project).as_deref(), Some("/tmp/cache"));
+        assert!(project.consulted(&config));
+        assert_eq!(
+            project.readers_of(&config).collect::<Vec<_>>(),
+            std::slice::from_ref(&app)
+        );
+        assert_eq!(project.readers_of(&app).count(), 0);
+
+        std::fs::write(&config, "MODEL_ID = \"acme/bot-v2\"\n").expect("rewrite config.py");
+        std::fs::write(&other, "CACHE = \"/srv/cache\"\n").expect("rewrite paths.py");
+        // What a project read stays what it read.
+        assert_eq!(model_id(&project, &app).as_deref(), Some("acme/bot"));
+        let after = project.after_changes_to(std::slice::from_ref(&config));
+        assert_eq!(model_id(&after, &app).as_deref(), Some("acme/bot-v2"));
+        // Only the module said to have changed is read again.
+        assert_eq!(cache(&after).as_deref(), Some("/tmp/cache"));
+        assert!(after.consulted(&config) && after.consulted(&other));
+        assert_eq!(after.readers_of(&config).collect::<Vec<_>>(), [app]);
     }
 
     #[test]

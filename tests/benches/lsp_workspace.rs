@@ -1,7 +1,8 @@
 //! The language server on a whole workspace: how long the scan on `initialized` takes, how
 //! much memory the server holds afterwards (and at its peak), and how long a keystroke in the
 //! workspace's largest file takes to reach fresh diagnostics while the scan runs, against after
-//! it (a second server, so that the typing does not slow the timed scan), and what open
+//! it (a second server, so that the typing does not slow the timed scan), how long saving the
+//! largest file takes to check again the files that read its constants, and what open
 //! documents cost in memory (a third server, without a scan, opening the largest files).
 //!
 //! `cargo bench -p threatlens-tests --bench lsp_workspace`
@@ -216,11 +217,23 @@ fn main() {
     println!("| resident memory before the scan | {idle_rss:.1} MiB |");
     println!("| resident memory after the scan | {rss:.1} MiB |");
     println!("| peak resident memory (VmHWM) | {peak:.1} MiB |");
-    let _ = server.shutdown();
-
     let Some((size, file)) = found.largest(1).first().cloned() else {
         return;
     };
+    // The largest file saved: the files that read its constants are checked again.
+    let started = Instant::now();
+    server.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": file_uri(&file), "type": 2}]}),
+    );
+    let rechecked = server.await_log("file(s) again in");
+    println!(
+        "| after saving the largest file, until it and the files that read its constants are checked again | {:.2} s ({}) |",
+        started.elapsed().as_secs_f64(),
+        rechecked["message"].as_str().unwrap_or_default()
+    );
+    let _ = server.shutdown();
+
     let (during, after) = typing_during_the_scan(&workspace, &file, if bench { 200 } else { 4 });
     println!(
         "\nkeystrokes in {} ({:.0} KB), debounce 0: {} while the scan ran, {} after it",

@@ -187,6 +187,66 @@ fn next_rules(server: &mut TestServer, path: &Path) -> Vec<String> {
 }
 
 #[test]
+fn a_changed_module_is_checked_again_only_where_it_was_read() {
+    let dir = TempDir::new("agrees-readers");
+    let from_pretrained = |module: &str, name: &str| {
+        format!(
+            "from transformers import AutoModel\nfrom pkg.{module} import {name}\nm = AutoModel.from_pretrained({name})\n"
+        )
+    };
+    dir.write("pkg/__init__.py", "");
+    let config = dir.write("pkg/config.py", "MODEL_ID = \"acme/support-bot\"\n");
+    let app = dir.write("pkg/app.py", from_pretrained("config", "MODEL_ID"));
+    let names = dir.write("pkg/names.py", "OTHER_ID = \"./checkpoints/other\"\n");
+    let other = dir.write("pkg/other.py", from_pretrained("names", "OTHER_ID"));
+    dir.write("pkg/train.py", "import torch\nm = torch.load(p)\n");
+    let mut server = TestServer::spawn();
+    server.initialize(json!({
+        "processId": null,
+        "rootUri": file_uri(dir.path()),
+        "capabilities": TestServer::client_capabilities(),
+        "initializationOptions": {"debounceMs": 0, "minimumSeverity": "low"},
+    }));
+    server.await_notification_where("$/progress", |p| p["value"]["kind"] == "end");
+    assert_eq!(next_rules(&mut server, &app), ["TL303"]);
+    let scans = |server: &mut TestServer| {
+        server
+            .pending()
+            .iter()
+            .filter(|m| m["method"] == "window/workDoneProgress/create")
+            .count()
+    };
+    assert_eq!(scans(&mut server), 1);
+
+    let changed = |server: &mut TestServer, path: &Path| {
+        server.notify(
+            "workspace/didChangeWatchedFiles",
+            json!({"changes": [{"uri": file_uri(path), "type": 2}]}),
+        );
+    };
+    // The configuration module now names a local directory: only `app.py` read it.
+    std::fs::write(&config, "MODEL_ID = \"./checkpoints/support-bot\"\n").expect("write");
+    changed(&mut server, &config);
+    server.await_log(&format!(
+        "{} changed: checking again the 1 file(s) that read its constants",
+        config.display()
+    ));
+    assert_eq!(next_rules(&mut server, &app), Vec::<String>::new());
+
+    // Who read what outlives the change: the other module's reader is found too.
+    std::fs::write(&names, "OTHER_ID = \"acme/other-bot\"\n").expect("write");
+    changed(&mut server, &names);
+    server.await_log(&format!(
+        "{} changed: checking again the 1 file(s) that read its constants",
+        names.display()
+    ));
+    assert_eq!(next_rules(&mut server, &other), ["TL303"]);
+    // No second scan of the workspace was started.
+    assert_eq!(scans(&mut server), 1);
+    let _ = server.shutdown();
+}
+
+#[test]
 fn the_server_follows_modules_and_models_changed_on_disk() {
     let dir = project_with_exceptions_and_constants();
     let mut server = TestServer::spawn();

@@ -630,16 +630,16 @@ impl Inner {
                 }
             }
         }
-        // Other files read the constants of the modules they import: a change to a module some
-        // file read, or a new module (an import may now resolve), is checked everywhere again;
-        // so is a changed artefact (code loading it says whether it is flagged).
-        let reach_further = {
+        // Other files read the constants of the modules they import. A new module (an import
+        // may now resolve), a deleted one that some file read, or a changed artefact (code
+        // loading it says whether it is flagged) is checked everywhere again; a changed module
+        // that some file read is read again, and only the files that read it are checked again.
+        let (reach_further, read) = {
             let st = self.state();
             let python = |p: &&PathBuf| FileKind::of(p) == Some(FileKind::Python);
             let artefact = |p: &PathBuf| FileKind::of(p) == Some(FileKind::Artefact);
-            let read_by_others = changed
+            let deleted_read = deleted
                 .iter()
-                .chain(&deleted)
                 .filter(python)
                 .any(|p| st.project.consulted(p));
             let new_module = changed
@@ -647,11 +647,48 @@ impl Inner {
                 .filter(python)
                 .any(|p| !st.scanned.contains(p));
             let artefact_changed = changed.iter().chain(&deleted).any(artefact);
-            st.settings.scan_workspace() && (read_by_others || new_module || artefact_changed)
+            let read: Vec<PathBuf> = changed
+                .iter()
+                .filter(python)
+                .filter(|p| st.project.consulted(p))
+                .cloned()
+                .collect();
+            let enabled = st.settings.scan_workspace();
+            (
+                enabled && (deleted_read || new_module || artefact_changed),
+                if enabled { read } else { Vec::new() },
+            )
         };
         if reach_further {
             tokio::spawn(Arc::clone(&self).scan());
             return;
+        }
+        let started = Instant::now();
+        if !read.is_empty() {
+            let readers = {
+                let mut st = self.state();
+                let readers: Vec<PathBuf> = read
+                    .iter()
+                    .flat_map(|module| st.project.readers_of(module))
+                    .filter(|reader| !changed.contains(reader))
+                    .collect::<HashSet<_>>()
+                    .into_iter()
+                    .collect();
+                st.project = Arc::new(st.project.after_changes_to(&read));
+                readers
+            };
+            let modules: Vec<String> = read.iter().map(|p| p.display().to_string()).collect();
+            self.log(
+                MessageType::INFO,
+                format!(
+                    "{} changed: checking again the {} file(s) that read its constants",
+                    modules.join(", "),
+                    readers.len()
+                ),
+            );
+            // Open documents that read it are analysed again with the new constants.
+            self.recheck_open_code();
+            changed.extend(readers);
         }
         let changed: Vec<PathBuf> = changed.into_iter().filter(|p| !self.is_open(p)).collect();
         if changed.is_empty() || !self.state().settings.scan_workspace() {
@@ -681,15 +718,26 @@ impl Inner {
                     .collect()
             };
             let analysis = this.disk_analysis();
+            let changed: HashSet<&PathBuf> = changed.iter().collect();
             files
-                .iter()
+                .par_iter()
                 .filter(|(p, _, _)| changed.contains(p))
                 .map(|(path, kind, config)| analysis.run(config, path, *kind))
                 .collect::<Vec<_>>()
         })
         .await;
         match results {
-            Ok(results) => self.publish_disk(results).await,
+            Ok(results) => {
+                let count = results.len();
+                self.publish_disk(results).await;
+                self.log(
+                    MessageType::INFO,
+                    format!(
+                        "checked {count} file(s) again in {:.0} ms",
+                        started.elapsed().as_secs_f64() * 1000.0
+                    ),
+                );
+            }
             Err(error) => self.log(MessageType::ERROR, format!("re-analysis failed: {error}")),
         }
     }
