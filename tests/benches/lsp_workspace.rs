@@ -1,8 +1,9 @@
 //! The language server on a whole workspace: how long the scan on `initialized` takes, how
 //! much memory the server holds afterwards (and at its peak), and how long a keystroke in the
 //! workspace's largest file takes to reach fresh diagnostics while the scan runs, against after
-//! it (a second server, so that the typing does not slow the timed scan), how long saving the
-//! largest file takes to check again the files that read its constants, and what open
+//! it (a second server, so that the typing does not slow the timed scan), how long saving a file
+//! (the largest, or those in `$THREATLENS_BENCH_SAVE`, comma-separated, relative to the
+//! workspace) takes to check it again with the files that read its constants, and what open
 //! documents cost in memory (a third server, without a scan, opening the largest files).
 //!
 //! `cargo bench -p threatlens-tests --bench lsp_workspace`
@@ -220,18 +221,25 @@ fn main() {
     let Some((size, file)) = found.largest(1).first().cloned() else {
         return;
     };
-    // The largest file saved: the files that read its constants are checked again.
-    let started = Instant::now();
-    server.notify(
-        "workspace/didChangeWatchedFiles",
-        json!({"changes": [{"uri": file_uri(&file), "type": 2}]}),
-    );
-    let rechecked = server.await_log("file(s) again in");
-    println!(
-        "| after saving the largest file, until it and the files that read its constants are checked again | {:.2} s ({}) |",
-        started.elapsed().as_secs_f64(),
-        rechecked["message"].as_str().unwrap_or_default()
-    );
+    // Files saved: each is checked again, with the files that read its constants.
+    let saved: Vec<PathBuf> = match std::env::var("THREATLENS_BENCH_SAVE") {
+        Ok(list) => list.split(',').map(|f| workspace.join(f)).collect(),
+        Err(_) => vec![file.clone()],
+    };
+    for path in saved {
+        let started = Instant::now();
+        server.notify(
+            "workspace/didChangeWatchedFiles",
+            json!({"changes": [{"uri": file_uri(&path), "type": 2}]}),
+        );
+        let rechecked = server.await_log("file(s) again in");
+        println!(
+            "| saving {}, until it and the files that read its constants are checked again | {:.2} s ({}) |",
+            path.strip_prefix(&workspace).unwrap_or(&path).display(),
+            started.elapsed().as_secs_f64(),
+            rechecked["message"].as_str().unwrap_or_default()
+        );
+    }
     let _ = server.shutdown();
 
     let (during, after) = typing_during_the_scan(&workspace, &file, if bench { 200 } else { 4 });
