@@ -171,6 +171,8 @@ pub struct Inner {
     publish: tokio::sync::Mutex<()>,
     tickets: AtomicU64,
     scan_generation: AtomicU64,
+    /// Workspace scans under way (a superseded one may still be finishing a batch).
+    scans_running: AtomicU64,
     catalogue: &'static Catalogue,
     /// Where open Python documents are analysed (none if its thread could not start).
     sessions: Option<Arc<sessions::Sessions>>,
@@ -788,6 +790,7 @@ impl Backend {
             publish: tokio::sync::Mutex::new(()),
             tickets: AtomicU64::new(0),
             scan_generation: AtomicU64::new(0),
+            scans_running: AtomicU64::new(0),
             catalogue: Catalogue::builtin(),
             sessions: sessions::Sessions::start(Catalogue::builtin())
                 .ok()

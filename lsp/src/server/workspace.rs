@@ -15,7 +15,7 @@ use std::collections::HashSet;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 use threatlens_rules::analyse::FileContext;
 use threatlens_rules::artefact::{ArtefactIndex, Flag};
@@ -61,6 +61,22 @@ fn lower_this_threads_priority() {
 
 #[cfg(not(target_os = "linux"))]
 fn lower_this_threads_priority() {}
+
+/// Counts a task as running for as long as it is alive.
+struct Running<'a>(&'a AtomicU64);
+
+impl<'a> Running<'a> {
+    fn count(counter: &'a AtomicU64) -> Self {
+        counter.fetch_add(1, Ordering::SeqCst);
+        Self(counter)
+    }
+}
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
 
 /// The dynamic registration for file watching: code, configuration, models and artefacts.
 pub fn watch_registration() -> Registration {
@@ -347,6 +363,7 @@ impl Inner {
 
     /// Analyses every file of the workspace, reporting `$/progress`.
     pub async fn scan(self: Arc<Self>) {
+        let running = Running::count(&self.scans_running);
         let generation = self.scan_generation.fetch_add(1, Ordering::SeqCst) + 1;
         let (enabled, has_roots, progress_supported) = {
             let st = self.state();
@@ -498,6 +515,9 @@ impl Inner {
                     .await;
             }
         }
+        // Every file is analysed (before the progress ends, so a client that saw the end sees
+        // no scan under way).
+        drop(running);
         let summary = if superseded {
             format!("superseded by a newer scan after {done}/{total} files")
         } else {
@@ -653,9 +673,16 @@ impl Inner {
                 .filter(|p| st.project.consulted(p))
                 .cloned()
                 .collect();
+            // A scan under way analyses some files with the old constants and records their
+            // reads in the project it started with: only another scan catches up with both.
+            let scanning = self.scans_running.load(Ordering::SeqCst) > 0;
             let enabled = st.settings.scan_workspace();
             (
-                enabled && (deleted_read || new_module || artefact_changed),
+                enabled
+                    && (deleted_read
+                        || new_module
+                        || artefact_changed
+                        || (scanning && !read.is_empty())),
                 if enabled { read } else { Vec::new() },
             )
         };
