@@ -256,10 +256,25 @@ impl CodeExceptions {
         self.base == other.base && key(self) == key(other)
     }
 
+    /// The path of `path` relative to the model's directory, which the globs match against.
+    fn relative<'p>(&self, absolute: &'p Path) -> Option<&'p Path> {
+        absolute.strip_prefix(&self.base).ok()
+    }
+
+    /// Whether some exception's glob matches `path` (so its findings depend on the exceptions).
+    pub fn reaches(&self, path: &Path) -> bool {
+        let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        self.relative(&absolute).is_some_and(|relative| {
+            self.granted
+                .iter()
+                .any(|(matcher, ..)| matcher.is_match(relative))
+        })
+    }
+
     /// Marks the findings of `path` that an exception covers as suppressed.
     pub fn apply(&self, path: &Path, findings: &mut [Finding]) {
         let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-        let Ok(relative) = absolute.strip_prefix(&self.base) else {
+        let Some(relative) = self.relative(&absolute) else {
             return;
         };
         for (matcher, rule, suppressed) in &self.granted {

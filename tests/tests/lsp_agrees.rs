@@ -279,6 +279,8 @@ fn the_server_follows_modules_and_models_changed_on_disk() {
         "workspace/didChangeWatchedFiles",
         json!({"changes": [{"uri": file_uri(&model), "type": 2}]}),
     );
+    // Only the code the exception's glob (`src/**`) matches is checked again.
+    server.await_log("threat-model exceptions changed: checking again the 1 file(s) they match");
     let train = dir.path().join("src/train.py");
     assert_eq!(next_rules(&mut server, &train), ["TL110"]);
 

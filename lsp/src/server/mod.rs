@@ -25,8 +25,9 @@
 //!   model artefacts first (code loading a flagged one says so) and reads the `code:` exceptions
 //!   of the workspace's threat models as saved on disk. A changed module that some file read is
 //!   read again and the files that read it are checked again (the project records who read
-//!   what); a new module, a deleted one that some file read or a changed artefact re-scans the
-//!   workspace, and so do changed exceptions.
+//!   what); changed exceptions check again the files their globs match (before or after); a
+//!   new module, a deleted one that some file read or a changed artefact re-scans the
+//!   workspace, and so does any of these while a scan is under way.
 //!   `tests/tests/lsp_agrees.rs` holds the server to the CLI's findings.
 //! * **Debounce and versions.** Every change takes a ticket (a global counter) and records it as
 //!   the latest for its document; a task sleeps for the debounce (30 ms by default, setting

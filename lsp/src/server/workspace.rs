@@ -301,14 +301,48 @@ impl Inner {
     /// Re-reads the models' `code:` exceptions after a model file changed on disk; when they
     /// grant something else, the code is checked again.
     pub async fn code_exceptions_changed_on_disk(self: Arc<Self>) {
-        if self.refresh_code_exceptions().await {
-            // The scan checks open documents again too.
-            if self.state().settings.scan_workspace() {
-                tokio::spawn(self.scan());
-            } else {
-                self.recheck_open_code();
-            }
+        let started = Instant::now();
+        let before = Arc::clone(&self.state().exceptions);
+        if !self.refresh_code_exceptions().await {
+            return;
         }
+        self.recheck_open_code();
+        // Only the files that an exception's glob matches, before or after, can change; a scan
+        // under way applies the old exceptions to some files and the new ones to others.
+        let (enabled, scanning, reached) = {
+            let st = self.state();
+            let reached: Vec<PathBuf> = st
+                .scanned
+                .iter()
+                .filter(|path| {
+                    before
+                        .iter()
+                        .chain(st.exceptions.iter())
+                        .any(|exceptions| exceptions.reaches(path))
+                })
+                .cloned()
+                .collect();
+            (
+                st.settings.scan_workspace(),
+                self.scans_running.load(Ordering::SeqCst) > 0,
+                reached,
+            )
+        };
+        if !enabled {
+            return;
+        }
+        if scanning {
+            tokio::spawn(Arc::clone(&self).scan());
+            return;
+        }
+        self.log(
+            MessageType::INFO,
+            format!(
+                "threat-model exceptions changed: checking again the {} file(s) they match",
+                reached.len()
+            ),
+        );
+        self.check_again(reached, started).await;
     }
 
     /// Re-reads the models' `code:` exceptions; whether they grant something else now.
@@ -717,11 +751,17 @@ impl Inner {
             self.recheck_open_code();
             changed.extend(readers);
         }
-        let changed: Vec<PathBuf> = changed.into_iter().filter(|p| !self.is_open(p)).collect();
+        self.check_again(changed, started).await;
+    }
+
+    /// Analyses `files` on disk again (those not open) and publishes the results, logging how
+    /// long it took since `started`.
+    async fn check_again(self: &Arc<Self>, files: Vec<PathBuf>, started: Instant) {
+        let changed: Vec<PathBuf> = files.into_iter().filter(|p| !self.is_open(p)).collect();
         if changed.is_empty() || !self.state().settings.scan_workspace() {
             return;
         }
-        let this = Arc::clone(&self);
+        let this = Arc::clone(self);
         let results = tokio::task::spawn_blocking(move || {
             // Files created since the scan: list the workspace again to learn whether they are
             // ignored (.gitignore, excludes).
