@@ -731,7 +731,8 @@ impl Inner {
                 let readers: Vec<PathBuf> = read
                     .iter()
                     .flat_map(|module| st.project.readers_of(module))
-                    .filter(|reader| !changed.contains(reader))
+                    // Readers deleted since are gone from the workspace (and its diagnostics).
+                    .filter(|reader| !changed.contains(reader) && st.scanned.contains(reader))
                     .collect::<HashSet<_>>()
                     .into_iter()
                     .collect();
@@ -757,8 +758,8 @@ impl Inner {
     /// Analyses `files` on disk again (those not open) and publishes the results, logging how
     /// long it took since `started`.
     async fn check_again(self: &Arc<Self>, files: Vec<PathBuf>, started: Instant) {
-        let changed: Vec<PathBuf> = files.into_iter().filter(|p| !self.is_open(p)).collect();
-        if changed.is_empty() || !self.state().settings.scan_workspace() {
+        let wanted: Vec<PathBuf> = files.into_iter().filter(|p| !self.is_open(p)).collect();
+        if wanted.is_empty() || !self.state().settings.scan_workspace() {
             return;
         }
         let this = Arc::clone(self);
@@ -767,7 +768,7 @@ impl Inner {
             // ignored (.gitignore, excludes).
             let unknown = {
                 let st = this.state();
-                changed.iter().any(|p| !st.scanned.contains(p))
+                wanted.iter().any(|p| !st.scanned.contains(p))
             };
             let files = if unknown {
                 let files = this.collect();
@@ -775,7 +776,7 @@ impl Inner {
                 files
             } else {
                 let mut st = this.state();
-                changed
+                wanted
                     .iter()
                     .filter_map(|p| {
                         let kind = FileKind::of(p)?;
@@ -785,10 +786,10 @@ impl Inner {
                     .collect()
             };
             let analysis = this.disk_analysis();
-            let changed: HashSet<&PathBuf> = changed.iter().collect();
+            let wanted: HashSet<&PathBuf> = wanted.iter().collect();
             files
                 .par_iter()
-                .filter(|(p, _, _)| changed.contains(p))
+                .filter(|(p, _, _)| wanted.contains(p))
                 .map(|(path, kind, config)| analysis.run(config, path, *kind))
                 .collect::<Vec<_>>()
         })
