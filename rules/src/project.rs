@@ -111,6 +111,7 @@ pub struct ModuleFacts {
 /// The project's Python modules, by dotted name, and their facts (computed on demand).
 #[derive(Debug, Default)]
 pub struct Project {
+    roots: Vec<PathBuf>,
     /// Dotted module name → file; `None` when two files claim the name.
     modules: HashMap<String, Option<PathBuf>>,
     /// File → its full dotted name from its root (for relative imports).
@@ -118,6 +119,9 @@ pub struct Project {
     facts: Mutex<HashMap<PathBuf, Arc<ModuleFacts>>>,
     /// Module file → the files whose analysis read its constants (what a change to it affects).
     readers: Mutex<HashMap<PathBuf, HashSet<PathBuf>>>,
+    /// Dotted module name → the files whose analysis looked for a constant in it, found or not
+    /// (what a file claiming or giving up the name affects).
+    askers: Mutex<HashMap<String, HashSet<PathBuf>>>,
     /// Set while a scan runs over the project's files.
     scan: Option<ScanState>,
 }
@@ -149,37 +153,11 @@ impl Project {
         let mut modules: HashMap<String, Option<PathBuf>> = HashMap::new();
         let mut names = HashMap::new();
         for file in files {
-            let Some(root) = roots.iter().find(|root| file.starts_with(root)) else {
+            let Some((own, claimed)) = module_names(roots, &file) else {
                 continue;
-            };
-            let Ok(relative) = file.strip_prefix(root) else {
-                continue;
-            };
-            let mut parts: Vec<String> = relative
-                .iter()
-                .map(|part| part.to_string_lossy().into_owned())
-                .collect();
-            let Some(last) = parts.pop() else {
-                continue;
-            };
-            let Some(stem) = last.strip_suffix(".py") else {
-                continue;
-            };
-            if stem != "__init__" {
-                parts.push(stem.to_string());
-            }
-            // A package's `__init__` resolves relative imports like a module inside it.
-            let own = if stem == "__init__" {
-                format!("{}.__init__", parts.join("."))
-            } else {
-                parts.join(".")
             };
             names.insert(file.clone(), own);
-            for start in 0..parts.len() {
-                let name = parts[start..].join(".");
-                if parts.len() - start < 2 && start > 0 {
-                    break;
-                }
+            for name in claimed {
                 modules
                     .entry(name)
                     .and_modify(|existing| {
@@ -191,10 +169,12 @@ impl Project {
             }
         }
         Self {
+            roots: roots.to_vec(),
             modules,
             names,
             facts: Mutex::new(HashMap::new()),
             readers: Mutex::new(HashMap::new()),
+            askers: Mutex::new(HashMap::new()),
             scan: None,
         }
     }
@@ -204,17 +184,61 @@ impl Project {
     /// read what (the files that read a changed module are analysed again, and record their
     /// reads again).
     pub fn after_changes_to(&self, changed: &[PathBuf]) -> Self {
+        Self {
+            roots: self.roots.clone(),
+            modules: self.modules.clone(),
+            names: self.names.clone(),
+            ..self.carried_over(changed)
+        }
+    }
+
+    /// The project of `files` after files were added or removed: modules indexed again, the
+    /// constants read from the modules still there kept (a module's constants come from its own
+    /// text), and who read or looked for what carried over.
+    pub fn reindexed(&self, files: impl IntoIterator<Item = PathBuf>) -> Self {
+        let project = Self::new(&self.roots, files);
+        let gone: Vec<PathBuf> = self
+            .names
+            .keys()
+            .filter(|file| !project.names.contains_key(*file))
+            .cloned()
+            .collect();
+        Self {
+            roots: project.roots,
+            modules: project.modules,
+            names: project.names,
+            ..self.carried_over(&gone)
+        }
+    }
+
+    /// What is learnt from analyses, minus the constants of `forgotten` modules.
+    fn carried_over(&self, forgotten: &[PathBuf]) -> Self {
         let mut facts = self.facts.lock().map(|f| f.clone()).unwrap_or_default();
-        for file in changed {
+        for file in forgotten {
             facts.remove(file);
         }
         Self {
-            modules: self.modules.clone(),
-            names: self.names.clone(),
             facts: Mutex::new(facts),
             readers: Mutex::new(self.readers.lock().map(|r| r.clone()).unwrap_or_default()),
-            scan: None,
+            askers: Mutex::new(self.askers.lock().map(|a| a.clone()).unwrap_or_default()),
+            ..Self::default()
         }
+    }
+
+    /// The files whose analysis looked for a constant in a module that one of `files` (added
+    /// or removed) is named as: what adding or removing them can change.
+    pub fn askers_of_names_of(&self, files: &[PathBuf]) -> HashSet<PathBuf> {
+        let Ok(askers) = self.askers.lock() else {
+            return HashSet::new();
+        };
+        files
+            .iter()
+            .filter_map(|file| module_names(&self.roots, file))
+            .flat_map(|(_, claimed)| claimed)
+            .filter_map(|name| askers.get(&name))
+            .flatten()
+            .cloned()
+            .collect()
     }
 
     /// Prepares the project for a scan of its files that reads files up to `max_file_bytes`:
@@ -284,7 +308,23 @@ impl Project {
             && name
                 .bytes()
                 .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
-        if !constant_name || (!module.starts_with('.') && !self.modules.contains_key(module)) {
+        if !constant_name {
+            return None;
+        }
+        if let Some(importer) = importer {
+            let asked = if module.starts_with('.') {
+                self.absolute_name(module, Some(importer))
+            } else {
+                Some(module.to_string())
+            };
+            if let (Some(asked), Ok(mut askers)) = (asked, self.askers.lock()) {
+                askers
+                    .entry(asked)
+                    .or_default()
+                    .insert(importer.to_path_buf());
+            }
+        }
+        if !module.starts_with('.') && !self.modules.contains_key(module) {
             return None;
         }
         let file = self.module_file(module, importer)?;
@@ -385,6 +425,37 @@ fn facts_from_tree(catalogue: &Catalogue, text: &str, tree: &Tree) -> ModuleFact
             .filter_map(|(name, sym)| Some((name, ConstValue::from_sym(&sym)?)))
             .collect(),
     }
+}
+
+/// A file's own dotted name from its root (`pkg.config`; a package's `__init__` is
+/// `pkg.__init__`, so that relative imports resolve from it like from a module inside the
+/// package) and the names it can be imported by: the name from its root and every shorter dotted
+/// suffix of at least two segments, so code under `src/` still resolves `pkg.config`.
+fn module_names(roots: &[PathBuf], file: &Path) -> Option<(String, Vec<String>)> {
+    let root = roots.iter().find(|root| file.starts_with(root))?;
+    let relative = file.strip_prefix(root).ok()?;
+    let mut parts: Vec<String> = relative
+        .iter()
+        .map(|part| part.to_string_lossy().into_owned())
+        .collect();
+    let last = parts.pop()?;
+    let stem = last.strip_suffix(".py")?;
+    if stem != "__init__" {
+        parts.push(stem.to_string());
+    }
+    let own = if stem == "__init__" {
+        format!("{}.__init__", parts.join("."))
+    } else {
+        parts.join(".")
+    };
+    let mut claimed = Vec::new();
+    for start in 0..parts.len() {
+        if parts.len() - start < 2 && start > 0 {
+            break;
+        }
+        claimed.push(parts[start..].join("."));
+    }
+    Some((own, claimed))
 }
 
 #[cfg(test)]
@@ -532,6 +603,37 @@ mod tests {
         assert_eq!(cache(&after).as_deref(), Some("/tmp/cache"));
         assert!(after.consulted(&config) && after.consulted(&other));
         assert_eq!(after.readers_of(&config).collect::<Vec<_>>(), [app]);
+    }
+
+    #[test]
+    fn a_module_that_appears_or_goes_affects_the_files_that_looked_for_it() {
+        let (dir, config, app) = config_project(CONFIG);
+        let root = dir.path().to_path_buf();
+        // Without `config.py`, `app.py` finds nothing, but it looked.
+        let project = Project::new(std::slice::from_ref(&root), [app.clone()]);
+        assert_eq!(model_id(&project, &app), None);
+        let added = std::slice::from_ref(&config);
+        assert_eq!(
+            project.askers_of_names_of(added),
+            HashSet::from([app.clone()])
+        );
+        // A module named otherwise concerns nobody.
+        let unrelated = config.with_file_name("paths.py");
+        assert!(project.askers_of_names_of(&[unrelated]).is_empty());
+
+        let with_config = project.reindexed([app.clone(), config.clone()]);
+        assert_eq!(model_id(&with_config, &app).as_deref(), Some("acme/bot"));
+        // Its removal concerns the same files; the constants of what stays are kept.
+        assert_eq!(
+            with_config.askers_of_names_of(added),
+            HashSet::from([app.clone()])
+        );
+        std::fs::write(&config, "MODEL_ID = \"acme/other\"\n").expect("rewrite config.py");
+        let again = with_config.reindexed([app.clone(), config.clone()]);
+        assert_eq!(model_id(&again, &app).as_deref(), Some("acme/bot"));
+        let without = with_config.reindexed([app.clone()]);
+        assert_eq!(model_id(&without, &app), None);
+        assert!(without.consulted(&config), "who read it is kept");
     }
 
     #[test]

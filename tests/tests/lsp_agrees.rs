@@ -247,6 +247,52 @@ fn a_changed_module_is_checked_again_only_where_it_was_read() {
 }
 
 #[test]
+fn a_module_added_or_removed_is_checked_again_where_it_was_looked_for() {
+    let dir = TempDir::new("agrees-index");
+    dir.write("pkg/__init__.py", "");
+    // `pkg/config.py` does not exist yet: the model id is unknown, and nothing is reported.
+    let app = dir.write(
+        "pkg/app.py",
+        "from transformers import AutoModel\nfrom pkg.config import MODEL_ID\nm = AutoModel.from_pretrained(MODEL_ID)\n",
+    );
+    let train = dir.write("pkg/train.py", "import torch\nm = torch.load(p)\n");
+    let mut server = TestServer::spawn();
+    server.initialize(json!({
+        "processId": null,
+        "rootUri": file_uri(dir.path()),
+        "capabilities": TestServer::client_capabilities(),
+        "initializationOptions": {"debounceMs": 0, "minimumSeverity": "low"},
+    }));
+    assert_eq!(next_rules(&mut server, &train), ["TL110"]);
+    server.await_notification_where("$/progress", |p| p["value"]["kind"] == "end");
+    let looked_for = "modules added or removed: checking again the 1 file(s) that looked for them";
+
+    let config = dir.write("pkg/config.py", "MODEL_ID = \"acme/support-bot\"\n");
+    server.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": file_uri(&config), "type": 1}]}),
+    );
+    server.await_log(looked_for);
+    assert_eq!(next_rules(&mut server, &app), ["TL303"]);
+
+    std::fs::remove_file(&config).expect("delete config.py");
+    server.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": file_uri(&config), "type": 3}]}),
+    );
+    server.await_log(looked_for);
+    assert_eq!(next_rules(&mut server, &app), Vec::<String>::new());
+    // No second scan of the workspace was started.
+    let scans = server
+        .pending()
+        .iter()
+        .filter(|m| m["method"] == "window/workDoneProgress/create")
+        .count();
+    assert_eq!(scans, 1);
+    let _ = server.shutdown();
+}
+
+#[test]
 fn the_server_follows_modules_and_models_changed_on_disk() {
     let dir = project_with_exceptions_and_constants();
     let mut server = TestServer::spawn();

@@ -23,10 +23,11 @@
 //! * **Same answers as `threatlens check`.** Code is analysed in its project: the workspace
 //!   scan indexes the Python modules (for the constants a file imports from another), scans
 //!   model artefacts first (code loading a flagged one says so) and reads the `code:` exceptions
-//!   of the workspace's threat models as saved on disk. A changed module that some file read is
-//!   read again and the files that read it are checked again (the project records who read
-//!   what); changed exceptions check again the files their globs match (before or after); a
-//!   new module, a deleted one that some file read or a changed artefact re-scans the
+//!   of the workspace's threat models as saved on disk. The project records which file read
+//!   which module's constants and looked for which module names: a changed module is read again
+//!   and the files that read it are checked again; a module added or removed re-indexes the
+//!   modules and checks again the files that looked for one of its names; changed exceptions
+//!   check again the files their globs match (before or after). A changed artefact re-scans the
 //!   workspace, and so does any of these while a scan is under way.
 //!   `tests/tests/lsp_agrees.rs` holds the server to the CLI's findings.
 //! * **Debounce and versions.** Every change takes a ticket (a global counter) and records it as

@@ -684,47 +684,84 @@ impl Inner {
                 }
             }
         }
-        // Other files read the constants of the modules they import. A new module (an import
-        // may now resolve), a deleted one that some file read, or a changed artefact (code
-        // loading it says whether it is flagged) is checked everywhere again; a changed module
-        // that some file read is read again, and only the files that read it are checked again.
-        let (reach_further, read) = {
+        // Other files read the constants of the modules they import. A changed module that some
+        // file read is read again, and the files that read it are checked again; a module added
+        // or removed changes which file an import names, and the files that looked for a
+        // constant under one of its names are checked again. A changed artefact (code loading it
+        // says whether it is flagged) is checked everywhere again, and so is anything while a
+        // scan is under way: the scan reads with the project it started with.
+        let python = |p: &&PathBuf| FileKind::of(p) == Some(FileKind::Python);
+        let (enabled, everywhere, read, added) = {
             let st = self.state();
-            let python = |p: &&PathBuf| FileKind::of(p) == Some(FileKind::Python);
-            let artefact = |p: &PathBuf| FileKind::of(p) == Some(FileKind::Artefact);
-            let deleted_read = deleted
-                .iter()
-                .filter(python)
-                .any(|p| st.project.consulted(p));
-            let new_module = changed
-                .iter()
-                .filter(python)
-                .any(|p| !st.scanned.contains(p));
-            let artefact_changed = changed.iter().chain(&deleted).any(artefact);
             let read: Vec<PathBuf> = changed
                 .iter()
                 .filter(python)
                 .filter(|p| st.project.consulted(p))
                 .cloned()
                 .collect();
-            // A scan under way analyses some files with the old constants and records their
-            // reads in the project it started with: only another scan catches up with both.
+            let added: Vec<PathBuf> = changed
+                .iter()
+                .filter(python)
+                .filter(|p| !st.scanned.contains(*p))
+                .cloned()
+                .collect();
+            let index_changed = !added.is_empty() || deleted.iter().any(|p| python(&p));
+            let artefact = |p: &PathBuf| FileKind::of(p) == Some(FileKind::Artefact);
             let scanning = self.scans_running.load(Ordering::SeqCst) > 0;
-            let enabled = st.settings.scan_workspace();
             (
-                enabled
-                    && (deleted_read
-                        || new_module
-                        || artefact_changed
-                        || (scanning && !read.is_empty())),
-                if enabled { read } else { Vec::new() },
+                st.settings.scan_workspace(),
+                changed.iter().chain(&deleted).any(artefact)
+                    || (scanning && (index_changed || !read.is_empty())),
+                read,
+                added,
             )
         };
-        if reach_further {
+        if !enabled {
+            return;
+        }
+        if everywhere {
             tokio::spawn(Arc::clone(&self).scan());
             return;
         }
         let started = Instant::now();
+        let removed: Vec<PathBuf> = deleted.iter().filter(python).cloned().collect();
+        if !added.is_empty() || !removed.is_empty() {
+            // List the workspace again: a new file may be ignored (.gitignore, excludes).
+            let this = Arc::clone(&self);
+            let Ok(files) = tokio::task::spawn_blocking(move || this.collect()).await else {
+                self.log(MessageType::ERROR, "cannot list the workspace again");
+                return;
+            };
+            let askers = {
+                let mut st = self.state();
+                st.scanned = files.iter().map(|(p, _, _)| p.clone()).collect();
+                let added: Vec<PathBuf> = added
+                    .into_iter()
+                    .filter(|p| st.scanned.contains(p))
+                    .collect();
+                let moved: Vec<PathBuf> = added.iter().chain(&removed).cloned().collect();
+                let askers = st.project.askers_of_names_of(&moved);
+                let modules = files
+                    .iter()
+                    .filter(|(_, kind, _)| *kind == FileKind::Python)
+                    .map(|(path, _, _)| path.clone());
+                // A file removed and added again may not say what it said before.
+                st.project = Arc::new(st.project.reindexed(modules).after_changes_to(&added));
+                askers
+                    .into_iter()
+                    .filter(|p| st.scanned.contains(p) && !changed.contains(p))
+                    .collect::<Vec<_>>()
+            };
+            self.log(
+                MessageType::INFO,
+                format!(
+                    "modules added or removed: checking again the {} file(s) that looked for them",
+                    askers.len()
+                ),
+            );
+            self.recheck_open_code();
+            changed.extend(askers);
+        }
         if !read.is_empty() {
             let readers = {
                 let mut st = self.state();
