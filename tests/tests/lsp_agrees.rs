@@ -293,6 +293,78 @@ fn a_module_added_or_removed_is_checked_again_where_it_was_looked_for() {
 }
 
 #[test]
+fn an_artefact_written_while_working_is_scanned_with_the_code_that_loads_it() {
+    let dir = TempDir::new("agrees-artefacts");
+    dir.write(".gitignore", "checkpoints/\n");
+    let classify = dir.write(
+        "other/classify.py",
+        "import joblib\nclf = joblib.load(\"../weights/classifier.pkl\")\n",
+    );
+    let train = dir.write("pkg/train.py", "import torch\nm = torch.load(p)\n");
+    let mut server = TestServer::spawn();
+    server.initialize(json!({
+        "processId": null,
+        "rootUri": file_uri(dir.path()),
+        "capabilities": TestServer::client_capabilities(),
+        "initializationOptions": {"debounceMs": 0, "minimumSeverity": "low"},
+    }));
+    server.await_notification_where("$/progress", |p| p["value"]["kind"] == "end");
+    assert_eq!(next_rules(&mut server, &train), ["TL110"]);
+    let created = |server: &mut TestServer, path: &Path| {
+        server.notify(
+            "workspace/didChangeWatchedFiles",
+            json!({"changes": [{"uri": file_uri(path), "type": 1}]}),
+        );
+    };
+    // A checkpoint in an ignored directory is neither reported nor flagged.
+    let ignored = dir.write(
+        "checkpoints/classifier.pkl",
+        b"\x80\x02cos\nsystem\nq\x00X\x02\x00\x00\x00idq\x01\x85q\x02Rq\x03.",
+    );
+    created(&mut server, &ignored);
+    // The pickle the code loads (its first global is `os.system`) is flagged, and the code
+    // loading it says so.
+    let artefact = dir.write(
+        "weights/classifier.pkl",
+        b"\x80\x02cos\nsystem\nq\x00X\x02\x00\x00\x00idq\x01\x85q\x02Rq\x03.",
+    );
+    created(&mut server, &artefact);
+    server.await_log(
+        "artefact flags changed (classifier.pkl): checking again the 1 file(s) that load them",
+    );
+    // (The scan's diagnostics of the code, from before, come first.)
+    let classify_uri = file_uri(&classify);
+    let flagged = server.await_notification_where("textDocument/publishDiagnostics", |p| {
+        p["uri"] == classify_uri.as_str()
+            && p["diagnostics"][0]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("flagged"))
+    });
+    assert_eq!(flagged["diagnostics"][0]["code"], "TL109");
+    assert!(!server.await_diagnostics(&file_uri(&artefact)).is_empty());
+    let published: Vec<Value> = server.pending();
+    let ignored_uri = file_uri(&ignored);
+    assert!(
+        published
+            .iter()
+            .all(|m| m["params"]["uri"] != ignored_uri.as_str()),
+        "{published:?}"
+    );
+    // Nothing else was checked again, and no scan started.
+    assert!(
+        published
+            .iter()
+            .all(|m| m["params"]["uri"] != file_uri(&train).as_str())
+    );
+    let scans = published
+        .iter()
+        .filter(|m| m["method"] == "window/workDoneProgress/create")
+        .count();
+    assert_eq!(scans, 1);
+    let _ = server.shutdown();
+}
+
+#[test]
 fn the_server_follows_modules_and_models_changed_on_disk() {
     let dir = project_with_exceptions_and_constants();
     let mut server = TestServer::spawn();
@@ -356,6 +428,9 @@ fn the_server_follows_modules_and_models_changed_on_disk() {
     server.notify(
         "workspace/didChangeWatchedFiles",
         json!({"changes": [{"uri": file_uri(&artefact), "type": 2}]}),
+    );
+    server.await_log(
+        "artefact flags changed (classifier.pkl): checking again the 1 file(s) that load them",
     );
     let classify = file_uri(&dir.path().join("other/classify.py"));
     let unflagged = server.await_notification_where("textDocument/publishDiagnostics", |p| {

@@ -26,9 +26,10 @@
 //!   of the workspace's threat models as saved on disk. The project records which file read
 //!   which module's constants and looked for which module names: a changed module is read again
 //!   and the files that read it are checked again; a module added or removed re-indexes the
-//!   modules and checks again the files that looked for one of its names; changed exceptions
-//!   check again the files their globs match (before or after). A changed artefact re-scans the
-//!   workspace, and so does any of these while a scan is under way.
+//!   modules and checks again the files that looked for one of its names; an artefact whose
+//!   flag changed checks again the code whose loads name its file; changed exceptions check
+//!   again the files their globs match (before or after). Any of these re-scans the workspace
+//!   while a scan is under way.
 //!   `tests/tests/lsp_agrees.rs` holds the server to the CLI's findings.
 //! * **Debounce and versions.** Every change takes a ticket (a global counter) and records it as
 //!   the latest for its document; a task sleeps for the debounce (30 ms by default, setting
@@ -164,6 +165,9 @@ pub struct State {
     exceptions: Arc<Vec<CodeExceptions>>,
     /// Artefacts the last scan flagged, for code that loads them.
     flagged: Arc<ArtefactIndex>,
+    /// Code files on disk → the file names of the artefacts their deserialisation findings name
+    /// (what a change to an artefact's flag affects).
+    loads: HashMap<PathBuf, Vec<String>>,
 }
 
 pub struct Inner {

@@ -117,6 +117,8 @@ pub struct DiskResult {
     pub missing: bool,
     /// For an artefact: what code loading it should say.
     pub flag: Option<Flag>,
+    /// For code: the file names of the artefacts its deserialisation findings name.
+    pub loads: Vec<String>,
 }
 
 /// What analysing files on disk needs from the server, taken under the state lock once.
@@ -156,6 +158,7 @@ fn analyse_disk(setup: &DiskAnalysis, config: &Config, path: &Path, kind: FileKi
         errors: Vec::new(),
         missing: false,
         flag: None,
+        loads: Vec::new(),
     };
     if kind == FileKind::Artefact {
         analyse_artefact(setup, config, &mut result);
@@ -192,6 +195,7 @@ fn analyse_disk(setup: &DiskAnalysis, config: &Config, path: &Path, kind: FileKi
         }
     };
     result.errors.append(&mut analysis.errors);
+    result.loads = loaded_artefact_names(&analysis.findings);
     raise_for_flagged_artefacts(&mut analysis.findings, path, &config.root, &setup.flagged);
     config.apply(catalogue, &mut analysis.findings);
     for exceptions in setup.exceptions.iter() {
@@ -225,6 +229,21 @@ fn analyse_disk(setup: &DiskAnalysis, config: &Config, path: &Path, kind: FileKi
         .filter_map(|f| diagnostic(f, &views).map(|(_, d)| d))
         .collect();
     result
+}
+
+/// The file names of the paths that deserialisation findings name: whichever artefact such a
+/// path resolves to (see `ArtefactIndex::resolve`) has the same file name.
+fn loaded_artefact_names(findings: &[threatlens_rules::Finding]) -> Vec<String> {
+    let mut names: Vec<String> = findings
+        .iter()
+        .filter(|f| f.category == threatlens_rules::Category::UntrustedDeserialisation)
+        .filter_map(|f| f.subject_value.as_deref())
+        .filter_map(|literal| Path::new(literal).file_name())
+        .map(|name| name.to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names.dedup();
+    names
 }
 
 /// An artefact streams with the artefact size limit, as in `threatlens check` (it is never read
@@ -591,6 +610,16 @@ impl Inner {
     /// Publishes the results of files on disk, unless they are open (the buffer wins).
     pub async fn publish_disk(&self, results: Vec<DiskResult>) {
         let _publishing = self.publish.lock().await;
+        {
+            let mut st = self.state();
+            for result in &results {
+                if result.loads.is_empty() || result.missing {
+                    st.loads.remove(&result.path);
+                } else {
+                    st.loads.insert(result.path.clone(), result.loads.clone());
+                }
+            }
+        }
         for result in results {
             for error in &result.errors {
                 let note = if result.missing {
@@ -677,6 +706,7 @@ impl Inner {
                 let uri = {
                     let mut st = self.state();
                     st.scanned.remove(path);
+                    st.loads.remove(path);
                     st.disk.remove(path)
                 };
                 if let Some(uri) = uri {
@@ -687,10 +717,11 @@ impl Inner {
         // Other files read the constants of the modules they import. A changed module that some
         // file read is read again, and the files that read it are checked again; a module added
         // or removed changes which file an import names, and the files that looked for a
-        // constant under one of its names are checked again. A changed artefact (code loading it
-        // says whether it is flagged) is checked everywhere again, and so is anything while a
-        // scan is under way: the scan reads with the project it started with.
+        // constant under one of its names are checked again. An artefact whose flag changed is
+        // named again by the code that loads it. While a scan is under way, any of these starts
+        // another: the scan reads with the project and flags it started with.
         let python = |p: &&PathBuf| FileKind::of(p) == Some(FileKind::Python);
+        let artefact = |p: &&PathBuf| FileKind::of(p) == Some(FileKind::Artefact);
         let (enabled, everywhere, read, added) = {
             let st = self.state();
             let read: Vec<PathBuf> = changed
@@ -706,12 +737,11 @@ impl Inner {
                 .cloned()
                 .collect();
             let index_changed = !added.is_empty() || deleted.iter().any(|p| python(&p));
-            let artefact = |p: &PathBuf| FileKind::of(p) == Some(FileKind::Artefact);
+            let artefacts = changed.iter().chain(&deleted).any(|p| artefact(&p));
             let scanning = self.scans_running.load(Ordering::SeqCst) > 0;
             (
                 st.settings.scan_workspace(),
-                changed.iter().chain(&deleted).any(artefact)
-                    || (scanning && (index_changed || !read.is_empty())),
+                scanning && (index_changed || artefacts || !read.is_empty()),
                 read,
                 added,
             )
@@ -724,6 +754,17 @@ impl Inner {
             return;
         }
         let started = Instant::now();
+        let artefacts: Vec<PathBuf> = changed.iter().filter(artefact).cloned().collect();
+        let gone: Vec<PathBuf> = deleted.iter().filter(artefact).cloned().collect();
+        if !artefacts.is_empty() || !gone.is_empty() {
+            changed.retain(|p| !artefact(&p));
+            let loaders = self.artefacts_changed(artefacts, &gone).await;
+            let loaders: Vec<PathBuf> = loaders
+                .into_iter()
+                .filter(|p| !changed.contains(p))
+                .collect();
+            changed.extend(loaders);
+        }
         let removed: Vec<PathBuf> = deleted.iter().filter(python).cloned().collect();
         if !added.is_empty() || !removed.is_empty() {
             // List the workspace again: a new file may be ignored (.gitignore, excludes).
@@ -790,6 +831,93 @@ impl Inner {
             changed.extend(readers);
         }
         self.check_again(changed, started).await;
+    }
+
+    /// Scans changed artefacts again (and forgets deleted ones) first, so that code loading one
+    /// says whether it is flagged; returns the code files that name an artefact whose flag
+    /// changed (open documents are analysed again if any did).
+    async fn artefacts_changed(
+        self: &Arc<Self>,
+        changed: Vec<PathBuf>,
+        gone: &[PathBuf],
+    ) -> Vec<PathBuf> {
+        let this = Arc::clone(self);
+        let results = tokio::task::spawn_blocking(move || {
+            // A new artefact may be ignored (checkpoints under a .gitignored directory).
+            let unknown = {
+                let st = this.state();
+                changed.iter().any(|p| !st.scanned.contains(p))
+            };
+            if unknown {
+                let files = this.collect();
+                this.state().scanned = files.into_iter().map(|(p, _, _)| p).collect();
+            }
+            let analysis = this.disk_analysis();
+            let mut st = this.state();
+            let listed: Vec<PathBuf> = changed
+                .into_iter()
+                .filter(|path| st.scanned.contains(path))
+                .collect();
+            let configured: Vec<_> = listed
+                .into_iter()
+                .map(|path| {
+                    let config = this.config_for(&mut st, Some(&path));
+                    (path, config)
+                })
+                .collect();
+            drop(st);
+            configured
+                .par_iter()
+                .map(|(path, config)| analysis.run(config, path, FileKind::Artefact))
+                .collect::<Vec<_>>()
+        })
+        .await
+        .unwrap_or_default();
+        let (names, loaders) = {
+            let mut st = self.state();
+            let mut index = (*st.flagged).clone();
+            let mut names: Vec<String> = Vec::new();
+            let mut name_of = |path: &Path| {
+                if let Some(name) = path.file_name() {
+                    names.push(name.to_string_lossy().into_owned());
+                }
+            };
+            for result in &results {
+                let before = index.remove(&result.path);
+                if let Some(flag) = &result.flag {
+                    index.insert(&result.path, flag.clone());
+                }
+                if before != result.flag {
+                    name_of(&result.path);
+                }
+            }
+            for path in gone {
+                if index.remove(path).is_some() {
+                    name_of(path);
+                }
+            }
+            st.flagged = Arc::new(index);
+            let loaders: Vec<PathBuf> = st
+                .loads
+                .iter()
+                .filter(|(_, loaded)| loaded.iter().any(|name| names.contains(name)))
+                .map(|(path, _)| path.clone())
+                .collect();
+            (names, loaders)
+        };
+        self.publish_disk(results).await;
+        if !names.is_empty() {
+            self.log(
+                MessageType::INFO,
+                format!(
+                    "artefact flags changed ({}): checking again the {} file(s) that load them",
+                    names.join(", "),
+                    loaders.len()
+                ),
+            );
+            self.recheck_open_code();
+        }
+        loaders
     }
 
     /// Analyses `files` on disk again (those not open) and publishes the results, logging how

@@ -318,6 +318,11 @@ impl ArtefactIndex {
         self.flags.insert(normalise(path), flag);
     }
 
+    /// Forgets the artefact at `path`; its flag, if it had one.
+    pub fn remove(&mut self, path: &Path) -> Option<Flag> {
+        self.flags.remove(&normalise(path))
+    }
+
     pub fn is_empty(&self) -> bool {
         self.flags.is_empty()
     }
