@@ -177,6 +177,13 @@ fn on_model_exceptions_and_constants_from_other_modules() {
     assert_eq!(rules_of("pkg/app.py"), ["TL303"]);
 }
 
+fn codes_of(diagnostics: &[Value]) -> Vec<&str> {
+    diagnostics
+        .iter()
+        .filter_map(|d| d["code"].as_str())
+        .collect()
+}
+
 /// The diagnostics of `path` the server publishes next.
 fn next_rules(server: &mut TestServer, path: &Path) -> Vec<String> {
     server
@@ -217,6 +224,14 @@ fn a_changed_module_is_checked_again_only_where_it_was_read() {
             .count()
     };
     assert_eq!(scans(&mut server), 1);
+    // An open document reads it too (its editing session keeps what it read).
+    let serve = file_uri(&dir.path().join("pkg/serve.py"));
+    server.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": serve, "languageId": "python", "version": 1,
+            "text": from_pretrained("config", "MODEL_ID")}}),
+    );
+    assert_eq!(codes_of(&server.await_diagnostics(&serve)), ["TL303"]);
 
     let changed = |server: &mut TestServer, path: &Path| {
         server.notify(
@@ -232,6 +247,7 @@ fn a_changed_module_is_checked_again_only_where_it_was_read() {
         config.display()
     ));
     assert_eq!(next_rules(&mut server, &app), Vec::<String>::new());
+    assert!(server.await_diagnostics(&serve).is_empty());
 
     // Who read what outlives the change: the other module's reader is found too.
     std::fs::write(&names, "OTHER_ID = \"acme/other-bot\"\n").expect("write");
