@@ -80,7 +80,13 @@ fn edit(text: &str, random: &mut Random) -> String {
     while !text.is_char_boundary(at) {
         at -= 1;
     }
-    match random.below(5) {
+    match random.below(6) {
+        // A provider token pasted anywhere (in a docstring it is a finding).
+        5 => format!(
+            "{} hf_abcdefghijklmnopqrstuvwxyzABCDEFGH{}",
+            &text[..at],
+            &text[at..]
+        ),
         // Typing in a comment (sometimes a suppression, which must not be taken for prose).
         4 => {
             let hashes = after_hashes(text);
@@ -137,7 +143,7 @@ fn a_session_gives_the_findings_of_a_whole_analysis_after_every_edit() {
     let catalogue = Catalogue::builtin();
     let context = FileContext::default();
     let mut random = Random(0x7e57_ab1e);
-    let (mut edits, mut partial, mut comments) = (0, 0, 0);
+    let (mut edits, mut partial, mut comments, mut docstrings) = (0, 0, 0, 0);
     for (index, path) in files.iter().enumerate() {
         let Ok(mut text) = std::fs::read_to_string(path) else {
             continue;
@@ -154,7 +160,11 @@ fn a_session_gives_the_findings_of_a_whole_analysis_after_every_edit() {
             if index < bundled {
                 edits += 1;
                 partial += usize::from(session.last_reuse() == Some(Reuse::AllButOneFunction));
-                comments += usize::from(session.last_reuse() == Some(Reuse::Comment));
+                comments += usize::from(matches!(
+                    session.last_reuse(),
+                    Some(Reuse::Comment | Reuse::Docstring)
+                ));
+                docstrings += usize::from(session.last_reuse() == Some(Reuse::Docstring));
             }
             if incremental != whole {
                 let summary = |findings: &[threatlens_rules::Finding]| {
@@ -181,8 +191,9 @@ fn a_session_gives_the_findings_of_a_whole_analysis_after_every_edit() {
     }
     // The point of a session: most edits inside functions re-walk only that function.
     eprintln!(
-        "bundled corpora: {partial} of {edits} edits re-analysed one function, {comments} only moved findings"
+        "bundled corpora: {partial} of {edits} edits re-analysed one function, {comments} only moved findings ({docstrings} in a docstring)"
     );
+    assert!(docstrings > 0, "no edit was only in a docstring");
     assert!(
         comments * 20 > edits,
         "{comments} of {edits} edits were only in a comment"
@@ -227,8 +238,29 @@ class Store:
         analyse(&import),
         (Some(Reuse::Nothing), Some(Fallback::OutsideFunctionBodies))
     );
+    // Typing in a docstring only moves the findings, unless a provider token may be in it.
+    let documented = import.replace("class Store:\n", "class Store:\n    \"\"\"Pickles.\"\"\"\n");
+    analyse(&documented);
+    let reworded = documented.replace("Pickles.", "Pickled values.");
+    assert_eq!(analyse(&reworded), (Some(Reuse::Docstring), None));
+    let leaked = reworded.replace(
+        "Pickled values.",
+        "Pickled values. hf_abcdefghijklmnopqrstuvwxyzABCDEFGH",
+    );
+    assert_eq!(
+        analyse(&leaked),
+        (Some(Reuse::Nothing), Some(Fallback::OutsideFunctionBodies))
+    );
+    // Nor in an f-string, which evaluates code (an edit may remove an interpolation).
+    let formatted = leaked.replace(
+        "\"\"\"Pickled values. hf_abcdefghijklmnopqrstuvwxyzABCDEFGH\"\"\"",
+        "f\"\"\"Pickled values.\"\"\"",
+    );
+    analyse(&formatted);
+    let edited = formatted.replace("Pickled values.", "Pickled value.");
+    assert_ne!(analyse(&edited).0, Some(Reuse::Docstring));
     // A keyword mistyped: tree-sitter's recovery reshapes the rest of the class.
-    let broken = import.replace("with open", "wixth open");
+    let broken = edited.replace("with open", "wixth open");
     assert_eq!(
         analyse(&broken),
         (Some(Reuse::Nothing), Some(Fallback::Reshaped))

@@ -172,7 +172,7 @@ fn in_process(text: &str, iterations: usize) -> Vec<String> {
         in_session.push(took);
         match session.last_reuse() {
             Some(Reuse::AllButOneFunction) => one_function.push(took),
-            Some(Reuse::Comment) => comment += 1,
+            Some(Reuse::Comment | Reuse::Docstring) => comment += 1,
             Some(Reuse::Nothing) => {
                 let why = session
                     .last_fallback()

@@ -18,8 +18,8 @@
 //! * **Re-analysis.** Open Python documents are analysed in an editing session
 //!   (`threatlens_rules::lang::python::session`, kept on a thread of its own by `sessions`,
 //!   since its state is reference-counted): after an edit inside one function only that function
-//!   is walked again, after an edit inside a comment nothing is, and the whole file is whenever
-//!   that could give a different answer.
+//!   is walked again, after an edit inside a comment or a docstring nothing is, and the whole
+//!   file is whenever that could give a different answer.
 //! * **Same answers as `threatlens check`.** Code is analysed in its project: the workspace
 //!   scan indexes the Python modules (for the constants a file imports from another), scans
 //!   model artefacts first (code loading a flagged one says so) and reads the `code:` exceptions
@@ -667,6 +667,7 @@ impl Inner {
                     (Some(Reuse::AllButOneFunction), _) => " (one function re-analysed)".into(),
                     (Some(Reuse::Everything), _) => " (text unchanged)".into(),
                     (Some(Reuse::Comment), _) => " (a comment edited)".into(),
+                    (Some(Reuse::Docstring), _) => " (a docstring edited)".into(),
                     (Some(Reuse::Nothing), Some(why)) => {
                         format!(" (the whole file: {})", why.describe())
                     }

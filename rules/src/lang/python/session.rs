@@ -1,8 +1,8 @@
 //! Re-analysis after an edit, for an editor buffer: when an edit falls inside the body of a
 //! function defined at module level or in a class body (a [`Unit`]), only that function is
 //! walked again, over the summaries the last whole analysis settled on; the findings of the
-//! rest of the file move with the text. After an edit inside a comment, nothing is walked: the
-//! findings only move.
+//! rest of the file move with the text. After an edit inside a comment, or inside a docstring
+//! that cannot hold a provider token, nothing is walked: the findings only move.
 //!
 //! The result must be what a whole analysis of the new text gives, so a unit is re-walked
 //! alone only when that is certain to be the case, and the whole file is analysed otherwise:
@@ -57,6 +57,9 @@ pub enum Reuse {
     AllButOneFunction,
     /// The edit was inside a comment: the findings moved with the text.
     Comment,
+    /// The edit was inside a docstring (a string that is a statement of its own) that holds no
+    /// provider token: the findings moved with the text.
+    Docstring,
     /// The text had not changed.
     Everything,
 }
@@ -137,6 +140,10 @@ impl Session {
             let edit = Edit::between(&memo.text, text);
             if only_in_a_comment(memo, &edit, text, tree) {
                 self.last = Some(Reuse::Comment);
+                return move_findings(memo, &edit, text, lines);
+            }
+            if only_in_a_docstring(memo, catalogue, &edit, text, tree) {
+                self.last = Some(Reuse::Docstring);
                 return move_findings(memo, &edit, text, lines);
             }
             match reanalyse_unit(memo, &edit, catalogue, text, tree, lines, context) {
@@ -405,20 +412,20 @@ fn take_returns(function: &mut FunctionInfo) -> Returns {
     )
 }
 
+/// Whether neither the removed nor the inserted text holds a line break, quote or backslash
+/// (so no comment, string or line starts or ends in it).
+fn typed_plainly(memo: &Memo, edit: &Edit, text: &str) -> bool {
+    // `get`: a byte-wise edit may cut through a character; such an edit is not taken here.
+    let plain = |t: Option<&str>| t.is_some_and(|t| !t.contains(['\n', '\r', '"', '\'', '\\']));
+    plain(memo.text.get(edit.start..edit.old_end)) && plain(text.get(edit.start..edit.new_end))
+}
+
 /// Whether the edit only changed the text of one comment (the walk never reads comments): `#`
 /// stands before it and the line ends after it in both texts, since neither the removed nor the
 /// inserted text holds a line break, quote or backslash. A suppression comment is left to the
 /// whole analysis.
 fn only_in_a_comment(memo: &Memo, edit: &Edit, text: &str, tree: &Tree) -> bool {
-    // `get`: a byte-wise edit may cut through a character; such an edit is not taken here.
-    let (Some(removed), Some(inserted)) = (
-        memo.text.get(edit.start..edit.old_end),
-        text.get(edit.start..edit.new_end),
-    ) else {
-        return false;
-    };
-    let plain = |t: &str| !t.contains(['\n', '\r', '"', '\'', '\\']);
-    if !plain(removed) || !plain(inserted) {
+    if !typed_plainly(memo, edit, text) {
         return false;
     }
     let Some(comment) = tree
@@ -437,6 +444,60 @@ fn only_in_a_comment(memo: &Memo, edit: &Edit, text: &str, tree: &Tree) -> bool 
         .get(comment.start_byte()..comment.end_byte())
         .unwrap_or_default();
     !before.contains("threatlens") && !after.contains("threatlens")
+}
+
+/// Whether the edit only changed the text inside a plain string that is a statement of its own
+/// (a docstring), where neither the old nor the new string can hold a provider token: nothing
+/// reads such a string, and the walk only looks in it for tokens (a string bound to no name
+/// cannot be a credential by name). As for comments, the edit holds no line break, quote or
+/// backslash, and the new tree, free of syntax errors (so the old one was too: the tokens are
+/// the same), agrees that it is inside the string's text.
+fn only_in_a_docstring(
+    memo: &Memo,
+    catalogue: &Catalogue,
+    edit: &Edit,
+    text: &str,
+    tree: &Tree,
+) -> bool {
+    // In a tree with a syntax error, the length of a string can change how tree-sitter
+    // recovers elsewhere (skipped text has a cost): only an error-free tree is taken.
+    if !typed_plainly(memo, edit, text) || tree.root_node().has_error() {
+        return false;
+    }
+    let Some(content) = tree
+        .root_node()
+        .descendant_for_byte_range(edit.start, edit.new_end)
+        .filter(|node| kind_of(*node) == "string_content")
+    else {
+        return false;
+    };
+    let Some(string) = content.parent().filter(|s| kind_of(*s) == "string") else {
+        return false;
+    };
+    let statement = string
+        .parent()
+        .is_some_and(|p| kind_of(p) == "expression_statement" && p.named_child_count() == 1);
+    // Only a start, the text and an end, and no `f`/`t` prefix: an f-string evaluates code, and
+    // an edit could have removed an interpolation.
+    let formatted = string
+        .named_child(0)
+        .and_then(|start| text.get(start.start_byte()..start.end_byte()))
+        .is_none_or(|start| start.contains(['f', 'F', 't', 'T']));
+    if !statement || string.named_child_count() != 3 || formatted {
+        return false;
+    }
+    let new_string = text.get(string.start_byte()..string.end_byte());
+    let old_end = string.end_byte() + edit.old_end - edit.new_end;
+    let old_string = memo.text.get(string.start_byte()..old_end);
+    let no_token = |t: Option<&str>| {
+        t.is_some_and(|t| {
+            catalogue
+                .secrets
+                .iter()
+                .all(|secret| secret.tokens_in(t).next().is_none())
+        })
+    };
+    no_token(old_string) && no_token(new_string)
 }
 
 /// The last analysis's findings, moved with an edit that changed nothing they depend on.
