@@ -177,6 +177,18 @@ fn on_model_exceptions_and_constants_from_other_modules() {
     assert_eq!(rules_of("pkg/app.py"), ["TL303"]);
 }
 
+/// A server on the workspace `root`, showing every severity, analysing at once.
+fn server_on(root: &Path) -> TestServer {
+    let mut server = TestServer::spawn();
+    server.initialize(json!({
+        "processId": null,
+        "rootUri": file_uri(root),
+        "capabilities": TestServer::client_capabilities(),
+        "initializationOptions": {"debounceMs": 0, "minimumSeverity": "low"},
+    }));
+    server
+}
+
 fn codes_of(diagnostics: &[Value]) -> Vec<&str> {
     diagnostics
         .iter()
@@ -207,13 +219,7 @@ fn a_changed_module_is_checked_again_only_where_it_was_read() {
     let names = dir.write("pkg/names.py", "OTHER_ID = \"./checkpoints/other\"\n");
     let other = dir.write("pkg/other.py", from_pretrained("names", "OTHER_ID"));
     dir.write("pkg/train.py", "import torch\nm = torch.load(p)\n");
-    let mut server = TestServer::spawn();
-    server.initialize(json!({
-        "processId": null,
-        "rootUri": file_uri(dir.path()),
-        "capabilities": TestServer::client_capabilities(),
-        "initializationOptions": {"debounceMs": 0, "minimumSeverity": "low"},
-    }));
+    let mut server = server_on(dir.path());
     server.await_notification_where("$/progress", |p| p["value"]["kind"] == "end");
     assert_eq!(next_rules(&mut server, &app), ["TL303"]);
     let scans = |server: &mut TestServer| {
@@ -272,13 +278,7 @@ fn a_module_added_or_removed_is_checked_again_where_it_was_looked_for() {
         "from transformers import AutoModel\nfrom pkg.config import MODEL_ID\nm = AutoModel.from_pretrained(MODEL_ID)\n",
     );
     let train = dir.write("pkg/train.py", "import torch\nm = torch.load(p)\n");
-    let mut server = TestServer::spawn();
-    server.initialize(json!({
-        "processId": null,
-        "rootUri": file_uri(dir.path()),
-        "capabilities": TestServer::client_capabilities(),
-        "initializationOptions": {"debounceMs": 0, "minimumSeverity": "low"},
-    }));
+    let mut server = server_on(dir.path());
     assert_eq!(next_rules(&mut server, &train), ["TL110"]);
     server.await_notification_where("$/progress", |p| p["value"]["kind"] == "end");
     let looked_for = "modules added or removed: checking again the 1 file(s) that looked for them";
@@ -317,13 +317,7 @@ fn an_artefact_written_while_working_is_scanned_with_the_code_that_loads_it() {
         "import joblib\nclf = joblib.load(\"../weights/classifier.pkl\")\n",
     );
     let train = dir.write("pkg/train.py", "import torch\nm = torch.load(p)\n");
-    let mut server = TestServer::spawn();
-    server.initialize(json!({
-        "processId": null,
-        "rootUri": file_uri(dir.path()),
-        "capabilities": TestServer::client_capabilities(),
-        "initializationOptions": {"debounceMs": 0, "minimumSeverity": "low"},
-    }));
+    let mut server = server_on(dir.path());
     server.await_notification_where("$/progress", |p| p["value"]["kind"] == "end");
     assert_eq!(next_rules(&mut server, &train), ["TL110"]);
     let created = |server: &mut TestServer, path: &Path| {
@@ -383,13 +377,7 @@ fn an_artefact_written_while_working_is_scanned_with_the_code_that_loads_it() {
 #[test]
 fn the_server_follows_modules_and_models_changed_on_disk() {
     let dir = project_with_exceptions_and_constants();
-    let mut server = TestServer::spawn();
-    server.initialize(json!({
-        "processId": null,
-        "rootUri": file_uri(dir.path()),
-        "capabilities": TestServer::client_capabilities(),
-        "initializationOptions": {"debounceMs": 0, "minimumSeverity": "low"},
-    }));
+    let mut server = server_on(dir.path());
     let app = dir.path().join("pkg/app.py");
     assert_eq!(next_rules(&mut server, &app), ["TL303"]);
     server.await_notification_where("$/progress", |p| p["value"]["kind"] == "end");

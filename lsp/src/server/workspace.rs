@@ -341,11 +341,7 @@ impl Inner {
                 })
                 .cloned()
                 .collect();
-            (
-                st.settings.scan_workspace(),
-                self.scans_running.load(Ordering::SeqCst) > 0,
-                reached,
-            )
+            (st.settings.scan_workspace(), self.scan_under_way(), reached)
         };
         if !enabled {
             return;
@@ -412,6 +408,11 @@ impl Inner {
         files.sort_by(|a, b| a.0.cmp(&b.0));
         files.dedup_by(|a, b| a.0 == b.0);
         files
+    }
+
+    /// Whether a workspace scan is still analysing files.
+    fn scan_under_way(&self) -> bool {
+        self.scans_running.load(Ordering::SeqCst) > 0
     }
 
     /// Analyses every file of the workspace, reporting `$/progress`.
@@ -738,7 +739,7 @@ impl Inner {
                 .collect();
             let index_changed = !added.is_empty() || deleted.iter().any(|p| python(&p));
             let artefacts = changed.iter().chain(&deleted).any(|p| artefact(&p));
-            let scanning = self.scans_running.load(Ordering::SeqCst) > 0;
+            let scanning = self.scan_under_way();
             (
                 st.settings.scan_workspace(),
                 scanning && (index_changed || artefacts || !read.is_empty()),
