@@ -189,6 +189,15 @@ fn server_on(root: &Path) -> TestServer {
     server
 }
 
+/// How many workspace scans the server has started so far (each asks to create a progress).
+fn scans_started(server: &mut TestServer) -> usize {
+    server
+        .pending()
+        .iter()
+        .filter(|m| m["method"] == "window/workDoneProgress/create")
+        .count()
+}
+
 fn codes_of(diagnostics: &[Value]) -> Vec<&str> {
     diagnostics
         .iter()
@@ -222,14 +231,7 @@ fn a_changed_module_is_checked_again_only_where_it_was_read() {
     let mut server = server_on(dir.path());
     server.await_notification_where("$/progress", |p| p["value"]["kind"] == "end");
     assert_eq!(next_rules(&mut server, &app), ["TL303"]);
-    let scans = |server: &mut TestServer| {
-        server
-            .pending()
-            .iter()
-            .filter(|m| m["method"] == "window/workDoneProgress/create")
-            .count()
-    };
-    assert_eq!(scans(&mut server), 1);
+    assert_eq!(scans_started(&mut server), 1);
     // An open document reads it too (its editing session keeps what it read).
     let serve = file_uri(&dir.path().join("pkg/serve.py"));
     server.notify(
@@ -264,7 +266,7 @@ fn a_changed_module_is_checked_again_only_where_it_was_read() {
     ));
     assert_eq!(next_rules(&mut server, &other), ["TL303"]);
     // No second scan of the workspace was started.
-    assert_eq!(scans(&mut server), 1);
+    assert_eq!(scans_started(&mut server), 1);
     let _ = server.shutdown();
 }
 
@@ -299,12 +301,7 @@ fn a_module_added_or_removed_is_checked_again_where_it_was_looked_for() {
     server.await_log(looked_for);
     assert_eq!(next_rules(&mut server, &app), Vec::<String>::new());
     // No second scan of the workspace was started.
-    let scans = server
-        .pending()
-        .iter()
-        .filter(|m| m["method"] == "window/workDoneProgress/create")
-        .count();
-    assert_eq!(scans, 1);
+    assert_eq!(scans_started(&mut server), 1);
     let _ = server.shutdown();
 }
 
@@ -366,11 +363,7 @@ fn an_artefact_written_while_working_is_scanned_with_the_code_that_loads_it() {
             .iter()
             .all(|m| m["params"]["uri"] != file_uri(&train).as_str())
     );
-    let scans = published
-        .iter()
-        .filter(|m| m["method"] == "window/workDoneProgress/create")
-        .count();
-    assert_eq!(scans, 1);
+    assert_eq!(scans_started(&mut server), 1);
     let _ = server.shutdown();
 }
 
