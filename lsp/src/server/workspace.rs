@@ -872,8 +872,14 @@ impl Inner {
                 .map(|(path, config)| analysis.run(config, path, FileKind::Artefact))
                 .collect::<Vec<_>>()
         })
-        .await
-        .unwrap_or_default();
+        .await;
+        let results = match results {
+            Ok(results) => results,
+            Err(error) => {
+                self.log(MessageType::ERROR, format!("artefact scan failed: {error}"));
+                return Vec::new();
+            }
+        };
         let (names, loaders) = {
             let mut st = self.state();
             let mut index = (*st.flagged).clone();
