@@ -842,38 +842,7 @@ impl Inner {
         changed: Vec<PathBuf>,
         gone: &[PathBuf],
     ) -> Vec<PathBuf> {
-        let this = Arc::clone(self);
-        let results = tokio::task::spawn_blocking(move || {
-            // A new artefact may be ignored (checkpoints under a .gitignored directory).
-            let unknown = {
-                let st = this.state();
-                changed.iter().any(|p| !st.scanned.contains(p))
-            };
-            if unknown {
-                let files = this.collect();
-                this.state().scanned = files.into_iter().map(|(p, _, _)| p).collect();
-            }
-            let analysis = this.disk_analysis();
-            let mut st = this.state();
-            let listed: Vec<PathBuf> = changed
-                .into_iter()
-                .filter(|path| st.scanned.contains(path))
-                .collect();
-            let configured: Vec<_> = listed
-                .into_iter()
-                .map(|path| {
-                    let config = this.config_for(&mut st, Some(&path));
-                    (path, config)
-                })
-                .collect();
-            drop(st);
-            configured
-                .par_iter()
-                .map(|(path, config)| analysis.run(config, path, FileKind::Artefact))
-                .collect::<Vec<_>>()
-        })
-        .await;
-        let results = match results {
+        let results = match self.analyse_on_disk(changed).await {
             Ok(results) => results,
             Err(error) => {
                 self.log(MessageType::ERROR, format!("artefact scan failed: {error}"));
@@ -927,17 +896,15 @@ impl Inner {
         loaders
     }
 
-    /// Analyses `files` on disk again (those not open) and publishes the results, logging how
-    /// long it took since `started`.
-    async fn check_again(self: &Arc<Self>, files: Vec<PathBuf>, started: Instant) {
-        let wanted: Vec<PathBuf> = files.into_iter().filter(|p| !self.is_open(p)).collect();
-        if wanted.is_empty() || !self.state().settings.scan_workspace() {
-            return;
-        }
+    /// Analyses `wanted` files on disk again, those the workspace lists: files created since the
+    /// last listing make it list the workspace again, to learn whether they are ignored
+    /// (.gitignore, excludes).
+    async fn analyse_on_disk(
+        self: &Arc<Self>,
+        wanted: Vec<PathBuf>,
+    ) -> Result<Vec<DiskResult>, tokio::task::JoinError> {
         let this = Arc::clone(self);
-        let results = tokio::task::spawn_blocking(move || {
-            // Files created since the scan: list the workspace again to learn whether they are
-            // ignored (.gitignore, excludes).
+        tokio::task::spawn_blocking(move || {
             let unknown = {
                 let st = this.state();
                 wanted.iter().any(|p| !st.scanned.contains(p))
@@ -965,7 +932,17 @@ impl Inner {
                 .map(|(path, kind, config)| analysis.run(config, path, *kind))
                 .collect::<Vec<_>>()
         })
-        .await;
+        .await
+    }
+
+    /// Analyses `files` on disk again (those not open) and publishes the results, logging how
+    /// long it took since `started`.
+    async fn check_again(self: &Arc<Self>, files: Vec<PathBuf>, started: Instant) {
+        let wanted: Vec<PathBuf> = files.into_iter().filter(|p| !self.is_open(p)).collect();
+        if wanted.is_empty() || !self.state().settings.scan_workspace() {
+            return;
+        }
+        let results = self.analyse_on_disk(wanted).await;
         match results {
             Ok(results) => {
                 let count = results.len();
