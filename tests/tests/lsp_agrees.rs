@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 use threatlens_tests::lsp_client::{TempDir, TestServer, file_uri};
 use threatlens_tests::{json as parse_json, repo_root, run};
@@ -189,13 +189,23 @@ fn server_on(root: &Path) -> TestServer {
     server
 }
 
-/// How many workspace scans the server has started so far (each asks to create a progress).
-fn scans_started(server: &mut TestServer) -> usize {
+/// How many progresses whose token starts with `kind` the server has asked to create so far.
+fn progresses_created(server: &mut TestServer, kind: &str) -> usize {
     server
         .pending()
         .iter()
-        .filter(|m| m["method"] == "window/workDoneProgress/create")
+        .filter(|m| {
+            m["method"] == "window/workDoneProgress/create"
+                && m["params"]["token"]
+                    .as_str()
+                    .is_some_and(|token| token.starts_with(kind))
+        })
         .count()
+}
+
+/// How many workspace scans the server has started so far (each asks to create a progress).
+fn scans_started(server: &mut TestServer) -> usize {
+    progresses_created(server, "threatlens/scan/")
 }
 
 fn codes_of(diagnostics: &[Value]) -> Vec<&str> {
@@ -265,7 +275,64 @@ fn a_changed_module_is_checked_again_only_where_it_was_read() {
         names.display()
     ));
     assert_eq!(next_rules(&mut server, &other), ["TL303"]);
-    // No second scan of the workspace was started.
+    // No second scan of the workspace was started, and one file needs no progress.
+    assert_eq!(scans_started(&mut server), 1);
+    assert_eq!(progresses_created(&mut server, "threatlens/again/"), 0);
+    let _ = server.shutdown();
+}
+
+#[test]
+fn checking_many_files_again_reports_progress_and_publishes_as_it_goes() {
+    let dir = TempDir::new("agrees-progress");
+    dir.write("pkg/__init__.py", "");
+    let config = dir.write("pkg/config.py", "MODEL_ID = \"acme/support-bot\"\n");
+    const READERS: usize = 100;
+    let readers: Vec<PathBuf> = (0..READERS)
+        .map(|n| {
+            dir.write(
+                &format!("pkg/app{n}.py"),
+                "from transformers import AutoModel\nfrom pkg.config import MODEL_ID\nm = AutoModel.from_pretrained(MODEL_ID)\n",
+            )
+        })
+        .collect();
+    let mut server = server_on(dir.path());
+    server.await_notification_where("$/progress", |p| p["value"]["kind"] == "end");
+    for reader in &readers {
+        assert_eq!(next_rules(&mut server, reader), ["TL303"]);
+    }
+
+    std::fs::write(&config, "MODEL_ID = \"./checkpoints/support-bot\"\n").expect("write");
+    server.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": file_uri(&config), "type": 2}]}),
+    );
+    let create = server.await_message("a re-check's progress", |m| {
+        m["method"] == "window/workDoneProgress/create"
+            && m["params"]["token"]
+                .as_str()
+                .is_some_and(|t| t.starts_with("threatlens/again/"))
+    });
+    let token = create["params"]["token"].clone();
+    let of_this = |p: &Value, kind: &str| p["token"] == token && p["value"]["kind"] == kind;
+    // The module itself and its readers.
+    let files = READERS + 1;
+    let begin = server.await_notification_where("$/progress", |p| of_this(p, "begin"));
+    assert_eq!(begin["value"]["title"], "threatlens: checking files again");
+    assert_eq!(begin["value"]["message"], format!("0/{files} files"));
+    // In batches: a report of part of the files.
+    let report = server.await_notification_where("$/progress", |p| of_this(p, "report"));
+    assert!(
+        report["value"]["percentage"]
+            .as_u64()
+            .is_some_and(|p| p < 100),
+        "{report}"
+    );
+    let end = server.await_notification_where("$/progress", |p| of_this(p, "end"));
+    assert_eq!(end["value"]["message"], format!("{files} files"));
+    server.await_log(&format!("checked {files} file(s) again in"));
+    for reader in &readers {
+        assert_eq!(next_rules(&mut server, reader), Vec::<String>::new());
+    }
     assert_eq!(scans_started(&mut server), 1);
     let _ = server.shutdown();
 }

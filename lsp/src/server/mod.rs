@@ -179,6 +179,8 @@ pub struct Inner {
     scan_generation: AtomicU64,
     /// Workspace scans under way (a superseded one may still be finishing a batch).
     scans_running: AtomicU64,
+    /// Numbers the progress tokens of re-checks.
+    rechecks: AtomicU64,
     catalogue: &'static Catalogue,
     /// Where open Python documents are analysed (none if its thread could not start).
     sessions: Option<Arc<sessions::Sessions>>,
@@ -798,6 +800,7 @@ impl Backend {
             tickets: AtomicU64::new(0),
             scan_generation: AtomicU64::new(0),
             scans_running: AtomicU64::new(0),
+            rechecks: AtomicU64::new(0),
             catalogue: Catalogue::builtin(),
             sessions: sessions::Sessions::start(Catalogue::builtin())
                 .ok()

@@ -26,6 +26,7 @@ use threatlens_rules::scan::{
 };
 use threatlens_rules::source::LineIndex;
 use threatlens_rules::{Catalogue, Config, FileKind, Severity, analyse_bytes};
+use tower_lsp_server::{Bounded, NotCancellable, OngoingProgress};
 
 pub const WATCH_REGISTRATION_ID: &str = "threatlens-watched-files";
 const WATCHED_GLOBS: &[&str] = &[
@@ -419,13 +420,9 @@ impl Inner {
     pub async fn scan(self: Arc<Self>) {
         let running = Running::count(&self.scans_running);
         let generation = self.scan_generation.fetch_add(1, Ordering::SeqCst) + 1;
-        let (enabled, has_roots, progress_supported) = {
+        let (enabled, has_roots) = {
             let st = self.state();
-            (
-                st.settings.scan_workspace(),
-                !st.roots.is_empty(),
-                st.caps.work_done_progress,
-            )
+            (st.settings.scan_workspace(), !st.roots.is_empty())
         };
         if !has_roots {
             return;
@@ -483,27 +480,15 @@ impl Inner {
         }
 
         let total = files.len();
-        let token = NumberOrString::String(format!("threatlens/scan/{generation}"));
-        let progress = if progress_supported
-            && self
-                .client
-                .create_work_done_progress(token.clone())
-                .await
-                .is_ok()
-        {
-            Some(
-                self.client
-                    .progress(token, "threatlens: scanning the workspace")
-                    .with_message(format!("0/{total} files"))
-                    .with_percentage(0)
-                    .begin()
-                    .await,
+        let progress = self
+            .begin_progress(
+                format!("threatlens/scan/{generation}"),
+                "threatlens: scanning the workspace",
+                total,
             )
-        } else {
-            None
-        };
+            .await;
 
-        let chunk = (total / 20).clamp(8, 256);
+        let chunk = batch_size(total);
         let mut done = 0;
         let mut findings = 0;
         let mut problems = 0;
@@ -562,12 +547,7 @@ impl Inner {
             findings += results.iter().map(|r| r.diagnostics.len()).sum::<usize>();
             problems += results.iter().filter(|r| !r.errors.is_empty()).count();
             self.publish_disk(results).await;
-            if let Some(progress) = &progress {
-                let percentage = (done * 100 / total.max(1)) as u32;
-                progress
-                    .report_with_message(format!("{done}/{total} files"), percentage)
-                    .await;
-            }
+            report_progress(progress.as_ref(), done, total).await;
         }
         // Every file is analysed (before the progress ends, so a client that saw the end sees
         // no scan under way).
@@ -936,27 +916,85 @@ impl Inner {
     }
 
     /// Analyses `files` on disk again (those not open) and publishes the results, logging how
-    /// long it took since `started`.
+    /// long it took since `started`. Many files (a module most of the workspace reads) are
+    /// checked in batches under a `$/progress`, published batch by batch.
     async fn check_again(self: &Arc<Self>, files: Vec<PathBuf>, started: Instant) {
         let wanted: Vec<PathBuf> = files.into_iter().filter(|p| !self.is_open(p)).collect();
         if wanted.is_empty() || !self.state().settings.scan_workspace() {
             return;
         }
-        let results = self.analyse_on_disk(wanted).await;
-        match results {
-            Ok(results) => {
-                let count = results.len();
-                self.publish_disk(results).await;
-                self.log(
-                    MessageType::INFO,
-                    format!(
-                        "checked {count} file(s) again in {:.0} ms",
-                        started.elapsed().as_secs_f64() * 1000.0
-                    ),
-                );
+        let total = wanted.len();
+        let progress = if total >= PROGRESS_FROM_FILES {
+            let number = self.rechecks.fetch_add(1, Ordering::SeqCst) + 1;
+            self.begin_progress(
+                format!("threatlens/again/{number}"),
+                "threatlens: checking files again",
+                total,
+            )
+            .await
+        } else {
+            None
+        };
+        let chunk = if progress.is_some() {
+            batch_size(total)
+        } else {
+            total
+        };
+        let mut done = 0;
+        let mut failed = None;
+        for batch in wanted.chunks(chunk) {
+            match self.analyse_on_disk(batch.to_vec()).await {
+                Ok(results) => {
+                    done += results.len();
+                    self.publish_disk(results).await;
+                }
+                Err(error) => {
+                    failed = Some(error);
+                    break;
+                }
             }
-            Err(error) => self.log(MessageType::ERROR, format!("re-analysis failed: {error}")),
+            report_progress(progress.as_ref(), done, total).await;
         }
+        if let Some(progress) = progress {
+            progress.finish_with_message(format!("{done} files")).await;
+        }
+        match failed {
+            None => self.log(
+                MessageType::INFO,
+                format!(
+                    "checked {done} file(s) again in {:.0} ms",
+                    started.elapsed().as_secs_f64() * 1000.0
+                ),
+            ),
+            Some(error) => self.log(MessageType::ERROR, format!("re-analysis failed: {error}")),
+        }
+    }
+
+    /// Starts a `$/progress` over `total` files, if the client shows them.
+    async fn begin_progress(
+        &self,
+        token: String,
+        title: &str,
+        total: usize,
+    ) -> Option<OngoingProgress<Bounded, NotCancellable>> {
+        let token = NumberOrString::String(token);
+        if !self.state().caps.work_done_progress
+            || self
+                .client
+                .create_work_done_progress(token.clone())
+                .await
+                .is_err()
+        {
+            return None;
+        }
+        Some(
+            self.client
+                .progress(token, title)
+                .with_message(format!("0/{total} files"))
+                .with_percentage(0)
+                .begin()
+                .await,
+        )
     }
 
     /// Re-reads the configuration and re-checks open documents and the workspace.
@@ -1011,5 +1049,26 @@ impl Inner {
         if let Ok(result) = result {
             self.publish_disk(vec![result]).await;
         }
+    }
+}
+
+/// From this many files on, checking files again reports its progress (fewer take a moment).
+const PROGRESS_FROM_FILES: usize = 64;
+
+/// How many files are analysed between two reports of progress (and publications).
+fn batch_size(total: usize) -> usize {
+    (total / 20).clamp(8, 256)
+}
+
+async fn report_progress(
+    progress: Option<&OngoingProgress<Bounded, NotCancellable>>,
+    done: usize,
+    total: usize,
+) {
+    if let Some(progress) = progress {
+        let percentage = (done * 100 / total.max(1)) as u32;
+        progress
+            .report_with_message(format!("{done}/{total} files"), percentage)
+            .await;
     }
 }
