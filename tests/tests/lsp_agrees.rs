@@ -179,7 +179,11 @@ fn on_model_exceptions_and_constants_from_other_modules() {
 
 /// A server on the workspace `root`, showing every severity, analysing at once.
 fn server_on(root: &Path) -> TestServer {
-    let mut server = TestServer::spawn();
+    server_with_env(root, &[])
+}
+
+fn server_with_env(root: &Path, env: &[(&str, &str)]) -> TestServer {
+    let mut server = TestServer::spawn_with(env);
     server.initialize(json!({
         "processId": null,
         "rootUri": file_uri(root),
@@ -278,6 +282,56 @@ fn a_changed_module_is_checked_again_only_where_it_was_read() {
     // No second scan of the workspace was started, and one file needs no progress.
     assert_eq!(scans_started(&mut server), 1);
     assert_eq!(progresses_created(&mut server, "threatlens/again/"), 0);
+    let _ = server.shutdown();
+}
+
+#[test]
+fn of_two_checks_of_a_file_the_later_one_wins_even_when_it_finishes_first() {
+    let dir = TempDir::new("agrees-order");
+    dir.write("pkg/__init__.py", "");
+    let config = dir.write("pkg/config.py", "MODEL_ID = \"acme/support-bot\"\n");
+    // The server takes two seconds longer over a file holding the marker.
+    let app = dir.write(
+        "pkg/app.py",
+        "# slow to analyse\nfrom transformers import AutoModel\nfrom pkg.config import MODEL_ID\nm = AutoModel.from_pretrained(MODEL_ID)\n",
+    );
+    let mut server = server_with_env(
+        dir.path(),
+        &[("THREATLENS_LSP_TEST_DELAY_MARKER", "slow to analyse")],
+    );
+    server.await_notification_where("$/progress", |p| p["value"]["kind"] == "end");
+    assert_eq!(next_rules(&mut server, &app), ["TL303"]);
+    let changed = |server: &mut TestServer, path: &Path| {
+        server.notify(
+            "workspace/didChangeWatchedFiles",
+            json!({"changes": [{"uri": file_uri(path), "type": 2}]}),
+        );
+    };
+
+    // The module changes: `app.py`, which reads it, is checked again (slowly, as it was).
+    std::fs::write(&config, "MODEL_ID = \"acme/other-bot\"\n").expect("write");
+    changed(&mut server, &config);
+    std::thread::sleep(Duration::from_millis(500));
+    // Meanwhile `app.py` is saved loading a local checkpoint; that check finishes first.
+    std::fs::write(
+        &app,
+        "from transformers import AutoModel\nm = AutoModel.from_pretrained(\"./checkpoints/bot\")\n",
+    )
+    .expect("write");
+    changed(&mut server, &app);
+    server.await_log("checked 1 file(s) again in");
+    server.await_log("checked 2 file(s) again in");
+    let published: Vec<Value> = server
+        .pending()
+        .into_iter()
+        .filter(|m| {
+            m["method"] == "textDocument/publishDiagnostics"
+                && m["params"]["uri"] == file_uri(&app).as_str()
+        })
+        .map(|m| m["params"]["diagnostics"].clone())
+        .collect();
+    // The slow check of the old text is not published over the newer one.
+    assert_eq!(published, [json!([])]);
     let _ = server.shutdown();
 }
 

@@ -23,10 +23,20 @@ use tree_sitter::Tree;
 /// panics, to prove that a panic in the analysis never reaches the client.
 pub const PANIC_MARKER_VAR: &str = "THREATLENS_LSP_TEST_PANIC_MARKER";
 
+/// Environment variable for ordering tests: analysing a file on disk that contains its value
+/// takes two seconds longer, so that a later analysis of the same file finishes first.
+pub const DELAY_MARKER_VAR: &str = "THREATLENS_LSP_TEST_DELAY_MARKER";
+
 pub fn panic_marker() -> Option<String> {
-    std::env::var(PANIC_MARKER_VAR)
-        .ok()
-        .filter(|marker| !marker.is_empty())
+    test_marker(PANIC_MARKER_VAR)
+}
+
+pub fn delay_marker() -> Option<String> {
+    test_marker(DELAY_MARKER_VAR)
+}
+
+fn test_marker(var: &str) -> Option<String> {
+    std::env::var(var).ok().filter(|marker| !marker.is_empty())
 }
 
 pub enum Input {

@@ -35,7 +35,9 @@
 //!   the latest for its document; a task sleeps for the debounce (30 ms by default, setting
 //!   `debounceMs`), then runs only if its ticket is still the latest. Results are published under
 //!   a publish lock after checking the ticket again, so a stale analysis never overwrites a newer
-//!   one; diagnostics carry the document version too.
+//!   one; diagnostics carry the document version too. Files on disk are ordered the same way:
+//!   every batch of analyses starts from a numbered snapshot of the server's state, and a file's
+//!   result from an earlier snapshot than the one last published is dropped.
 //! * **Requests.** Code actions and hovers use the findings of the document's current version,
 //!   analysing it on the spot when the debounced analysis has not run yet. tower-lsp-server
 //!   answers `$/cancelRequest` for requests still running.
@@ -168,6 +170,9 @@ pub struct State {
     /// Code files on disk → the file names of the artefacts their deserialisation findings name
     /// (what a change to an artefact's flag affects).
     loads: HashMap<PathBuf, Vec<String>>,
+    /// Files on disk → the snapshot their published results came from (see
+    /// [`workspace::DiskAnalysis::snapshot`]).
+    published: HashMap<PathBuf, u64>,
 }
 
 pub struct Inner {
@@ -181,10 +186,13 @@ pub struct Inner {
     scans_running: AtomicU64,
     /// Numbers the progress tokens of re-checks.
     rechecks: AtomicU64,
+    /// Numbers the snapshots analyses of files on disk start from.
+    disk_snapshots: AtomicU64,
     catalogue: &'static Catalogue,
     /// Where open Python documents are analysed (none if its thread could not start).
     sessions: Option<Arc<sessions::Sessions>>,
     panic_marker: Option<String>,
+    delay_marker: Option<String>,
     shut_down: Arc<AtomicBool>,
 }
 
@@ -801,11 +809,13 @@ impl Backend {
             scan_generation: AtomicU64::new(0),
             scans_running: AtomicU64::new(0),
             rechecks: AtomicU64::new(0),
+            disk_snapshots: AtomicU64::new(0),
             catalogue: Catalogue::builtin(),
             sessions: sessions::Sessions::start(Catalogue::builtin())
                 .ok()
                 .map(Arc::new),
             panic_marker: analysis::panic_marker(),
+            delay_marker: analysis::delay_marker(),
             shut_down,
         }))
     }

@@ -120,6 +120,8 @@ pub struct DiskResult {
     pub flag: Option<Flag>,
     /// For code: the file names of the artefacts its deserialisation findings name.
     pub loads: Vec<String>,
+    /// The snapshot of the server's state the analysis started from.
+    pub snapshot: u64,
 }
 
 /// What analysing files on disk needs from the server, taken under the state lock once.
@@ -133,7 +135,12 @@ pub struct DiskAnalysis<'a> {
     pub flagged: Arc<ArtefactIndex>,
     pub minimum: Severity,
     pub panic_marker: Option<&'a str>,
+    pub delay_marker: Option<&'a str>,
     pub encoding: Encoding,
+    /// Numbers this snapshot of the server's state (the project, exceptions and flags): a later
+    /// one knows of every change an earlier one knew of, so when two analyses of a file finish
+    /// out of order, the result of the later snapshot is kept.
+    pub snapshot: u64,
 }
 
 impl DiskAnalysis<'_> {
@@ -160,6 +167,7 @@ fn analyse_disk(setup: &DiskAnalysis, config: &Config, path: &Path, kind: FileKi
         missing: false,
         flag: None,
         loads: Vec::new(),
+        snapshot: setup.snapshot,
     };
     if kind == FileKind::Artefact {
         analyse_artefact(setup, config, &mut result);
@@ -183,7 +191,13 @@ fn analyse_disk(setup: &DiskAnalysis, config: &Config, path: &Path, kind: FileKi
             project: Some(&setup.project),
             path: Some(path),
         };
-        analyse_bytes(catalogue, kind, &bytes, &context)
+        let analysis = analyse_bytes(catalogue, kind, &bytes, &context);
+        if let Some(marker) = setup.delay_marker
+            && memchr_find(&bytes, marker.as_bytes())
+        {
+            std::thread::sleep(std::time::Duration::from_secs(2));
+        }
+        analysis
     }));
     let mut analysis = match analysed {
         Ok(analysis) => analysis,
@@ -294,7 +308,9 @@ impl Inner {
             flagged: Arc::clone(&st.flagged),
             minimum: st.settings.minimum_severity(),
             panic_marker: self.panic_marker.as_deref(),
+            delay_marker: self.delay_marker.as_deref(),
             encoding: st.encoding,
+            snapshot: self.disk_snapshots.fetch_add(1, Ordering::SeqCst) + 1,
         }
     }
 
@@ -462,6 +478,7 @@ impl Inner {
                 .filter(|(path, _)| !listed.contains(*path))
                 .map(|(p, u)| (p.clone(), u.clone()))
                 .collect();
+            st.published.retain(|path, _| listed.contains(path));
             st.scanned = listed;
             // A new index of the workspace's modules, with nothing read from them yet.
             let python = files
@@ -589,10 +606,20 @@ impl Inner {
     }
 
     /// Publishes the results of files on disk, unless they are open (the buffer wins).
-    pub async fn publish_disk(&self, results: Vec<DiskResult>) {
+    /// A result from an earlier snapshot than the last one published for its file is dropped
+    /// (two re-checks of a file can finish out of order).
+    pub async fn publish_disk(&self, mut results: Vec<DiskResult>) {
         let _publishing = self.publish.lock().await;
         {
             let mut st = self.state();
+            results.retain(|result| {
+                let last = st.published.entry(result.path.clone()).or_default();
+                let newer = result.snapshot >= *last;
+                if newer {
+                    *last = result.snapshot;
+                }
+                newer
+            });
             for result in &results {
                 if result.loads.is_empty() || result.missing {
                     st.loads.remove(&result.path);
