@@ -2,7 +2,8 @@
 # pre-commit suite: pre-commit 4.7.0 (PyPI) in a scratch git repository.
 #  1. a `repo: local` + `language: system` hook on the built binary: a clean commit passes, a
 #     commit adding `torch.load(path)` + `yaml.unsafe_load` is blocked with the findings shown;
-#  2. this repository's .pre-commit-hooks.yaml through `pre-commit try-repo` blocks the same file.
+#  2. this repository's .pre-commit-hooks.yaml through `pre-commit try-repo` blocks the same file;
+#  3. with a threatlens.toml, a commit of one file is checked against the constants of the others.
 # Usage: editors/tests/precommit.sh   (THREATLENS_BIN=... to test another binary)
 source "$(dirname "$0")/lib.sh"
 
@@ -90,6 +91,29 @@ sed -i 's/torch.load(path)/torch.load(path, weights_only=True)/; s/yaml.unsafe_l
 git add model.py
 check "the fixed commit passes" quiet git commit -q -m "safe loads"
 check "the fixed commit recorded" test "$(commits)" = 2
+
+# With a threatlens.toml, the staged file's imports are resolved in the whole project: a commit
+# of serve.py alone is refused for the constant settings.py (committed earlier) gives it.
+touch threatlens.toml
+printf 'TRUST_REMOTE_CODE = True\n' > settings.py
+git add threatlens.toml settings.py
+check "a settings module passes" quiet git commit -q -m "settings"
+cat > serve.py <<'PY'
+from transformers import AutoModel
+
+from settings import TRUST_REMOTE_CODE
+
+REVISION = "0123456789abcdef0123456789abcdef01234567"
+model = AutoModel.from_pretrained("acme/bot", revision=REVISION, trust_remote_code=TRUST_REMOTE_CODE)
+PY
+git add serve.py
+set +e
+out="$(git commit -m "serve" 2>&1)"
+status=$?
+set -e
+printf '%s\n' "$out" | sed 's/^/    | /'
+check "a commit of serve.py alone is refused for settings.py's constant" test $status -ne 0
+check "hook output names TL301 (trust_remote_code) at serve.py:6" grep -q "serve.py:6:9: TL301" <<<"$out"
 
 echo "precommit: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

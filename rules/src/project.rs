@@ -131,6 +131,8 @@ pub struct Project {
 struct ScanState {
     /// The scan's size limit: a larger file is not analysed, so it is not parsed ahead.
     max_file_bytes: u64,
+    /// The files the scan analyses (the project may hold more, read for their constants only).
+    members: HashSet<PathBuf>,
     /// Files whose analysis has started (or that wait in `parsed_ahead`).
     started: Mutex<HashSet<PathBuf>>,
     parsed_ahead: Mutex<Vec<ParsedModule>>,
@@ -241,12 +243,14 @@ impl Project {
             .collect()
     }
 
-    /// Prepares the project for a scan of its files that reads files up to `max_file_bytes`:
-    /// each file is then analysed by whoever [`Project::start`]s it first, the scan or a lookup
-    /// of its constants (which hands its parse over through [`Project::take_parsed_ahead`]).
-    pub fn scanning(mut self, max_file_bytes: u64) -> Self {
+    /// Prepares the project for a scan of `members` (absolute paths, some or all of its files)
+    /// that reads files up to `max_file_bytes`: each member is then analysed by whoever
+    /// [`Project::start`]s it first, the scan or a lookup of its constants (which hands its
+    /// parse over through [`Project::take_parsed_ahead`]). Other modules are only read.
+    pub fn scanning(mut self, max_file_bytes: u64, members: HashSet<PathBuf>) -> Self {
         self.scan = Some(ScanState {
             max_file_bytes,
+            members,
             started: Mutex::new(HashSet::new()),
             parsed_ahead: Mutex::new(Vec::new()),
         });
@@ -394,7 +398,8 @@ impl Project {
         };
         // Only text the scan would analyse exactly as it is (valid UTF-8, not binary, in size).
         let scan = self.scan.as_ref().filter(|scan| {
-            utf8 && text.len() as u64 <= scan.max_file_bytes
+            utf8 && scan.members.contains(file)
+                && text.len() as u64 <= scan.max_file_bytes
                 && !crate::analyse::looks_binary(text.as_bytes())
         });
         let Some(tree) = crate::lang::parse(Language::Python, &text, None) else {
@@ -427,12 +432,30 @@ fn facts_from_tree(catalogue: &Catalogue, text: &str, tree: &Tree) -> ModuleFact
     }
 }
 
-/// A file's own dotted name from its root (`pkg.config`; a package's `__init__` is
-/// `pkg.__init__`, so that relative imports resolve from it like from a module inside the
-/// package) and the names it can be imported by: the name from its root and every shorter dotted
-/// suffix of at least two segments, so code under `src/` still resolves `pkg.config`.
+/// A file's own dotted name from the first root that holds it (`pkg.config`; a package's
+/// `__init__` is `pkg.__init__`, so that relative imports resolve from it like from a module
+/// inside the package) and the names it can be imported by: from every root that holds it, the
+/// name from that root and every shorter dotted suffix of at least two segments, so code under
+/// `src/` still resolves `pkg.config`.
 fn module_names(roots: &[PathBuf], file: &Path) -> Option<(String, Vec<String>)> {
-    let root = roots.iter().find(|root| file.starts_with(root))?;
+    let mut containing = roots.iter().filter(|root| file.starts_with(root));
+    let (own, mut claimed) = names_from(containing.next()?, file)?;
+    // Nested roots (a checked directory inside the configuration's directory).
+    for root in containing {
+        for name in names_from(root, file)
+            .map(|(_, names)| names)
+            .unwrap_or_default()
+        {
+            if !claimed.contains(&name) {
+                claimed.push(name);
+            }
+        }
+    }
+    Some((own, claimed))
+}
+
+/// `file`'s own dotted name from `root` and the names it can be imported by from there.
+fn names_from(root: &Path, file: &Path) -> Option<(String, Vec<String>)> {
     let relative = file.strip_prefix(root).ok()?;
     let mut parts: Vec<String> = relative
         .iter()
@@ -461,6 +484,25 @@ fn module_names(roots: &[PathBuf], file: &Path) -> Option<(String, Vec<String>)>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_module_under_nested_roots_is_named_from_each() {
+        // A checked directory inside the configuration's directory: the first root gives the
+        // module its own name, both give it names to be imported by.
+        let roots = [PathBuf::from("/p/scripts"), PathBuf::from("/p")];
+        let project = Project::new(&roots, vec![PathBuf::from("/p/scripts/settings.py")]);
+        for name in ["settings", "scripts.settings"] {
+            assert_eq!(
+                project.module_file(name, None),
+                Some(PathBuf::from("/p/scripts/settings.py")),
+                "{name}"
+            );
+        }
+        assert_eq!(
+            project.names.get(Path::new("/p/scripts/settings.py")),
+            Some(&"settings".to_string())
+        );
+    }
 
     #[test]
     fn modules_are_named_from_their_root_and_suffixes() {
@@ -525,7 +567,8 @@ mod tests {
     fn a_scan_keeps_the_parse_of_a_module_read_before_its_turn() {
         let (dir, config, app) = config_project(CONFIG);
         let files = [config.clone(), app.clone()];
-        let project = Project::new(&[dir.path().to_path_buf()], files).scanning(1 << 20);
+        let project = Project::new(&[dir.path().to_path_buf()], files.clone())
+            .scanning(1 << 20, files.into_iter().collect());
         assert!(project.start(&app));
         assert_eq!(model_id(&project, &app).as_deref(), Some("acme/bot"));
         let module = project.take_parsed_ahead().expect("config.py parsed ahead");
@@ -553,7 +596,8 @@ mod tests {
         for (case, config_text, limit, started) in cases {
             let (dir, config, app) = config_project(config_text);
             let files = [config.clone(), app.clone()];
-            let project = Project::new(&[dir.path().to_path_buf()], files).scanning(limit);
+            let project = Project::new(&[dir.path().to_path_buf()], files.clone())
+                .scanning(limit, files.into_iter().collect());
             if started {
                 assert!(project.start(&config));
             }
@@ -564,6 +608,13 @@ mod tests {
             );
             assert!(project.take_parsed_ahead().is_none(), "{case}");
         }
+        // A module the scan does not analyse (it was not asked for) is only read.
+        let (dir, config, app) = config_project(CONFIG);
+        let project = Project::new(&[dir.path().to_path_buf()], [config, app.clone()])
+            .scanning(1 << 20, HashSet::from([app.clone()]));
+        assert!(project.start(&app));
+        assert_eq!(model_id(&project, &app).as_deref(), Some("acme/bot"));
+        assert!(project.take_parsed_ahead().is_none());
         // Outside a scan, nothing is kept and anything may start.
         let (dir, config, app) = config_project(CONFIG);
         let project = Project::new(&[dir.path().to_path_buf()], [config.clone(), app.clone()]);

@@ -270,7 +270,6 @@ pub fn scan(catalogue: &Catalogue, config: &Config, paths: &[PathBuf]) -> ScanRe
         .map(|(path, kind)| analyse_file(catalogue, config, None, path, *kind))
         .collect();
     let flagged = flagged_artefacts(&reports);
-    let project = project_of(paths, &files).scanning(config.max_file_size());
     let code: Vec<(&Path, FileKind, PathBuf)> = code
         .iter()
         .map(|(path, kind)| {
@@ -278,6 +277,11 @@ pub fn scan(catalogue: &Catalogue, config: &Config, paths: &[PathBuf]) -> ScanRe
             (path.as_path(), *kind, absolute)
         })
         .collect();
+    let members = code
+        .iter()
+        .map(|(_, _, absolute)| absolute.clone())
+        .collect();
+    let project = project_of(paths, &files, config).scanning(config.max_file_size(), members);
     // Modules parsed ahead are reported under the path the scan would have given them.
     let scanned_as: HashMap<&Path, &Path> = code
         .iter()
@@ -368,10 +372,15 @@ pub fn raise_for_flagged_artefacts(
     }
 }
 
-/// The project the scanned Python files form (for constants imported across modules).
-pub fn project_of(paths: &[PathBuf], files: &[(PathBuf, FileKind)]) -> Project {
+/// The project a check resolves imports in (for constants imported across modules): the
+/// Python files checked, and with a configuration file every Python file under its directory
+/// too, so that checking a few files (a pre-commit hook passes the staged ones) reads the
+/// constants of modules it was not asked to check, as a check of the whole directory does.
+/// Files are known by their path from the checked directory that holds them, else from the
+/// configuration's.
+pub fn project_of(paths: &[PathBuf], files: &[(PathBuf, FileKind)], config: &Config) -> Project {
     let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
-    let roots: Vec<PathBuf> = paths
+    let mut roots: Vec<PathBuf> = paths
         .iter()
         .map(|root| {
             let root = absolute(root);
@@ -382,13 +391,26 @@ pub fn project_of(paths: &[PathBuf], files: &[(PathBuf, FileKind)]) -> Project {
             }
         })
         .collect();
-    Project::new(
-        &roots,
+    let python = |files: &[(PathBuf, FileKind)]| -> Vec<PathBuf> {
         files
             .iter()
             .filter(|(_, kind)| *kind == FileKind::Python)
-            .map(|(path, _)| absolute(path)),
-    )
+            .map(|(path, _)| absolute(path))
+            .collect()
+    };
+    let mut modules = python(files);
+    let config_root = absolute(&config.root);
+    let covered = paths
+        .iter()
+        .any(|path| path.is_dir() && absolute(path) == config_root);
+    if config.file.is_some() && !covered {
+        let (around, _) = collect_files(std::slice::from_ref(&config_root), config);
+        modules.extend(python(&around));
+        modules.sort();
+        modules.dedup();
+        roots.push(config_root);
+    }
+    Project::new(&roots, modules)
 }
 
 /// What a parse-only pass over `paths` saw (the floor any analysis has to stand on).

@@ -46,7 +46,7 @@ fn every_file_is_reported_once_with_what_analysing_it_alone_finds() {
     let reported: Vec<&PathBuf> = result.files.iter().map(|report| &report.path).collect();
     assert_eq!(reported, files.iter().collect::<Vec<_>>());
     let (listed, _) = collect_files(&paths, &config);
-    let project = project_of(&paths, &listed);
+    let project = project_of(&paths, &listed, &config);
     for report in &result.files {
         let alone = analyse_file(
             catalogue,
@@ -70,4 +70,36 @@ fn every_file_is_reported_once_with_what_analysing_it_alone_finds() {
             assert_eq!(rules, ["TL303"], "{name}");
         }
     }
+}
+
+#[test]
+fn checking_some_files_reads_the_constants_of_the_configured_project() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let root = std::path::absolute(dir.path()).expect("an absolute path");
+    project_with_constants(&root);
+    let app = root.join("pkg/a_app_00.py");
+    let catalogue = Catalogue::builtin();
+    let rules_of = |config: &Config| -> Vec<(PathBuf, Vec<String>)> {
+        scan(catalogue, config, std::slice::from_ref(&app))
+            .files
+            .into_iter()
+            .map(|report| {
+                let rules = report.findings.into_iter().map(|f| f.rule).collect();
+                (report.path, rules)
+            })
+            .collect()
+    };
+    // Without a configuration file the project is the files checked: the constant is unknown.
+    let unconfigured = Config::discover(&app).expect("no configuration");
+    assert!(unconfigured.file.is_none());
+    assert_eq!(rules_of(&unconfigured), [(app.clone(), vec![])]);
+    // With one (as a pre-commit hook runs it on the staged files), the modules under its
+    // directory are read, and only the file asked for is reported.
+    std::fs::write(root.join("threatlens.toml"), "").expect("write threatlens.toml");
+    let configured = Config::discover(&app).expect("the configuration");
+    assert!(configured.file.is_some());
+    assert_eq!(
+        rules_of(&configured),
+        [(app.clone(), vec!["TL303".to_string()])]
+    );
 }
