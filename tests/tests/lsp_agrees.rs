@@ -212,6 +212,19 @@ fn scans_started(server: &mut TestServer) -> usize {
     progresses_created(server, "threatlens/scan/")
 }
 
+/// `workspace/didChangeWatchedFiles` kinds.
+const CREATED: u8 = 1;
+const CHANGED: u8 = 2;
+const DELETED: u8 = 3;
+
+/// Tells the server that `path` was created, changed or deleted on disk.
+fn on_disk(server: &mut TestServer, kind: u8, path: &Path) {
+    server.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": file_uri(path), "type": kind}]}),
+    );
+}
+
 fn codes_of(diagnostics: &[Value]) -> Vec<&str> {
     diagnostics
         .iter()
@@ -255,15 +268,9 @@ fn a_changed_module_is_checked_again_only_where_it_was_read() {
     );
     assert_eq!(codes_of(&server.await_diagnostics(&serve)), ["TL303"]);
 
-    let changed = |server: &mut TestServer, path: &Path| {
-        server.notify(
-            "workspace/didChangeWatchedFiles",
-            json!({"changes": [{"uri": file_uri(path), "type": 2}]}),
-        );
-    };
     // The configuration module now names a local directory: only `app.py` read it.
     std::fs::write(&config, "MODEL_ID = \"./checkpoints/support-bot\"\n").expect("write");
-    changed(&mut server, &config);
+    on_disk(&mut server, CHANGED, &config);
     server.await_log(&format!(
         "{} changed: checking again the 1 file(s) that read its constants",
         config.display()
@@ -273,7 +280,7 @@ fn a_changed_module_is_checked_again_only_where_it_was_read() {
 
     // Who read what outlives the change: the other module's reader is found too.
     std::fs::write(&names, "OTHER_ID = \"acme/other-bot\"\n").expect("write");
-    changed(&mut server, &names);
+    on_disk(&mut server, CHANGED, &names);
     server.await_log(&format!(
         "{} changed: checking again the 1 file(s) that read its constants",
         names.display()
@@ -301,16 +308,10 @@ fn of_two_checks_of_a_file_the_later_one_wins_even_when_it_finishes_first() {
     );
     server.await_notification_where("$/progress", |p| p["value"]["kind"] == "end");
     assert_eq!(next_rules(&mut server, &app), ["TL303"]);
-    let changed = |server: &mut TestServer, path: &Path| {
-        server.notify(
-            "workspace/didChangeWatchedFiles",
-            json!({"changes": [{"uri": file_uri(path), "type": 2}]}),
-        );
-    };
 
     // The module changes: `app.py`, which reads it, is checked again (slowly, as it was).
     std::fs::write(&config, "MODEL_ID = \"acme/other-bot\"\n").expect("write");
-    changed(&mut server, &config);
+    on_disk(&mut server, CHANGED, &config);
     std::thread::sleep(Duration::from_millis(500));
     // Meanwhile `app.py` is saved loading a local checkpoint; that check finishes first.
     std::fs::write(
@@ -318,7 +319,7 @@ fn of_two_checks_of_a_file_the_later_one_wins_even_when_it_finishes_first() {
         "from transformers import AutoModel\nm = AutoModel.from_pretrained(\"./checkpoints/bot\")\n",
     )
     .expect("write");
-    changed(&mut server, &app);
+    on_disk(&mut server, CHANGED, &app);
     server.await_log("checked 1 file(s) again in");
     server.await_log("checked 2 file(s) again in");
     let published: Vec<Value> = server
@@ -356,10 +357,7 @@ fn checking_many_files_again_reports_progress_and_publishes_as_it_goes() {
     }
 
     std::fs::write(&config, "MODEL_ID = \"./checkpoints/support-bot\"\n").expect("write");
-    server.notify(
-        "workspace/didChangeWatchedFiles",
-        json!({"changes": [{"uri": file_uri(&config), "type": 2}]}),
-    );
+    on_disk(&mut server, CHANGED, &config);
     let create = server.await_message("a re-check's progress", |m| {
         m["method"] == "window/workDoneProgress/create"
             && m["params"]["token"]
@@ -407,18 +405,12 @@ fn a_module_added_or_removed_is_checked_again_where_it_was_looked_for() {
     let looked_for = "modules added or removed: checking again the 1 file(s) that looked for them";
 
     let config = dir.write("pkg/config.py", "MODEL_ID = \"acme/support-bot\"\n");
-    server.notify(
-        "workspace/didChangeWatchedFiles",
-        json!({"changes": [{"uri": file_uri(&config), "type": 1}]}),
-    );
+    on_disk(&mut server, CREATED, &config);
     server.await_log(looked_for);
     assert_eq!(next_rules(&mut server, &app), ["TL303"]);
 
     std::fs::remove_file(&config).expect("delete config.py");
-    server.notify(
-        "workspace/didChangeWatchedFiles",
-        json!({"changes": [{"uri": file_uri(&config), "type": 3}]}),
-    );
+    on_disk(&mut server, DELETED, &config);
     server.await_log(looked_for);
     assert_eq!(next_rules(&mut server, &app), Vec::<String>::new());
     // No second scan of the workspace was started.
@@ -438,25 +430,19 @@ fn an_artefact_written_while_working_is_scanned_with_the_code_that_loads_it() {
     let mut server = server_on(dir.path());
     server.await_notification_where("$/progress", |p| p["value"]["kind"] == "end");
     assert_eq!(next_rules(&mut server, &train), ["TL110"]);
-    let created = |server: &mut TestServer, path: &Path| {
-        server.notify(
-            "workspace/didChangeWatchedFiles",
-            json!({"changes": [{"uri": file_uri(path), "type": 1}]}),
-        );
-    };
     // A checkpoint in an ignored directory is neither reported nor flagged.
     let ignored = dir.write(
         "checkpoints/classifier.pkl",
         b"\x80\x02cos\nsystem\nq\x00X\x02\x00\x00\x00idq\x01\x85q\x02Rq\x03.",
     );
-    created(&mut server, &ignored);
+    on_disk(&mut server, CREATED, &ignored);
     // The pickle the code loads (its first global is `os.system`) is flagged, and the code
     // loading it says so.
     let artefact = dir.write(
         "weights/classifier.pkl",
         b"\x80\x02cos\nsystem\nq\x00X\x02\x00\x00\x00idq\x01\x85q\x02Rq\x03.",
     );
-    created(&mut server, &artefact);
+    on_disk(&mut server, CREATED, &artefact);
     server.await_log(
         "artefact flags changed (classifier.pkl): checking again the 1 file(s) that load them",
     );
@@ -501,20 +487,14 @@ fn the_server_follows_modules_and_models_changed_on_disk() {
         "pkg/config.py",
         "MODEL_ID = \"./checkpoints/support-bot\"\n",
     );
-    server.notify(
-        "workspace/didChangeWatchedFiles",
-        json!({"changes": [{"uri": file_uri(&config), "type": 2}]}),
-    );
+    on_disk(&mut server, CHANGED, &config);
     assert_eq!(next_rules(&mut server, &app), Vec::<String>::new());
 
     // The exception is withdrawn from the model: the finding it hid is shown.
     let model = dir.path().join("threatmodel.yaml");
     let text = std::fs::read_to_string(&model).expect("the model");
     std::fs::write(&model, text.replace(EXCEPTION, "")).expect("write the model");
-    server.notify(
-        "workspace/didChangeWatchedFiles",
-        json!({"changes": [{"uri": file_uri(&model), "type": 2}]}),
-    );
+    on_disk(&mut server, CHANGED, &model);
     // Only the code the exception's glob (`src/**`) matches is checked again.
     server.await_log("threat-model exceptions changed: checking again the 1 file(s) they match");
     let train = dir.path().join("src/train.py");
@@ -531,10 +511,7 @@ fn the_server_follows_modules_and_models_changed_on_disk() {
         json!({"textDocument": {"uri": file_uri(&train), "languageId": "python", "version": 1,
             "text": "import torch\nm = torch.load(p)\n"}}),
     );
-    server.notify(
-        "workspace/didChangeWatchedFiles",
-        json!({"changes": [{"uri": file_uri(&model), "type": 2}]}),
-    );
+    on_disk(&mut server, CHANGED, &model);
     let open = file_uri(&train);
     server.await_notification_where("textDocument/publishDiagnostics", |p| {
         p["uri"] == open.as_str() && p["diagnostics"].as_array().is_some_and(|d| d.is_empty())
@@ -543,10 +520,7 @@ fn the_server_follows_modules_and_models_changed_on_disk() {
     // The artefact is replaced by a benign pickle: the code loading it no longer says it is
     // flagged, and the artefact's own finding goes.
     let artefact = dir.write("weights/classifier.pkl", b"\x80\x02}q\x00.");
-    server.notify(
-        "workspace/didChangeWatchedFiles",
-        json!({"changes": [{"uri": file_uri(&artefact), "type": 2}]}),
-    );
+    on_disk(&mut server, CHANGED, &artefact);
     server.await_log(
         "artefact flags changed (classifier.pkl): checking again the 1 file(s) that load them",
     );
