@@ -16,7 +16,7 @@
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
-use threatlens_tests::lsp_client::{TestServer, file_uri};
+use threatlens_tests::lsp_client::{OnDisk, TestServer, file_uri};
 use threatlens_tests::typing::{Stats, type_one};
 
 fn cached_transformers() -> Option<PathBuf> {
@@ -228,10 +228,7 @@ fn main() {
     };
     for path in saved {
         let started = Instant::now();
-        server.notify(
-            "workspace/didChangeWatchedFiles",
-            json!({"changes": [{"uri": file_uri(&path), "type": 2}]}),
-        );
+        server.file_on_disk(OnDisk::Changed, &file_uri(&path));
         let rechecked = server.await_log("file(s) again in");
         println!(
             "| saving {}, until it and the files that read its constants are checked again | {:.2} s ({}) |",

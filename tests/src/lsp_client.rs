@@ -12,6 +12,14 @@ use std::time::{Duration, Instant};
 /// How long any wait lasts before the test fails (debug builds on two shared cores are slow).
 pub const TIMEOUT: Duration = Duration::from_secs(30);
 
+/// How a file changed on disk (`FileChangeType`).
+#[derive(Debug, Clone, Copy)]
+pub enum OnDisk {
+    Created = 1,
+    Changed = 2,
+    Deleted = 3,
+}
+
 pub struct TestServer {
     child: Child,
     stdin: Option<ChildStdin>,
@@ -141,6 +149,15 @@ impl TestServer {
 
     pub fn notify(&mut self, method: &str, params: Value) {
         self.send(&json!({"jsonrpc": "2.0", "method": method, "params": params}));
+    }
+
+    /// Tells the server that the file at `uri` was created, changed or deleted on disk (what an
+    /// editor's file watcher sends).
+    pub fn file_on_disk(&mut self, change: OnDisk, uri: &str) {
+        self.notify(
+            "workspace/didChangeWatchedFiles",
+            json!({"changes": [{"uri": uri, "type": change as u8}]}),
+        );
     }
 
     /// Answers a server-to-client request.

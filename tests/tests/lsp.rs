@@ -1,7 +1,7 @@
 //! End-to-end tests of `threatlens lsp`: the real binary, JSON-RPC over its stdio.
 
 use serde_json::{Value, json};
-use threatlens_tests::lsp_client::{TempDir, TestServer, apply_edits, edits_for, file_uri};
+use threatlens_tests::lsp_client::{OnDisk, TempDir, TestServer, apply_edits, edits_for, file_uri};
 
 /// A Python file with a finding after non-ASCII text on the same line (UTF-16 positions).
 const VULNERABLE: &str = "import torch\nname = \"héllo 😀\"; m = torch.load(path)\n";
@@ -547,19 +547,13 @@ fn workspace_scan_reports_progress_and_watches_files() {
         "import torch\nm = torch.load(p, weights_only=True)\n",
     )
     .unwrap();
-    server.notify(
-        "workspace/didChangeWatchedFiles",
-        json!({"changes": [{"uri": model_uri, "type": 2}]}),
-    );
+    server.file_on_disk(OnDisk::Changed, &model_uri);
     assert_eq!(server.await_diagnostics(&model_uri), Vec::<Value>::new());
 
     // A new file.
     let created = dir.write("pkg/new.py", "import torch\ntorch.load(p)\n");
     let created_uri = file_uri(&created);
-    server.notify(
-        "workspace/didChangeWatchedFiles",
-        json!({"changes": [{"uri": created_uri, "type": 1}]}),
-    );
+    server.file_on_disk(OnDisk::Created, &created_uri);
     assert_eq!(codes(&server.await_diagnostics(&created_uri)), ["TL110"]);
 
     // A config change re-scans: TL110 ignored now.
@@ -567,19 +561,16 @@ fn workspace_scan_reports_progress_and_watches_files() {
         "threatlens.toml",
         "exclude = [\"vendor\"]\nignore = [\"TL110\"]\n",
     );
-    server.notify(
-        "workspace/didChangeWatchedFiles",
-        json!({"changes": [{"uri": file_uri(&dir.path().join("threatlens.toml")), "type": 2}]}),
+    server.file_on_disk(
+        OnDisk::Changed,
+        &file_uri(&dir.path().join("threatlens.toml")),
     );
     await_progress(&mut server, "end");
     assert_eq!(server.await_diagnostics(&created_uri), Vec::<Value>::new());
 
     // A deleted file is cleared.
     std::fs::remove_file(&rust).unwrap();
-    server.notify(
-        "workspace/didChangeWatchedFiles",
-        json!({"changes": [{"uri": file_uri(&rust), "type": 3}]}),
-    );
+    server.file_on_disk(OnDisk::Deleted, &file_uri(&rust));
     server.await_notification_where("textDocument/publishDiagnostics", |p| {
         p["uri"] == file_uri(&rust).as_str() && p["diagnostics"] == json!([])
     });

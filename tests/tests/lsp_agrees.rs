@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use threatlens_tests::lsp_client::{TempDir, TestServer, file_uri};
+use threatlens_tests::lsp_client::{OnDisk, TempDir, TestServer, file_uri};
 use threatlens_tests::{json as parse_json, repo_root, run};
 
 /// (file URI, rule, 1-based line, message) → how many findings.
@@ -212,19 +212,6 @@ fn scans_started(server: &mut TestServer) -> usize {
     progresses_created(server, "threatlens/scan/")
 }
 
-/// `workspace/didChangeWatchedFiles` kinds.
-const CREATED: u8 = 1;
-const CHANGED: u8 = 2;
-const DELETED: u8 = 3;
-
-/// Tells the server that `path` was created, changed or deleted on disk.
-fn on_disk(server: &mut TestServer, kind: u8, path: &Path) {
-    server.notify(
-        "workspace/didChangeWatchedFiles",
-        json!({"changes": [{"uri": file_uri(path), "type": kind}]}),
-    );
-}
-
 fn codes_of(diagnostics: &[Value]) -> Vec<&str> {
     diagnostics
         .iter()
@@ -270,7 +257,7 @@ fn a_changed_module_is_checked_again_only_where_it_was_read() {
 
     // The configuration module now names a local directory: only `app.py` read it.
     std::fs::write(&config, "MODEL_ID = \"./checkpoints/support-bot\"\n").expect("write");
-    on_disk(&mut server, CHANGED, &config);
+    server.file_on_disk(OnDisk::Changed, &file_uri(&config));
     server.await_log(&format!(
         "{} changed: checking again the 1 file(s) that read its constants",
         config.display()
@@ -280,7 +267,7 @@ fn a_changed_module_is_checked_again_only_where_it_was_read() {
 
     // Who read what outlives the change: the other module's reader is found too.
     std::fs::write(&names, "OTHER_ID = \"acme/other-bot\"\n").expect("write");
-    on_disk(&mut server, CHANGED, &names);
+    server.file_on_disk(OnDisk::Changed, &file_uri(&names));
     server.await_log(&format!(
         "{} changed: checking again the 1 file(s) that read its constants",
         names.display()
@@ -311,7 +298,7 @@ fn of_two_checks_of_a_file_the_later_one_wins_even_when_it_finishes_first() {
 
     // The module changes: `app.py`, which reads it, is checked again (slowly, as it was).
     std::fs::write(&config, "MODEL_ID = \"acme/other-bot\"\n").expect("write");
-    on_disk(&mut server, CHANGED, &config);
+    server.file_on_disk(OnDisk::Changed, &file_uri(&config));
     std::thread::sleep(Duration::from_millis(500));
     // Meanwhile `app.py` is saved loading a local checkpoint; that check finishes first.
     std::fs::write(
@@ -319,7 +306,7 @@ fn of_two_checks_of_a_file_the_later_one_wins_even_when_it_finishes_first() {
         "from transformers import AutoModel\nm = AutoModel.from_pretrained(\"./checkpoints/bot\")\n",
     )
     .expect("write");
-    on_disk(&mut server, CHANGED, &app);
+    server.file_on_disk(OnDisk::Changed, &file_uri(&app));
     server.await_log("checked 1 file(s) again in");
     server.await_log("checked 2 file(s) again in");
     let published: Vec<Value> = server
@@ -357,7 +344,7 @@ fn checking_many_files_again_reports_progress_and_publishes_as_it_goes() {
     }
 
     std::fs::write(&config, "MODEL_ID = \"./checkpoints/support-bot\"\n").expect("write");
-    on_disk(&mut server, CHANGED, &config);
+    server.file_on_disk(OnDisk::Changed, &file_uri(&config));
     let create = server.await_message("a re-check's progress", |m| {
         m["method"] == "window/workDoneProgress/create"
             && m["params"]["token"]
@@ -405,12 +392,12 @@ fn a_module_added_or_removed_is_checked_again_where_it_was_looked_for() {
     let looked_for = "modules added or removed: checking again the 1 file(s) that looked for them";
 
     let config = dir.write("pkg/config.py", "MODEL_ID = \"acme/support-bot\"\n");
-    on_disk(&mut server, CREATED, &config);
+    server.file_on_disk(OnDisk::Created, &file_uri(&config));
     server.await_log(looked_for);
     assert_eq!(next_rules(&mut server, &app), ["TL303"]);
 
     std::fs::remove_file(&config).expect("delete config.py");
-    on_disk(&mut server, DELETED, &config);
+    server.file_on_disk(OnDisk::Deleted, &file_uri(&config));
     server.await_log(looked_for);
     assert_eq!(next_rules(&mut server, &app), Vec::<String>::new());
     // No second scan of the workspace was started.
@@ -435,14 +422,14 @@ fn an_artefact_written_while_working_is_scanned_with_the_code_that_loads_it() {
         "checkpoints/classifier.pkl",
         b"\x80\x02cos\nsystem\nq\x00X\x02\x00\x00\x00idq\x01\x85q\x02Rq\x03.",
     );
-    on_disk(&mut server, CREATED, &ignored);
+    server.file_on_disk(OnDisk::Created, &file_uri(&ignored));
     // The pickle the code loads (its first global is `os.system`) is flagged, and the code
     // loading it says so.
     let artefact = dir.write(
         "weights/classifier.pkl",
         b"\x80\x02cos\nsystem\nq\x00X\x02\x00\x00\x00idq\x01\x85q\x02Rq\x03.",
     );
-    on_disk(&mut server, CREATED, &artefact);
+    server.file_on_disk(OnDisk::Created, &file_uri(&artefact));
     server.await_log(
         "artefact flags changed (classifier.pkl): checking again the 1 file(s) that load them",
     );
@@ -487,14 +474,14 @@ fn the_server_follows_modules_and_models_changed_on_disk() {
         "pkg/config.py",
         "MODEL_ID = \"./checkpoints/support-bot\"\n",
     );
-    on_disk(&mut server, CHANGED, &config);
+    server.file_on_disk(OnDisk::Changed, &file_uri(&config));
     assert_eq!(next_rules(&mut server, &app), Vec::<String>::new());
 
     // The exception is withdrawn from the model: the finding it hid is shown.
     let model = dir.path().join("threatmodel.yaml");
     let text = std::fs::read_to_string(&model).expect("the model");
     std::fs::write(&model, text.replace(EXCEPTION, "")).expect("write the model");
-    on_disk(&mut server, CHANGED, &model);
+    server.file_on_disk(OnDisk::Changed, &file_uri(&model));
     // Only the code the exception's glob (`src/**`) matches is checked again.
     server.await_log("threat-model exceptions changed: checking again the 1 file(s) they match");
     let train = dir.path().join("src/train.py");
@@ -511,7 +498,7 @@ fn the_server_follows_modules_and_models_changed_on_disk() {
         json!({"textDocument": {"uri": file_uri(&train), "languageId": "python", "version": 1,
             "text": "import torch\nm = torch.load(p)\n"}}),
     );
-    on_disk(&mut server, CHANGED, &model);
+    server.file_on_disk(OnDisk::Changed, &file_uri(&model));
     let open = file_uri(&train);
     server.await_notification_where("textDocument/publishDiagnostics", |p| {
         p["uri"] == open.as_str() && p["diagnostics"].as_array().is_some_and(|d| d.is_empty())
@@ -520,7 +507,7 @@ fn the_server_follows_modules_and_models_changed_on_disk() {
     // The artefact is replaced by a benign pickle: the code loading it no longer says it is
     // flagged, and the artefact's own finding goes.
     let artefact = dir.write("weights/classifier.pkl", b"\x80\x02}q\x00.");
-    on_disk(&mut server, CHANGED, &artefact);
+    server.file_on_disk(OnDisk::Changed, &file_uri(&artefact));
     server.await_log(
         "artefact flags changed (classifier.pkl): checking again the 1 file(s) that load them",
     );

@@ -3,7 +3,7 @@
 //! the add-a-control code action, included files and the workspace's model.
 
 use serde_json::{Value, json};
-use threatlens_tests::lsp_client::{TempDir, TestServer, apply_edits, edits_for, file_uri};
+use threatlens_tests::lsp_client::{OnDisk, TempDir, TestServer, apply_edits, edits_for, file_uri};
 
 /// "Today" for the server's governance checks.
 const TODAY: &str = "2026-11-28";
@@ -795,20 +795,14 @@ fn the_workspace_model_is_checked_from_disk_and_follows_changes() {
 
     // Saved elsewhere: the watcher's event re-checks the model.
     std::fs::write(&part_path, PART.replace("{id: bot,", "{id: robot,")).unwrap();
-    server.notify(
-        "workspace/didChangeWatchedFiles",
-        json!({"changes": [{"uri": part_uri, "type": 2}]}),
-    );
+    server.file_on_disk(OnDisk::Changed, &part_uri);
     diagnostics_where(&mut server, &root_uri, |c| {
         c.iter().filter(|c| **c == "TM012").count() == 2
     });
 
     // The root deleted: the model's diagnostics go.
     std::fs::remove_file(&root_path).unwrap();
-    server.notify(
-        "workspace/didChangeWatchedFiles",
-        json!({"changes": [{"uri": root_uri, "type": 3}]}),
-    );
+    server.file_on_disk(OnDisk::Deleted, &root_uri);
     let mut cleared = vec![root_uri.clone(), part_uri.clone()];
     while !cleared.is_empty() {
         let params = server.await_notification_where("textDocument/publishDiagnostics", |p| {
