@@ -376,7 +376,7 @@ pub fn raise_for_flagged_artefacts(
 /// Python files checked, and with a configuration file every Python file under its directory
 /// too, so that checking a few files (a pre-commit hook passes the staged ones) reads the
 /// constants of modules it was not asked to check, as a check of the whole directory does.
-/// Files are known by their path from the checked directory that holds them, else from the
+/// A file is known by its path from each of these that holds it: the checked directory and the
 /// configuration's.
 pub fn project_of(paths: &[PathBuf], files: &[(PathBuf, FileKind)], config: &Config) -> Project {
     let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
