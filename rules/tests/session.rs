@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 use threatlens_rules::analyse::{FileContext, analyse_python_in_session, analyse_tree_in};
 use threatlens_rules::lang::python::session::{Fallback, Reuse, Session};
-use threatlens_rules::{Catalogue, Language, lang};
+use threatlens_rules::{Catalogue, Language, Severity, lang};
 
 /// xorshift64*: a fixed sequence, so a failure reproduces.
 struct Random(u64);
@@ -265,4 +265,60 @@ class Store:
         analyse(&broken),
         (Some(Reuse::Nothing), Some(Fallback::Reshaped))
     );
+}
+
+/// An old output can sustain itself: a method that reads an attribute it sets from that
+/// attribute, or two functions that return each other's result, keep the taint of a source
+/// that an edit removed if the re-walked function reads its own output from before the edit.
+/// A whole analysis starts from nothing and finds no taint; so must the session.
+#[test]
+fn a_session_does_not_keep_what_only_the_old_output_sustains() {
+    let catalogue = Catalogue::builtin();
+    let context = FileContext::default();
+    let self_attribute = "\
+class Cache:
+    def value(self):
+        self.x = self.x or input()
+        eval(self.x)
+";
+    let recursion = "\
+def f(x):
+    if x:
+        return input()
+    return g(x)
+
+
+def g(x):
+    return f(x)
+
+
+eval(f(1))
+";
+    for (original, instead) in [(self_attribute, "'constant'"), (recursion, "x")] {
+        let edited = original.replace("input()", instead);
+        let mut session = Session::new();
+        let mut analyse = |text: &str| {
+            let tree = lang::parse(Language::Python, text, None).expect("parse");
+            let incremental =
+                analyse_python_in_session(&mut session, catalogue, text, &tree, &context);
+            let whole = analyse_tree_in(catalogue, Language::Python, text, &tree, &context);
+            assert_eq!(incremental, whole, "{text}");
+            let severities: Vec<_> = whole.iter().map(|f| (f.rule.clone(), f.severity)).collect();
+            (severities, session.last_reuse(), session.last_fallback())
+        };
+        let (before, _, _) = analyse(original);
+        assert_eq!(
+            before,
+            [("TL401".to_string(), Severity::High)],
+            "{original}"
+        );
+        let (after, _, why) = analyse(&edited);
+        assert_eq!(after, [("TL401".to_string(), Severity::Medium)], "{edited}");
+        assert_eq!(why, Some(Fallback::ReadsBackItsOwnOutput), "{edited}");
+        // An edit that leaves the source in place is still taken alone.
+        analyse(original);
+        let renamed = original.replace("input()", "input('> ')");
+        let (_, reuse, _) = analyse(&renamed);
+        assert_eq!(reuse, Some(Reuse::AllButOneFunction), "{renamed}");
+    }
 }

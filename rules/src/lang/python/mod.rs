@@ -231,6 +231,7 @@ fn analyse_repeating(
                 }
             }
         }
+        let reads = summaries.reads(&last.effects, |_| true);
         summaries.reset_reads();
         // A finding two units report belongs to whichever the walk reached first.
         for &owner in &last.shared {
@@ -251,6 +252,7 @@ fn analyse_repeating(
             units: last.units,
             findings: findings.clone(),
             effects: last.effects,
+            reads,
             star_imports,
         });
         return (findings, memo, whole_walks);
@@ -457,6 +459,37 @@ pub fn module_constants<'a>(
         .collect()
 }
 
+/// Whose output each unit's walk read, at the end of an analysis: for a reader ([`MODULE`] for
+/// the module's own statements), the units whose functions' returns (those that say something)
+/// or whose attribute writes it read. A [`session::Session`] uses it to tell when what a
+/// function passes on comes back to it through the functions that read it. (Arguments passed
+/// to parameters are left out: every call with arguments whose result the caller uses would
+/// be such a loop.)
+#[derive(Default)]
+pub(super) struct Reads(HashMap<u32, Vec<u32>>);
+
+impl Reads {
+    /// The units that read, directly or through the readers of readers, what `unit` passed on.
+    fn reached_from(&self, unit: u32) -> std::collections::HashSet<u32> {
+        let mut readers_of: HashMap<u32, Vec<u32>> = HashMap::default();
+        for (&reader, from) in &self.0 {
+            for &writer in from {
+                readers_of.entry(writer).or_default().push(reader);
+            }
+        }
+        let mut reached = std::collections::HashSet::new();
+        let mut next = vec![unit];
+        while let Some(writer) = next.pop() {
+            for &reader in readers_of.get(&writer).into_iter().flatten() {
+                if reached.insert(reader) {
+                    next.push(reader);
+                }
+            }
+        }
+        reached
+    }
+}
+
 /// What the walk learns about local functions and classes, kept across passes.
 #[derive(Default, Clone)]
 struct Summaries {
@@ -551,6 +584,7 @@ impl Summaries {
     fn forget_reads_of(&mut self, outdated: impl Fn(u32) -> bool) {
         for f in &mut self.functions {
             f.return_readers.retain(|&unit| !outdated(unit));
+            f.walking_readers.retain(|&unit| !outdated(unit));
         }
         for c in &mut self.classes {
             for readers in c.readers.values_mut() {
@@ -559,9 +593,42 @@ impl Summaries {
         }
     }
 
+    /// Whose returns and attributes the units that `reader` accepts read (see [`Reads`]);
+    /// `effects` are what the units wrote.
+    fn reads(&self, effects: &[(u32, Effect)], reader: impl Fn(u32) -> bool) -> Reads {
+        let mut from: HashMap<u32, Vec<u32>> = HashMap::default();
+        for (owner, effect) in effects {
+            if let Effect::Attr { class, name, .. } = effect
+                && let Some(readers) = self.classes[*class].readers.get(name)
+            {
+                for &r in readers.iter().filter(|&&r| reader(r) && r != *owner) {
+                    from.entry(r).or_default().push(*owner);
+                }
+            }
+        }
+        // A return that says nothing carries nothing back.
+        for function in self.functions.iter().filter(|f| f.says_something()) {
+            let readers = function
+                .return_readers
+                .iter()
+                .chain(&function.walking_readers);
+            for &r in readers.filter(|&&r| reader(r)) {
+                if r != function.unit {
+                    from.entry(r).or_default().push(function.unit);
+                }
+            }
+        }
+        for writers in from.values_mut() {
+            writers.sort_unstable();
+            writers.dedup();
+        }
+        Reads(from)
+    }
+
     fn reset_reads(&mut self) {
         for f in &mut self.functions {
             f.return_readers.clear();
+            f.walking_readers.clear();
             f.params_read = false;
             f.consulted.clear();
         }
@@ -596,11 +663,24 @@ struct FunctionInfo {
     /// The units that read what it returns in this pass (a later return with more to say
     /// makes what they read out of date).
     return_readers: Vec<u32>,
+    /// The units that called it while its body was being walked (recursion through them):
+    /// they are out of date already, and only [`Reads`] needs to know.
+    walking_readers: Vec<u32>,
     params_read: bool,
     /// The body is being walked (a call from inside it is recursion).
     walking: bool,
     /// The [`Unit`] this function is, or is nested in.
     unit: u32,
+}
+
+impl FunctionInfo {
+    /// Whether a call of it tells its caller anything (a taint, a name, a shape, a constant).
+    fn says_something(&self) -> bool {
+        self.returns.is_some()
+            || self.return_qname.is_some()
+            || !matches!(self.return_shape, Shape::Plain)
+            || self.return_konst.is_some()
+    }
 }
 
 #[derive(Default, Clone)]
@@ -2702,6 +2782,9 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
                     info.return_readers.push(self.current_unit);
                 }
                 if info.walking && info.unit != self.current_unit {
+                    if info.walking_readers.last() != Some(&self.current_unit) {
+                        info.walking_readers.push(self.current_unit);
+                    }
                     self.mark_stale(self.current_unit);
                 }
                 let info = &self.summaries.functions[function];

@@ -18,11 +18,11 @@
 //! edit, positions after it are moved first, then the unit is walked in the new text.
 
 use super::{
-    Effect, FunctionInfo, Summaries, Unit, Walker, analyse_whole, import_context, kind_of,
+    Effect, FunctionInfo, Reads, Summaries, Unit, Walker, analyse_whole, import_context, kind_of,
 };
 use crate::analyse::FileContext;
 use crate::catalogue::{Catalogue, Language};
-use crate::engine::{Emitter, Provenance, render_again};
+use crate::engine::{Emitter, ImportContext, Provenance, render_again};
 use crate::finding::{Finding, Span};
 use crate::source::LineIndex;
 use crate::value::{Range, Shape, Sym, Taint};
@@ -39,6 +39,7 @@ pub(super) struct Memo {
     /// The findings, in order, rendered for `text`.
     pub(super) findings: Vec<(Finding, Provenance)>,
     pub(super) effects: Vec<(u32, Effect)>,
+    pub(super) reads: Reads,
     pub(super) star_imports: Vec<Rc<str>>,
 }
 
@@ -81,6 +82,9 @@ pub enum Fallback {
     Escaped,
     /// The re-walk changed what the function returns or passes on, or shares a finding.
     PassesOnSomethingElse,
+    /// What the function passed on before the edit comes back to it (an attribute it sets
+    /// itself, recursion through other functions), and what it passes on now rests on that.
+    ReadsBackItsOwnOutput,
 }
 
 impl Fallback {
@@ -93,6 +97,9 @@ impl Fallback {
             Self::Reshaped => "the tree changed shape around the edit",
             Self::Escaped => "other code writes into the function",
             Self::PassesOnSomethingElse => "the function now passes on something else",
+            Self::ReadsBackItsOwnOutput => {
+                "what the function passes on rests on its own output from before"
+            }
         }
     }
 }
@@ -560,21 +567,14 @@ fn reanalyse_unit(
 
     memo.shift(&edit);
     let before = take_returns(&mut memo.summaries.functions[function]);
-    for &f in &nested {
-        let old = &memo.summaries.functions[f];
-        memo.summaries.functions[f] = FunctionInfo {
-            name: old.name.clone(),
-            unit: old.unit,
-            ..FunctionInfo::default()
-        };
-    }
-    for &c in &classes {
-        let class = &mut memo.summaries.classes[c];
-        class.attrs.clear();
-        class.methods.clear();
-        class.missed.clear();
-        class.readers.clear();
-    }
+    let unit = UnitWalk {
+        id: unit_id,
+        function,
+        nested: &nested,
+        classes: &classes,
+        node,
+    };
+    unit.forget_what_it_defines(&mut memo.summaries);
     let (old_effects, others): (Vec<_>, Vec<_>) = std::mem::take(&mut memo.effects)
         .into_iter()
         .partition(|(owner, _)| *owner == unit_id);
@@ -582,29 +582,10 @@ fn reanalyse_unit(
     memo.findings
         .retain(|(_, provenance)| provenance.owner != unit_id);
 
+    let imports = import_context(tree.root_node(), text);
     let mut emitter = Emitter::new(catalogue, text, lines, Language::Python);
-    emitter.imports = import_context(root, text);
-    let mut walker = Walker::new(catalogue, text, &mut emitter, &mut memo.summaries, context);
-    walker.star_imports = memo.star_imports.clone();
-    walker.units = std::mem::take(&mut memo.units);
-    walker.deferred.module_done = true;
-    walker.undo = Some(Vec::new());
-    walker.walk_unit_again(unit_id, node);
-    let Walker {
-        units,
-        effects,
-        undo,
-        ..
-    } = walker;
-    memo.units = units;
-    // Attributes set on other units' classes go back to what the whole analysis ended with.
-    for (class, name, value) in undo.unwrap_or_default().into_iter().rev() {
-        let attrs = &mut memo.summaries.classes[class].attrs;
-        match value {
-            Some(value) => attrs.insert(name, value),
-            None => attrs.remove(&name),
-        };
-    }
+    emitter.imports = imports.clone();
+    let effects = unit.walk(memo, &mut emitter, catalogue, text, context);
     let after = take_returns(&mut memo.summaries.functions[function]);
     // A finding another owner also reports belongs to whichever a whole walk reaches first.
     let shared = emitter.findings.iter().any(|new| {
@@ -618,6 +599,10 @@ fn reanalyse_unit(
     if !same {
         return Err(Fallback::PassesOnSomethingElse);
     }
+    let writers = unit.reads_back_nothing_of_its_own(
+        memo, &effects, &after, &imports, catalogue, text, lines, context,
+    )?;
+    memo.reads.0.insert(unit_id, writers);
     let info = &mut memo.summaries.functions[function];
     (
         info.returns,
@@ -637,6 +622,153 @@ fn reanalyse_unit(
     }
     memo.text = text.to_string();
     Ok(memo.findings.iter().map(|(f, _)| f.clone()).collect())
+}
+
+/// The unit a session walks again, and what it defines.
+struct UnitWalk<'n, 't> {
+    id: u32,
+    function: usize,
+    nested: &'n [usize],
+    classes: &'n [usize],
+    node: Node<'t>,
+}
+
+impl<'t> UnitWalk<'_, 't> {
+    /// Forgets what the unit's last walk taught about the functions and classes it defines.
+    fn forget_what_it_defines(&self, summaries: &mut Summaries) {
+        for &f in self.nested {
+            let old = &summaries.functions[f];
+            summaries.functions[f] = FunctionInfo {
+                name: old.name.clone(),
+                unit: old.unit,
+                ..FunctionInfo::default()
+            };
+        }
+        for &c in self.classes {
+            let class = &mut summaries.classes[c];
+            class.attrs.clear();
+            class.methods.clear();
+            class.missed.clear();
+            class.readers.clear();
+        }
+    }
+
+    /// Walks the unit over `memo`'s summaries (what it read is recorded in them); returns its
+    /// effects. Attributes it set on other units' classes go back to what they were.
+    fn walk<'a>(
+        &self,
+        memo: &mut Memo,
+        emitter: &mut Emitter<'a>,
+        catalogue: &'a Catalogue,
+        text: &'a str,
+        context: &FileContext,
+    ) -> Vec<(u32, Effect)> {
+        let mut walker = Walker::new(catalogue, text, emitter, &mut memo.summaries, context);
+        walker.star_imports = memo.star_imports.clone();
+        walker.units = std::mem::take(&mut memo.units);
+        walker.deferred.module_done = true;
+        walker.undo = Some(Vec::new());
+        walker.walk_unit_again(self.id, self.node);
+        let Walker {
+            units,
+            effects,
+            undo,
+            ..
+        } = walker;
+        memo.units = units;
+        for (class, name, value) in undo.unwrap_or_default().into_iter().rev() {
+            let attrs = &mut memo.summaries.classes[class].attrs;
+            match value {
+                Some(value) => attrs.insert(name, value),
+                None => attrs.remove(&name),
+            };
+        }
+        effects
+    }
+
+    /// Checks that what the unit passed on in its walk (`effects`, `returns`: the same as
+    /// before the edit) does not rest on what it passed on before the edit. What it read of an
+    /// attribute it sets itself (`self.x = self.x or load()`), or of what a function returns
+    /// that reads, directly or not, what this one returns (recursion), may be its own old
+    /// output, which could sustain itself after the edit removed what first produced it, where
+    /// a whole analysis, starting from nothing, would not find it. So the unit is walked once
+    /// more with those reads left empty, and it must pass on the same. Returns whose returns
+    /// it read (see [`Reads`]).
+    #[allow(clippy::too_many_arguments)]
+    fn reads_back_nothing_of_its_own(
+        &self,
+        memo: &mut Memo,
+        effects: &[(u32, Effect)],
+        returns: &Returns,
+        imports: &ImportContext,
+        catalogue: &Catalogue,
+        text: &str,
+        lines: &LineIndex,
+        context: &FileContext,
+    ) -> Result<Vec<u32>, Fallback> {
+        let id = self.id;
+        let summaries = &mut memo.summaries;
+        let writers = summaries
+            .reads(&memo.effects, |reader| reader == id)
+            .0
+            .remove(&id)
+            .unwrap_or_default();
+        let reached = memo.reads.reached_from(id);
+        let blank_returns: Vec<usize> = (0..summaries.functions.len())
+            .filter(|&f| {
+                let info = &summaries.functions[f];
+                info.return_readers.contains(&id) && reached.contains(&info.unit)
+            })
+            .collect();
+        let blank_attrs: Vec<(usize, Rc<str>)> = effects
+            .iter()
+            .chain(
+                memo.effects
+                    .iter()
+                    .filter(|(owner, _)| reached.contains(owner)),
+            )
+            .filter_map(|(_, effect)| match effect {
+                Effect::Attr { class, name, .. }
+                    if summaries.classes[*class]
+                        .readers
+                        .get(name)
+                        .is_some_and(|readers| readers.contains(&id)) =>
+                {
+                    Some((*class, name.clone()))
+                }
+                _ => None,
+            })
+            .collect();
+        summaries.reset_reads();
+        if blank_returns.is_empty() && blank_attrs.is_empty() {
+            return Ok(writers);
+        }
+
+        let kept = (
+            summaries.clone(),
+            memo.units.iter().map(|u| u.stale).collect::<Vec<_>>(),
+        );
+        for f in blank_returns {
+            take_returns(&mut summaries.functions[f]);
+        }
+        for (class, name) in &blank_attrs {
+            summaries.classes[*class].attrs.remove(name);
+        }
+        self.forget_what_it_defines(summaries);
+        let mut emitter = Emitter::new(catalogue, text, lines, Language::Python);
+        emitter.imports = imports.clone();
+        let blank_effects = self.walk(memo, &mut emitter, catalogue, text, context);
+        let blank_returns = take_returns(&mut memo.summaries.functions[self.function]);
+        let (summaries, stale) = kept;
+        memo.summaries = summaries;
+        for (unit, stale) in memo.units.iter_mut().zip(stale) {
+            unit.stale = stale;
+        }
+        if blank_effects != effects || blank_returns != *returns {
+            return Err(Fallback::ReadsBackItsOwnOutput);
+        }
+        Ok(writers)
+    }
 }
 
 #[cfg(test)]
