@@ -83,6 +83,8 @@ pub struct Job {
     pub place: Place,
     /// For an open Python document: the sessions' thread and the document's key there.
     pub session: Option<(Arc<Sessions>, String)>,
+    /// Analyse the whole file, whatever the document's session could reuse.
+    pub whole: bool,
     pub config: Arc<Config>,
     pub catalogue: &'static Catalogue,
     pub panic_marker: Option<String>,
@@ -142,6 +144,7 @@ fn run_inner(job: Job) -> Outcome {
         catalogue,
         panic_marker,
         session,
+        whole,
         place,
         ..
     } = job;
@@ -149,9 +152,15 @@ fn run_inner(job: Job) -> Outcome {
         Input::Text { kind, text, tree } => {
             check_fault(&panic_marker, &text);
             match kind {
-                DocKind::Source(language) => {
-                    analyse_text(catalogue, language, text, tree, &place, session.as_ref())
-                }
+                DocKind::Source(language) => analyse_text(
+                    catalogue,
+                    language,
+                    text,
+                    tree,
+                    &place,
+                    session.as_ref(),
+                    whole,
+                ),
                 DocKind::NotebookJson => {
                     let started = Instant::now();
                     let analysis = analyse_notebook(catalogue, text.as_bytes(), &place.context());
@@ -230,6 +239,7 @@ fn analyse_text(
     old: Option<Tree>,
     place: &Place,
     session: Option<&(Arc<Sessions>, String)>,
+    whole: bool,
 ) -> Outcome {
     let started = Instant::now();
     let tree = lang::parse(language, &text, old.as_ref());
@@ -244,7 +254,7 @@ fn analyse_text(
     let started = Instant::now();
     let (findings, reuse, fallback) = match session {
         Some((sessions, document)) if language == Language::Python => {
-            match sessions.analyse(document, text, tree.clone(), place.clone()) {
+            match sessions.analyse(document, text, tree.clone(), place.clone(), whole) {
                 Ok(analysed) => analysed,
                 Err(error) => {
                     return Outcome {

@@ -19,7 +19,9 @@
 //!   (`threatlens_rules::lang::python::session`, kept on a thread of its own by `sessions`,
 //!   since its state is reference-counted): after an edit inside one function only that function
 //!   is walked again, after an edit inside a comment or a docstring nothing is, and the whole
-//!   file is whenever that could give a different answer.
+//!   file is whenever that could give a different answer. When the document has not changed
+//!   for 400 ms after such an edit, the whole file is analysed once more, and its diagnostics
+//!   are published if they differ (a safety net for what the session's tests do not know of).
 //! * **Same answers as `threatlens check`.** Code is analysed in its project: the workspace
 //!   scan indexes the Python modules (for the constants a file imports from another), scans
 //!   model artefacts first (code loading a flagged one says so) and reads the `code:` exceptions
@@ -88,6 +90,10 @@ use threatlens_rules::artefact::ArtefactIndex;
 use threatlens_rules::lang::python::session::Reuse;
 use threatlens_rules::project::Project;
 use threatlens_rules::{Catalogue, Config, Finding, Language, Span};
+
+/// How long a document stays unchanged before an editing session's findings are checked by
+/// a whole analysis (see `Backend::settle_later`).
+const SETTLE_AFTER: Duration = Duration::from_millis(400);
 
 /// Runs the server on stdin/stdout until `exit` (or the end of stdin).
 pub fn run() -> Result<ExitCode, String> {
@@ -361,7 +367,9 @@ impl Inner {
         is_model
     }
 
-    fn prepare(&self, st: &mut State, unit: &Uri) -> Option<Prepared> {
+    /// What analysing a unit's current version takes. `again`: a Python document's current
+    /// version, once more, as a whole (see [`Self::settle_later`]).
+    fn prepare(&self, st: &mut State, unit: &Uri, again: bool) -> Option<Prepared> {
         if let Some(model) = st.models.get(unit) {
             if model.is_current() {
                 return Some(Prepared::Ready);
@@ -397,6 +405,7 @@ impl Inner {
                 catalogue: self.catalogue,
                 panic_marker: self.panic_marker.clone(),
                 session: None,
+                whole: false,
             }));
         }
         if let Some(notebook) = st.notebooks.get(unit) {
@@ -443,6 +452,7 @@ impl Inner {
                 catalogue: self.catalogue,
                 panic_marker: self.panic_marker.clone(),
                 session: None,
+                whole: false,
             }));
         }
         let doc = st.docs.get(unit)?;
@@ -454,6 +464,7 @@ impl Inner {
             .analysis
             .as_ref()
             .is_some_and(|a| a.version == doc.version)
+            && !again
         {
             return Some(Prepared::Ready);
         }
@@ -502,6 +513,7 @@ impl Inner {
                 .sessions
                 .clone()
                 .map(|sessions| (sessions, unit.as_str().to_owned())),
+            whole: again,
         }))
     }
 
@@ -618,7 +630,21 @@ impl Inner {
             if !immediately && !debounce.is_zero() {
                 tokio::time::sleep(debounce).await;
             }
-            this.analyse_and_publish(unit, ticket).await;
+            this.analyse_and_publish(unit, ticket, false).await;
+        });
+    }
+
+    /// After an editing session re-analysed less than the whole file, analyses the whole file
+    /// once more when the document has not changed for [`SETTLE_AFTER`], and publishes its
+    /// findings if they differ. A session is exact for everything its tests know of; this
+    /// bounds how long a case they do not know of (an old value that a loop of calls or
+    /// attributes keeps alive) can show stale diagnostics, and starts the next edits from a
+    /// fresh analysis.
+    fn settle_later(self: &Arc<Self>, unit: Uri, ticket: u64) {
+        let this = Arc::clone(self);
+        tokio::spawn(async move {
+            tokio::time::sleep(SETTLE_AFTER).await;
+            this.analyse_and_publish(unit, ticket, true).await;
         });
     }
 
@@ -626,13 +652,15 @@ impl Inner {
         st.pending.get(unit) == Some(&ticket)
     }
 
-    async fn analyse_and_publish(self: Arc<Self>, unit: Uri, ticket: u64) {
+    /// Analyses a unit and publishes its diagnostics, unless a newer change took another ticket;
+    /// `again`: see [`Self::settle_later`].
+    async fn analyse_and_publish(self: Arc<Self>, unit: Uri, ticket: u64, again: bool) {
         let prepared = {
             let mut st = self.state();
             if !self.is_latest(&st, &unit, ticket) {
                 return;
             }
-            self.guard("analysis setup", || self.prepare(&mut st, &unit))
+            self.guard("analysis setup", || self.prepare(&mut st, &unit, again))
                 .flatten()
         };
         let (version, mut outcome) = match prepared {
@@ -664,6 +692,12 @@ impl Inner {
             if !self.is_latest(&st, &unit, ticket) {
                 return;
             }
+            if again {
+                let published = st.docs.get(&unit).and_then(|d| d.analysis.as_ref());
+                if published.is_none_or(|a| *a.findings == outcome.findings) {
+                    return;
+                }
+            }
             if let Some(version) = version
                 && !self.store(&mut st, &unit, version, &mut outcome)
             {
@@ -674,6 +708,10 @@ impl Inner {
                 .unwrap_or_default();
             let timings = (st.settings.log_timings() && version.is_some()).then(|| {
                 let reused = match (outcome.reuse, outcome.fallback) {
+                    _ if again => {
+                        " (the whole file once more after the edits: the diagnostics changed)"
+                            .into()
+                    }
                     (Some(Reuse::AllButOneFunction), _) => " (one function re-analysed)".into(),
                     (Some(Reuse::Everything), _) => " (text unchanged)".into(),
                     (Some(Reuse::Comment), _) => " (a comment edited)".into(),
@@ -702,13 +740,20 @@ impl Inner {
         if let Some(timings) = timings {
             self.client.log_message(MessageType::LOG, timings).await;
         }
+        let partial = matches!(
+            outcome.reuse,
+            Some(Reuse::AllButOneFunction | Reuse::Comment | Reuse::Docstring)
+        );
+        if partial && !again {
+            self.settle_later(unit, ticket);
+        }
     }
 
     /// The findings of a unit's current version, analysing it now if need be.
     async fn current_findings(self: &Arc<Self>, unit: &Uri) -> Option<(i32, Arc<Vec<Finding>>)> {
         let prepared = {
             let mut st = self.state();
-            self.guard("analysis setup", || self.prepare(&mut st, unit))
+            self.guard("analysis setup", || self.prepare(&mut st, unit, false))
                 .flatten()?
         };
         match prepared {

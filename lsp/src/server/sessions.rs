@@ -28,6 +28,8 @@ enum Request {
         tree: Tree,
         /// Only its module index and path are read (exceptions apply after the analysis).
         place: Place,
+        /// Start again from a whole analysis.
+        whole: bool,
         reply: mpsc::Sender<Answer>,
     },
     Forget(String),
@@ -47,14 +49,23 @@ impl Sessions {
         Ok(Self { requests })
     }
 
-    /// Analyses a new version of an open Python document (blocks until done).
-    pub fn analyse(&self, document: &str, text: String, tree: Tree, place: Place) -> Answer {
+    /// Analyses a new version of an open Python document (blocks until done); `whole`: the
+    /// whole file, whatever the session could reuse.
+    pub fn analyse(
+        &self,
+        document: &str,
+        text: String,
+        tree: Tree,
+        place: Place,
+        whole: bool,
+    ) -> Answer {
         let (reply, answer) = mpsc::channel();
         let request = Request::Analyse {
             document: document.to_owned(),
             text,
             tree,
             place,
+            whole,
             reply,
         };
         self.requests
@@ -82,6 +93,7 @@ fn serve(catalogue: &'static Catalogue, inbox: mpsc::Receiver<Request>) {
                 text,
                 tree,
                 place,
+                whole,
                 reply,
             } => {
                 let (session, indexed) = sessions.entry(document.clone()).or_default();
@@ -89,7 +101,7 @@ fn serve(catalogue: &'static Catalogue, inbox: mpsc::Receiver<Request>) {
                     (Some(a), Some(b)) => Arc::ptr_eq(a, b),
                     (a, b) => a.is_none() && b.is_none(),
                 };
-                if !same_index {
+                if whole || !same_index {
                     *session = Session::new();
                     indexed.clone_from(&place.project);
                 }

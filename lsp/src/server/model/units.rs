@@ -110,7 +110,7 @@ impl Inner {
     pub(crate) async fn current_model(self: &Arc<Self>, unit: &Uri) -> Option<Arc<ModelAnalysed>> {
         let prepared = {
             let mut st = self.state();
-            self.guard("analysis setup", || self.prepare(&mut st, unit))
+            self.guard("analysis setup", || self.prepare(&mut st, unit, false))
                 .flatten()?
         };
         match prepared {
