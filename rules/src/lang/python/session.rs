@@ -12,7 +12,13 @@
 //! - nothing outside the unit wrote into functions or classes defined inside it;
 //! - the re-walk writes the same facts for other units to read as before (what it returns,
 //!   what it passes to other local functions, the attributes it sets), and reads nothing that
-//!   changed after the whole analysis read it.
+//!   changed after the whole analysis read it;
+//! - what it writes does not rest on what it wrote before the edit: where it read an attribute
+//!   it sets itself, or a return or attribute that its own output reaches through their
+//!   readers, a second walk with those reads left empty writes the same (an old value can
+//!   otherwise keep itself alive after the edit removed its source). Loops through parameters
+//!   are not followed (every call whose result the caller uses is one); the language server
+//!   analyses the whole file once more when the edits stop.
 //!
 //! Everything the session keeps is in the coordinates of the text it last analysed: after an
 //! edit, positions after it are moved first, then the unit is walked in the new text.
