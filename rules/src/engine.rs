@@ -63,6 +63,11 @@ pub fn render_again(finding: &mut Finding, provenance: &Provenance, text: &str, 
         *span = lines.span(text, span.start_byte, span.end_byte);
     };
     respan(&mut finding.span);
+    // The code under the finding may hold the edit (a comment inside a multi-line call).
+    let code = text
+        .get(finding.span.start_byte..finding.span.end_byte)
+        .unwrap_or_default();
+    finding.fingerprint = crate::finding::fingerprint(&finding.rule, code);
     for related in &mut finding.related {
         respan(&mut related.span);
     }
