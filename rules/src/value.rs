@@ -142,6 +142,17 @@ impl Sym {
     pub fn merge_taint(a: Option<Rc<Taint>>, b: &Option<Rc<Taint>>) -> Option<Rc<Taint>> {
         a.or_else(|| b.clone())
     }
+
+    /// Whether `new` should replace `known` in a summary: a summary keeps the taint that starts
+    /// first in the file, so that what it says does not depend on the order its writers were
+    /// walked in (a whole analysis and an editing session walk them in different orders).
+    pub fn earlier_taint(new: &Option<Rc<Taint>>, known: &Option<Rc<Taint>>) -> bool {
+        match (new, known) {
+            (Some(new), Some(known)) => new.range < known.range,
+            (Some(_), None) => true,
+            (None, _) => false,
+        }
+    }
 }
 
 /// One argument of a call, after `**dict` expansion and `partial` merging.

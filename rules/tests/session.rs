@@ -3,7 +3,8 @@
 //! session gives must be exactly those of analysing the new text from scratch.
 //!
 //! The files are the repository's Python corpora; `THREATLENS_SESSION_CORPUS` adds a directory
-//! (e.g. an unpacked `transformers` wheel) for a longer run.
+//! (e.g. an unpacked `transformers` wheel) for a longer run, and `THREATLENS_SESSION_SEED`
+//! (a number) draws other edits.
 
 use std::path::{Path, PathBuf};
 use threatlens_rules::analyse::{FileContext, analyse_python_in_session, analyse_tree_in};
@@ -67,6 +68,8 @@ const STATEMENTS: &[&str] = &[
     "requests.get(q, verify=False)",
     "token = \"hf_aBcDeFgHiJkLmNoPqRsTuVwXyZ012345\"",
     "x = helper(q)",
+    "self.cache = self.cache or input()",
+    "q = self.run(q)",
 ];
 
 /// Byte offsets just after a `#` (inside a comment, or a string that holds one).
@@ -164,7 +167,11 @@ fn a_session_gives_the_findings_of_a_whole_analysis_after_every_edit() {
     }
     let catalogue = Catalogue::builtin();
     let context = FileContext::default();
-    let mut random = Random(0x7e57_ab1e);
+    let seed = std::env::var("THREATLENS_SESSION_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0x7e57_ab1e);
+    let mut random = Random(seed);
     let (mut edits, mut partial, mut comments, mut docstrings) = (0, 0, 0, 0);
     for (index, path) in files.iter().enumerate() {
         let Ok(mut text) = std::fs::read_to_string(path) else {
@@ -174,7 +181,8 @@ fn a_session_gives_the_findings_of_a_whole_analysis_after_every_edit() {
         let mut tree = lang::parse(Language::Python, &text, None).expect("parse");
         analyse_python_in_session(&mut session, catalogue, &text, &tree, &context);
         for step in 0..12 {
-            text = edit(&text, &mut random);
+            let before = std::mem::replace(&mut text, String::new());
+            text = edit(&before, &mut random);
             tree = lang::parse(Language::Python, &text, None).expect("parse");
             let incremental =
                 analyse_python_in_session(&mut session, catalogue, &text, &tree, &context);
@@ -212,7 +220,7 @@ fn a_session_gives_the_findings_of_a_whole_analysis_after_every_edit() {
                         .join("\n  ")
                 };
                 panic!(
-                    "{} after edit {step} ({:?}): the session found\n  {}\nthe whole analysis\n  {}\n--- text ---\n{text}",
+                    "{} after edit {step} ({:?}): the session found\n  {}\nthe whole analysis\n  {}\n--- text ---\n{text}\n--- before the edit ---\n{before}",
                     path.display(),
                     session.last_reuse(),
                     summary(&incremental),

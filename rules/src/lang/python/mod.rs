@@ -554,7 +554,11 @@ impl ClassInfo {
             || (entry.taint.is_none() && value.taint.is_some());
         let mut overwritten = false;
         if entry.qname.is_none() || value.qname.is_some() {
-            let taint = Sym::merge_taint(value.taint.clone(), &entry.taint);
+            let taint = if Sym::earlier_taint(&value.taint, &entry.taint) {
+                value.taint.clone()
+            } else {
+                entry.taint.clone()
+            };
             let new = Sym { taint, ..value };
             overwritten = *entry != new;
             *entry = new;
@@ -1583,7 +1587,7 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
     fn record_return(&mut self, function: usize, value: &Sym) {
         let info = &mut self.summaries.functions[function];
         let mut learned = false;
-        if info.returns.is_none() && value.taint.is_some() {
+        if Sym::earlier_taint(&value.taint, &info.returns) {
             info.returns = value.taint.clone();
             learned = true;
         }
@@ -2940,11 +2944,10 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
                 },
             ));
             let info = &mut self.summaries.functions[function];
-            if let Some(taint) = &arg.sym.taint
-                && let Some(slot) = info.param_taint.get_mut(index)
-                && slot.is_none()
+            if let Some(slot) = info.param_taint.get_mut(index)
+                && Sym::earlier_taint(&arg.sym.taint, slot)
             {
-                *slot = Some(taint.clone());
+                slot.clone_from(&arg.sym.taint);
                 learned = true;
             }
             // Best effort, without another pass: seen by bodies walked after this call.
