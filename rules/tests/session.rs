@@ -362,3 +362,44 @@ eval(f(1))
         assert_eq!(reuse, Some(Reuse::AllButOneFunction), "{renamed}");
     }
 }
+
+/// tree-sitter's recovery from a syntax error can depend on text far from it: here a second
+/// error, typed into `feature_groups`, makes it read the broken `returan` line in
+/// `report_config` differently, and a finding appears there. The session must see that the
+/// rest of the tree changed.
+#[test]
+fn an_edit_that_changes_how_an_error_elsewhere_is_read_analyses_the_whole_file() {
+    let catalogue = Catalogue::builtin();
+    let context = FileContext::default();
+    let original = "\
+import ruamel.yaml
+import yaml
+
+
+def report_config():
+    return q
+    with open('r.yaml') as fh:
+        q = input()
+        returan ruamel.yaml.load(fh, Loader=ruamel.yaml.Loader)
+
+
+def feature_groups():
+    with open('g.yaml') as fh:
+        return yaml.load(fh, yaml.CSafeLoader)
+
+def dump_params(p: dict[st, Any]) -> None:
+    pass
+";
+    let edited = original.replace("    with open('g.yaml')", "    :with open('g.yaml')");
+    let mut session = Session::new();
+    let mut rules = Vec::new();
+    for text in [original, edited.as_str()] {
+        let tree = lang::parse(Language::Python, text, None).expect("parse");
+        let incremental = analyse_python_in_session(&mut session, catalogue, text, &tree, &context);
+        let whole = analyse_tree_in(catalogue, Language::Python, text, &tree, &context);
+        assert_eq!(incremental, whole, "{text}");
+        rules.push(whole.iter().map(|f| f.rule.clone()).collect::<Vec<_>>());
+    }
+    assert_eq!(rules, [vec![], vec!["TL207".to_string()]]);
+    assert_eq!(session.last_fallback(), Some(Fallback::Reshaped));
+}

@@ -248,6 +248,7 @@ fn analyse_repeating(
         let memo = (!changed).then(|| session::Memo {
             text: text.to_string(),
             top_level: root.named_child_count(),
+            errors: session::syntax_errors(root),
             summaries,
             units: last.units,
             findings: findings.clone(),

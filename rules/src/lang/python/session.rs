@@ -8,7 +8,8 @@
 //! alone only when that is certain to be the case, and the whole file is analysed otherwise:
 //! - the last whole analysis settled (no summary changed after it was read, see [`Unit::stale`]);
 //! - the edit is inside the unit's body, and the new tree agrees: the same definition, ending
-//!   where the edit moved its end, and the same number of top-level statements;
+//!   where the edit moved its end, the same number of top-level statements, and the syntax
+//!   errors outside the unit where they were (recovering from one error can depend on another);
 //! - nothing outside the unit wrote into functions or classes defined inside it;
 //! - the re-walk writes the same facts for other units to read as before (what it returns,
 //!   what it passes to other local functions, the attributes it sets), and reads nothing that
@@ -40,6 +41,8 @@ pub(super) struct Memo {
     pub(super) text: String,
     /// The module's named top-level nodes (statements and comments).
     pub(super) top_level: usize,
+    /// Where the tree has syntax errors (see [`syntax_errors`]).
+    pub(super) errors: Vec<Range>,
     pub(super) summaries: Summaries,
     pub(super) units: Vec<Unit>,
     /// The findings, in order, rendered for `text`.
@@ -394,6 +397,22 @@ impl Memo {
     }
 }
 
+/// The byte ranges of the tree's syntax errors (`ERROR` and missing nodes).
+pub(super) fn syntax_errors(root: Node) -> Vec<Range> {
+    let mut errors = Vec::new();
+    let mut next = vec![root];
+    while let Some(node) = next.pop() {
+        if node.is_error() || node.is_missing() {
+            errors.push((node.start_byte(), node.end_byte()));
+        } else if node.has_error() {
+            let mut cursor = node.walk();
+            next.extend(node.children(&mut cursor));
+        }
+    }
+    errors.sort_unstable();
+    errors
+}
+
 /// The `function_definition` node that starts at `start`.
 pub(super) fn function_at(root: Node, start: usize) -> Option<Node> {
     let mut node = root.descendant_for_byte_range(start, start)?;
@@ -438,7 +457,12 @@ fn typed_plainly(memo: &Memo, edit: &Edit, text: &str) -> bool {
 /// inserted text holds a line break, quote or backslash. A suppression comment is left to the
 /// whole analysis.
 fn only_in_a_comment(memo: &Memo, edit: &Edit, text: &str, tree: &Tree) -> bool {
-    if !typed_plainly(memo, edit, text) {
+    // As for a docstring, a longer or shorter comment can change how tree-sitter recovers from
+    // a syntax error: the errors must be where they were.
+    let errors_moved = memo.errors.iter().map(|&r| edit.range(r));
+    if !typed_plainly(memo, edit, text)
+        || syntax_errors(tree.root_node()).into_iter().ne(errors_moved)
+    {
         return false;
     }
     let Some(comment) = tree
@@ -516,6 +540,9 @@ fn only_in_a_docstring(
 /// The last analysis's findings, moved with an edit that changed nothing they depend on.
 fn move_findings(memo: &mut Memo, edit: &Edit, text: &str, lines: &LineIndex) -> Vec<Finding> {
     memo.shift(edit);
+    for range in &mut memo.errors {
+        *range = edit.range(*range);
+    }
     for (finding, provenance) in &mut memo.findings {
         render_again(finding, provenance, text, lines);
     }
@@ -550,6 +577,20 @@ fn reanalyse_unit(
     }
     let node = function_at(root, memo.units[index].start).ok_or(Fallback::Reshaped)?;
     if node.end_byte() != edit.end(memo.units[index].end) {
+        return Err(Fallback::Reshaped);
+    }
+    // How tree-sitter recovers from a syntax error can depend on text far from it (an error in
+    // this function can change how it reads one elsewhere): the rest of the tree is taken to be
+    // the same only when its errors are where they were.
+    let errors = syntax_errors(root);
+    let outside = |&(start, end): &Range| end < node.start_byte() || node.end_byte() < start;
+    let before: Vec<Range> = memo
+        .errors
+        .iter()
+        .map(|&r| edit.range(r))
+        .filter(outside)
+        .collect();
+    if errors.iter().copied().filter(outside).ne(before) {
         return Err(Fallback::Reshaped);
     }
     // What the unit defines, and whether anything outside it wrote into that.
@@ -617,6 +658,7 @@ fn reanalyse_unit(
         info.return_konst,
     ) = after;
     memo.units[index].end = node.end_byte();
+    memo.errors = errors;
     memo.effects.extend(effects);
     memo.findings
         .extend(emitter.findings.into_iter().zip(emitter.provenance));
