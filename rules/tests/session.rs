@@ -181,7 +181,7 @@ fn a_session_gives_the_findings_of_a_whole_analysis_after_every_edit() {
         let mut tree = lang::parse(Language::Python, &text, None).expect("parse");
         analyse_python_in_session(&mut session, catalogue, &text, &tree, &context);
         for step in 0..12 {
-            let before = std::mem::replace(&mut text, String::new());
+            let before = std::mem::take(&mut text);
             text = edit(&before, &mut random);
             tree = lang::parse(Language::Python, &text, None).expect("parse");
             let incremental =
