@@ -92,7 +92,7 @@ use threatlens_rules::project::Project;
 use threatlens_rules::{Catalogue, Config, Finding, Language, Span};
 
 /// How long a document stays unchanged before an editing session's findings are checked by
-/// a whole analysis (see `Backend::settle_later`).
+/// a whole analysis (see `Inner::settle_later`).
 const SETTLE_AFTER: Duration = Duration::from_millis(400);
 
 /// Runs the server on stdin/stdout until `exit` (or the end of stdin).
@@ -637,9 +637,8 @@ impl Inner {
     /// After an editing session re-analysed less than the whole file, analyses the whole file
     /// once more when the document has not changed for [`SETTLE_AFTER`], and publishes its
     /// findings if they differ. A session is exact for everything its tests know of; this
-    /// bounds how long a case they do not know of (an old value that a loop of calls or
-    /// attributes keeps alive) can show stale diagnostics, and starts the next edits from a
-    /// fresh analysis.
+    /// bounds how long a case they do not (an old value kept alive through a parameter) can
+    /// show stale diagnostics, and starts the next edits from a fresh analysis.
     fn settle_later(self: &Arc<Self>, unit: Uri, ticket: u64) {
         let this = Arc::clone(self);
         tokio::spawn(async move {
