@@ -70,6 +70,8 @@ const STATEMENTS: &[&str] = &[
     "x = helper(q)",
     "self.cache = self.cache or input()",
     "q = self.run(q)",
+    "q = self.cache",
+    "return self.loaded",
 ];
 
 /// Byte offsets just after a `#` (inside a comment, or a string that holds one).
