@@ -583,14 +583,14 @@ fn reanalyse_unit(
     // this function can change how it reads one elsewhere): the rest of the tree is taken to be
     // the same only when its errors are where they were.
     let errors = syntax_errors(root);
-    let outside = |&(start, end): &Range| end < node.start_byte() || node.end_byte() < start;
-    let before: Vec<Range> = memo
+    let outside = |&(start, end): &Range| start < node.start_byte() || node.end_byte() < end;
+    let outside_before: Vec<Range> = memo
         .errors
         .iter()
         .map(|&r| edit.range(r))
         .filter(outside)
         .collect();
-    if errors.iter().copied().filter(outside).ne(before) {
+    if errors.iter().copied().filter(outside).ne(outside_before) {
         return Err(Fallback::Reshaped);
     }
     // What the unit defines, and whether anything outside it wrote into that.
@@ -629,7 +629,7 @@ fn reanalyse_unit(
     memo.findings
         .retain(|(_, provenance)| provenance.owner != unit_id);
 
-    let imports = import_context(tree.root_node(), text);
+    let imports = import_context(root, text);
     let mut emitter = Emitter::new(catalogue, text, lines, Language::Python);
     emitter.imports = imports.clone();
     let effects = unit.walk(memo, &mut emitter, catalogue, text, context);
@@ -735,13 +735,13 @@ impl<'t> UnitWalk<'_, 't> {
     }
 
     /// Checks that what the unit passed on in its walk (`effects`, `returns`: the same as
-    /// before the edit) does not rest on what it passed on before the edit. What it read of an
-    /// attribute it sets itself (`self.x = self.x or load()`), or of what a function returns
-    /// that reads, directly or not, what this one returns (recursion), may be its own old
-    /// output, which could sustain itself after the edit removed what first produced it, where
-    /// a whole analysis, starting from nothing, would not find it. So the unit is walked once
-    /// more with those reads left empty, and it must pass on the same. Returns whose returns
-    /// it read (see [`Reads`]).
+    /// before the edit) does not rest on what it passed on before the edit. An attribute it
+    /// sets itself (`self.x = self.x or load()`), or a return or attribute written by code that
+    /// reads, directly or not, what this unit passes on (recursion), may hold its own old
+    /// output, which could keep itself alive after the edit removed what first produced it,
+    /// where a whole analysis, starting from nothing, would not find it. So the unit is walked
+    /// once more with those reads left empty, and it must pass on the same. Returns the units
+    /// whose output it read (see [`Reads`]).
     #[allow(clippy::too_many_arguments)]
     fn reads_back_nothing_of_its_own(
         &self,
