@@ -431,3 +431,32 @@ def dump_params(p: dict[st, Any]) -> None:
     assert_eq!(rules, [vec![], vec!["TL207".to_string()]]);
     assert_eq!(session.last_fallback(), Some(Fallback::Reshaped));
 }
+
+/// A finding's fingerprint hashes the code it covers, comments included: an edit inside a
+/// comment within a multi-line call moves the finding and must give it the new text's
+/// fingerprint, as a whole analysis does.
+#[test]
+fn a_finding_moved_by_an_edit_in_a_comment_inside_it_gets_a_new_fingerprint() {
+    let catalogue = Catalogue::builtin();
+    let context = FileContext::default();
+    let original = "\
+import yaml
+
+config = yaml.load(  # parse the settings
+    text,
+)
+";
+    let edited = original.replace("parse the settings", "parse the settings file");
+    let mut session = Session::new();
+    let mut fingerprints = Vec::new();
+    for text in [original, edited.as_str()] {
+        let tree = lang::parse(Language::Python, text, None).expect("parse");
+        let incremental = analyse_python_in_session(&mut session, catalogue, text, &tree, &context);
+        let whole = analyse_tree_in(catalogue, Language::Python, text, &tree, &context);
+        assert_eq!(incremental, whole, "{text}");
+        fingerprints.extend(whole.iter().map(|f| f.fingerprint));
+    }
+    assert_eq!(session.last_reuse(), Some(Reuse::Comment));
+    assert_eq!(fingerprints.len(), 2, "one finding in each version");
+    assert_ne!(fingerprints[0], fingerprints[1]);
+}
