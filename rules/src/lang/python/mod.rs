@@ -3152,6 +3152,36 @@ fn import_context(root: Node, text: &str) -> ImportContext {
 mod tests {
     use super::*;
 
+    /// Two methods set `self.text` from different sources; what a finding on its reader cites
+    /// must not depend on which writer the walk met last (an editing session walks them in
+    /// another order than a whole analysis): the summary keeps the source that starts first.
+    #[test]
+    fn a_summary_cites_the_source_that_starts_first_whatever_the_walk_order() {
+        let code = |first: &str, second: &str| {
+            format!(
+                "from flask import request\n\nclass Bot:\n    def {first}(self):\n        self.text = input()\n\n    def {second}(self):\n        self.text = request.args['q']\n\n    def run(self):\n        eval(self.text)\n"
+            )
+        };
+        for (first, second) in [("ask", "reply"), ("reply", "ask")] {
+            let code = code(first, second);
+            let tree = crate::lang::parse(Language::Python, &code, None).expect("parse");
+            let lines = LineIndex::new(&code);
+            let findings = analyse(
+                Catalogue::builtin(),
+                &code,
+                &tree,
+                &lines,
+                &FileContext::default(),
+            );
+            let cited: Vec<&str> = findings.iter().map(|f| f.message.as_str()).collect();
+            assert_eq!(cited.len(), 1, "{cited:?}");
+            assert!(
+                cited[0].ends_with("comes from user input (line 5)."),
+                "{cited:?}"
+            );
+        }
+    }
+
     #[test]
     fn attribute_assignments_are_told_from_other_uses() {
         let names = |text| assigned_attributes(text).collect::<Vec<_>>();
