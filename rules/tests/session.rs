@@ -335,14 +335,23 @@ class Store:
     );
 }
 
+/// Analyses `text`, the document's next version, in `session`; the findings must be those of a
+/// whole analysis.
+fn next_version(session: &mut Session, text: &str) -> Vec<threatlens_rules::Finding> {
+    let (catalogue, context) = (Catalogue::builtin(), FileContext::default());
+    let tree = lang::parse(Language::Python, text, None).expect("parse");
+    let incremental = analyse_python_in_session(session, catalogue, text, &tree, &context);
+    let whole = analyse_tree_in(catalogue, Language::Python, text, &tree, &context);
+    assert_eq!(incremental, whole, "{text}");
+    whole
+}
+
 /// An old output can sustain itself: a method that reads an attribute it sets from that
 /// attribute, or two functions that return each other's result, keep the taint of a source
 /// that an edit removed if the re-walked function reads its own output from before the edit.
 /// A whole analysis starts from nothing and finds no taint; so must the session.
 #[test]
 fn a_session_does_not_keep_what_only_the_old_output_sustains() {
-    let catalogue = Catalogue::builtin();
-    let context = FileContext::default();
     let self_attribute = "\
 class Cache:
     def value(self):
@@ -366,12 +375,11 @@ eval(f(1))
         let edited = original.replace("input()", instead);
         let mut session = Session::new();
         let mut analyse = |text: &str| {
-            let tree = lang::parse(Language::Python, text, None).expect("parse");
-            let incremental =
-                analyse_python_in_session(&mut session, catalogue, text, &tree, &context);
-            let whole = analyse_tree_in(catalogue, Language::Python, text, &tree, &context);
-            assert_eq!(incremental, whole, "{text}");
-            let severities: Vec<_> = whole.iter().map(|f| (f.rule.clone(), f.severity)).collect();
+            let findings = next_version(&mut session, text);
+            let severities: Vec<_> = findings
+                .iter()
+                .map(|f| (f.rule.clone(), f.severity))
+                .collect();
             (severities, session.last_reuse(), session.last_fallback())
         };
         let (before, _, _) = analyse(original);
@@ -397,8 +405,6 @@ eval(f(1))
 /// rest of the tree changed.
 #[test]
 fn an_edit_that_changes_how_an_error_elsewhere_is_read_analyses_the_whole_file() {
-    let catalogue = Catalogue::builtin();
-    let context = FileContext::default();
     let original = "\
 import ruamel.yaml
 import yaml
@@ -420,14 +426,15 @@ def dump_params(p: dict[st, Any]) -> None:
 ";
     let edited = original.replace("    with open('g.yaml')", "    :with open('g.yaml')");
     let mut session = Session::new();
-    let mut rules = Vec::new();
-    for text in [original, edited.as_str()] {
-        let tree = lang::parse(Language::Python, text, None).expect("parse");
-        let incremental = analyse_python_in_session(&mut session, catalogue, text, &tree, &context);
-        let whole = analyse_tree_in(catalogue, Language::Python, text, &tree, &context);
-        assert_eq!(incremental, whole, "{text}");
-        rules.push(whole.iter().map(|f| f.rule.clone()).collect::<Vec<_>>());
-    }
+    let rules: Vec<Vec<String>> = [original, edited.as_str()]
+        .iter()
+        .map(|text| {
+            next_version(&mut session, text)
+                .into_iter()
+                .map(|f| f.rule)
+                .collect()
+        })
+        .collect();
     assert_eq!(rules, [vec![], vec!["TL207".to_string()]]);
     assert_eq!(session.last_fallback(), Some(Fallback::Reshaped));
 }
@@ -437,8 +444,6 @@ def dump_params(p: dict[st, Any]) -> None:
 /// fingerprint, as a whole analysis does.
 #[test]
 fn a_finding_moved_by_an_edit_in_a_comment_inside_it_gets_a_new_fingerprint() {
-    let catalogue = Catalogue::builtin();
-    let context = FileContext::default();
     let original = "\
 import yaml
 
@@ -448,14 +453,11 @@ config = yaml.load(  # parse the settings
 ";
     let edited = original.replace("parse the settings", "parse the settings file");
     let mut session = Session::new();
-    let mut fingerprints = Vec::new();
-    for text in [original, edited.as_str()] {
-        let tree = lang::parse(Language::Python, text, None).expect("parse");
-        let incremental = analyse_python_in_session(&mut session, catalogue, text, &tree, &context);
-        let whole = analyse_tree_in(catalogue, Language::Python, text, &tree, &context);
-        assert_eq!(incremental, whole, "{text}");
-        fingerprints.extend(whole.iter().map(|f| f.fingerprint));
-    }
+    let fingerprints: Vec<u64> = [original, edited.as_str()]
+        .iter()
+        .flat_map(|text| next_version(&mut session, text))
+        .map(|f| f.fingerprint)
+        .collect();
     assert_eq!(session.last_reuse(), Some(Reuse::Comment));
     assert_eq!(fingerprints.len(), 2, "one finding in each version");
     assert_ne!(fingerprints[0], fingerprints[1]);
