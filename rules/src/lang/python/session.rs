@@ -620,6 +620,11 @@ fn reanalyse_unit(
         nested: &nested,
         classes: &classes,
         node,
+        catalogue,
+        text,
+        lines,
+        context,
+        imports: import_context(root, text),
     };
     unit.forget_what_it_defines(&mut memo.summaries);
     let (old_effects, others): (Vec<_>, Vec<_>) = std::mem::take(&mut memo.effects)
@@ -629,10 +634,7 @@ fn reanalyse_unit(
     memo.findings
         .retain(|(_, provenance)| provenance.owner != unit_id);
 
-    let imports = import_context(root, text);
-    let mut emitter = Emitter::new(catalogue, text, lines, Language::Python);
-    emitter.imports = imports.clone();
-    let effects = unit.walk(memo, &mut emitter, catalogue, text, context);
+    let (emitter, effects) = unit.walk(memo);
     let after = take_returns(&mut memo.summaries.functions[function]);
     // A finding another owner also reports belongs to whichever a whole walk reaches first.
     let shared = emitter.findings.iter().any(|new| {
@@ -646,9 +648,7 @@ fn reanalyse_unit(
     if !same {
         return Err(Fallback::PassesOnSomethingElse);
     }
-    let writers = unit.reads_back_nothing_of_its_own(
-        memo, &effects, &after, &imports, catalogue, text, lines, context,
-    )?;
+    let writers = unit.reads_back_nothing_of_its_own(memo, &effects, &after)?;
     memo.reads.0.insert(unit_id, writers);
     let info = &mut memo.summaries.functions[function];
     (
@@ -672,16 +672,21 @@ fn reanalyse_unit(
     Ok(memo.findings.iter().map(|(f, _)| f.clone()).collect())
 }
 
-/// The unit a session walks again, and what it defines.
-struct UnitWalk<'n, 't> {
+/// The unit a session walks again, what it defines, and what its walks need.
+struct UnitWalk<'a, 't> {
     id: u32,
     function: usize,
-    nested: &'n [usize],
-    classes: &'n [usize],
+    nested: &'a [usize],
+    classes: &'a [usize],
     node: Node<'t>,
+    catalogue: &'a Catalogue,
+    text: &'a str,
+    lines: &'a LineIndex,
+    context: &'a FileContext<'a>,
+    imports: ImportContext,
 }
 
-impl<'t> UnitWalk<'_, 't> {
+impl<'a, 't> UnitWalk<'a, 't> {
     /// Forgets what the unit's last walk taught about the functions and classes it defines.
     fn forget_what_it_defines(&self, summaries: &mut Summaries) {
         for &f in self.nested {
@@ -701,17 +706,19 @@ impl<'t> UnitWalk<'_, 't> {
         }
     }
 
-    /// Walks the unit over `memo`'s summaries (what it read is recorded in them); returns its
-    /// effects. Attributes it set on other units' classes go back to what they were.
-    fn walk<'a>(
-        &self,
-        memo: &mut Memo,
-        emitter: &mut Emitter<'a>,
-        catalogue: &'a Catalogue,
-        text: &'a str,
-        context: &FileContext,
-    ) -> Vec<(u32, Effect)> {
-        let mut walker = Walker::new(catalogue, text, emitter, &mut memo.summaries, context);
+    /// Walks the unit over `memo`'s summaries (what it read is recorded in them); returns what
+    /// it found and its effects. Attributes it set on other units' classes go back to what
+    /// they were.
+    fn walk(&self, memo: &mut Memo) -> (Emitter<'a>, Vec<(u32, Effect)>) {
+        let mut emitter = Emitter::new(self.catalogue, self.text, self.lines, Language::Python);
+        emitter.imports = self.imports.clone();
+        let mut walker = Walker::new(
+            self.catalogue,
+            self.text,
+            &mut emitter,
+            &mut memo.summaries,
+            self.context,
+        );
         walker.star_imports = memo.star_imports.clone();
         walker.units = std::mem::take(&mut memo.units);
         walker.deferred.module_done = true;
@@ -731,7 +738,7 @@ impl<'t> UnitWalk<'_, 't> {
                 None => attrs.remove(&name),
             };
         }
-        effects
+        (emitter, effects)
     }
 
     /// Checks that what the unit passed on in its walk (`effects`, `returns`: the same as
@@ -742,17 +749,11 @@ impl<'t> UnitWalk<'_, 't> {
     /// where a whole analysis, starting from nothing, would not find it. So the unit is walked
     /// once more with those reads left empty, and it must pass on the same. Returns the units
     /// whose output it read (see [`Reads`]).
-    #[allow(clippy::too_many_arguments)]
     fn reads_back_nothing_of_its_own(
         &self,
         memo: &mut Memo,
         effects: &[(u32, Effect)],
         returns: &Returns,
-        imports: &ImportContext,
-        catalogue: &Catalogue,
-        text: &str,
-        lines: &LineIndex,
-        context: &FileContext,
     ) -> Result<Vec<u32>, Fallback> {
         let id = self.id;
         let summaries = &mut memo.summaries;
@@ -803,9 +804,7 @@ impl<'t> UnitWalk<'_, 't> {
             summaries.classes[*class].attrs.remove(name);
         }
         self.forget_what_it_defines(summaries);
-        let mut emitter = Emitter::new(catalogue, text, lines, Language::Python);
-        emitter.imports = imports.clone();
-        let blank_effects = self.walk(memo, &mut emitter, catalogue, text, context);
+        let (_, blank_effects) = self.walk(memo);
         let blank_returns = take_returns(&mut memo.summaries.functions[self.function]);
         let (summaries, stale) = kept;
         memo.summaries = summaries;
