@@ -8,6 +8,7 @@
 //! id or a notification by method, a timeout on every wait (a broken server fails the test
 //! instead of hanging it), and automatic answers to the server's own requests.
 
+pub mod bench_file;
 pub mod lsp_client;
 pub mod typing;
 

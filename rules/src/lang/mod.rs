@@ -15,6 +15,24 @@ pub fn grammar(language: Language) -> tree_sitter::Language {
     }
 }
 
+/// Gives tree-sitter's C core mimalloc. Its parser allocates and frees many small nodes on every
+/// thread, where glibc's malloc took a tenth of a check (measured: ~9% fewer instructions with
+/// mimalloc; Rust's own allocations stay with the system allocator, which keeps the language
+/// server's memory low). Call it first thing in `main`, before any tree-sitter object exists:
+/// objects must be freed by the allocator that made them.
+pub fn use_mimalloc_for_trees() {
+    use libmimalloc_sys::{mi_calloc, mi_free, mi_malloc, mi_realloc};
+    // SAFETY: one allocator family, installed before any tree-sitter object exists (above).
+    unsafe {
+        tree_sitter::set_allocator(Some(tree_sitter::Allocator {
+            malloc: mi_malloc,
+            calloc: mi_calloc,
+            realloc: mi_realloc,
+            free: mi_free,
+        }));
+    }
+}
+
 thread_local! {
     static PARSERS: RefCell<Vec<(Language, Parser)>> = const { RefCell::new(Vec::new()) };
 }
