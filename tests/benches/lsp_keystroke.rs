@@ -14,6 +14,8 @@
 //! The file: `$THREATLENS_BENCH_FILE`, else the largest `modeling_*.py` under
 //! `$HOME/.cache/threatlens-bench` (the corpus the CLI benchmarks unpack), else a generated
 //! ~5 000-line model file. No timing is asserted anywhere.
+//!
+//! In process, tree-sitter allocates with mimalloc, as in the `threatlens` binary.
 
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -164,6 +166,8 @@ fn end_to_end(text: &str, iterations: usize) -> Vec<String> {
 }
 
 fn main() {
+    // The in-process pipeline allocates its trees as the server does.
+    lang::use_mimalloc_for_trees();
     // `cargo bench` passes `--bench`; under `cargo test --all-targets` this is a smoke run.
     let iterations = if std::env::args().any(|a| a == "--bench") {
         200
