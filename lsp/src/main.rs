@@ -187,7 +187,8 @@ fn parse_date(text: &str) -> Result<Date, String> {
 }
 
 fn main() -> ExitCode {
-    threatlens_rules::lang::use_mimalloc_for_trees();
+    // SAFETY: the first thing the program does: no tree-sitter object exists yet.
+    unsafe { threatlens_rules::lang::use_mimalloc_for_trees() };
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Check(args) => check::run(&args),

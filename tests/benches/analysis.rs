@@ -31,7 +31,8 @@ use threatlens_tests::repo_root;
 use tree_sitter::{Node, Tree};
 
 fn main() {
-    lang::use_mimalloc_for_trees();
+    // SAFETY: the first thing the bench does: no tree-sitter object exists yet.
+    unsafe { lang::use_mimalloc_for_trees() };
     let (name, text) = &*LARGE_FILE;
     println!(
         "large file: {name} ({} lines); corpus: {} files of tests/corpus ({} lines)",

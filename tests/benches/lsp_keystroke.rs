@@ -167,7 +167,8 @@ fn end_to_end(text: &str, iterations: usize) -> Vec<String> {
 
 fn main() {
     // The in-process pipeline allocates its trees as the server does.
-    lang::use_mimalloc_for_trees();
+    // SAFETY: the first thing the bench does: no tree-sitter object exists yet.
+    unsafe { lang::use_mimalloc_for_trees() };
     // `cargo bench` passes `--bench`; under `cargo test --all-targets` this is a smoke run.
     let iterations = if std::env::args().any(|a| a == "--bench") {
         200
