@@ -708,7 +708,7 @@ fn value_holds(predicate: &Predicate, sym: Option<&Sym>, unknown: bool, rule: &R
             },
             _ => s.template.as_deref().map(str::to_string),
         });
-        if !text.is_some_and(|t| regex.is_match(&t)) {
+        if !text.is_some_and(|t| regex.get().is_some_and(|regex| regex.is_match(&t))) {
             return false;
         }
     }

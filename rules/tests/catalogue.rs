@@ -1,7 +1,7 @@
 //! The catalogue test: every rule's `bad` examples fire, its `good` examples stay silent, and
 //! its fix (when it has one) applied to a `bad` example makes the finding go away.
 
-use threatlens_rules::catalogue::{Catalogue, Example, Language};
+use threatlens_rules::catalogue::{Catalogue, Example, Language, Predicate};
 use threatlens_rules::{Finding, analyse_source};
 
 fn language(rule: &threatlens_rules::Rule, example: &Example) -> Language {
@@ -61,6 +61,29 @@ fn every_secret_regex_compiles() {
             assert!(names.get().is_some(), "{rule}: the names");
         }
     }
+}
+
+/// Predicates' `matches` patterns compile on first use; every one must compile.
+#[test]
+fn every_predicate_regex_compiles() {
+    fn check(predicates: &[Predicate], rule: &str, count: &mut usize) {
+        for predicate in predicates {
+            if let Some(regex) = &predicate.matches {
+                assert!(regex.get().is_some(), "{rule}: a `matches` pattern");
+                *count += 1;
+            }
+            check(&predicate.any, rule, count);
+            check(&predicate.all, rule, count);
+        }
+    }
+    let catalogue = Catalogue::builtin();
+    let mut count = 0;
+    for (rule, compiled) in catalogue.rules.iter().zip(&catalogue.compiled) {
+        for predicates in [&compiled.when, &compiled.unless, &compiled.opt_out] {
+            check(predicates, &rule.id, &mut count);
+        }
+    }
+    assert!(count > 5, "the catalogue has `matches` patterns: {count}");
 }
 
 /// A token's anchors are a promise (every match holds one): only tokens whose anchors a string
