@@ -2,9 +2,10 @@
 
 use crate::output::{self, Report, ReportFile};
 use crate::{CheckArgs, Format, model};
+use std::cell::LazyCell;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use threatlens_rules::{Catalogue, Config, scan};
+use threatlens_rules::{Catalogue, Config, RuleDoc, scan};
 
 pub fn run(args: &CheckArgs) -> Result<ExitCode, String> {
     let catalogue = Catalogue::builtin();
@@ -17,9 +18,8 @@ pub fn run(args: &CheckArgs) -> Result<ExitCode, String> {
         Some(file) => Config::load(file)?,
         None => Config::discover(&paths[0])?,
     };
-    let model_docs = threatlens_models::rule_docs();
     config
-        .validate_with(catalogue, &model_docs)
+        .validate_with(catalogue, threatlens_models::rule_docs)
         .map_err(|e| match &config.file {
             Some(file) => format!("invalid config {}: {e}", file.display()),
             None => e,
@@ -27,11 +27,18 @@ pub fn run(args: &CheckArgs) -> Result<ExitCode, String> {
     let today = args.today.unwrap_or_else(model::today);
 
     let mut result = scan(catalogue, &config, &paths);
+    // The threat library's rules, read only when a model is checked or SARIF lists every rule.
+    let model_docs: LazyCell<Vec<RuleDoc>> = LazyCell::new(threatlens_models::rule_docs);
     let mut models = model::check(&config, &paths, today, &model_docs)?;
     for checked in &mut models {
         checked.apply_code_exceptions(&mut result.files, today);
     }
-    let mut report = Report::new(catalogue, &result);
+    let listed = if models.is_empty() && args.format != Format::Sarif {
+        &[][..]
+    } else {
+        &model_docs[..]
+    };
+    let mut report = Report::new(catalogue, &result, listed);
     report.add_files(models.iter().flat_map(|m| {
         m.files.iter().map(|file| ReportFile {
             path: &file.path,

@@ -18,6 +18,7 @@
 //! - **Today** is a parameter (`--today`, for reproducible runs); by default the UTC date.
 
 use globset::{Glob, GlobMatcher};
+use std::cell::LazyCell;
 use std::path::{Path, PathBuf};
 use threatlens_models::format::Exception;
 use threatlens_models::{DEFAULT_MODEL_FILE, Date, Model};
@@ -292,11 +293,12 @@ impl CodeExceptions {
 }
 
 /// The models to check for a scan of `paths` (see the module docs), checked as of `today`.
+/// `docs` are loaded only if there is a model to check.
 pub fn check(
     config: &Config,
     paths: &[PathBuf],
     today: Date,
-    docs: &[RuleDoc],
+    docs: &LazyCell<Vec<RuleDoc>>,
 ) -> Result<Vec<CheckedModel>, String> {
     let mut models: Vec<CheckedModel> = Vec::new();
     let (path, explicit) = configured(config);

@@ -35,7 +35,8 @@ pub struct Report<'a> {
 }
 
 impl<'a> Report<'a> {
-    pub fn new(catalogue: &Catalogue, result: &'a ScanResult) -> Self {
+    /// `model_docs`: the threat-model rules the report knows besides the catalogue's.
+    pub fn new(catalogue: &Catalogue, result: &'a ScanResult, model_docs: &[RuleDoc]) -> Self {
         Self {
             files: result.files.iter().map(ReportFile::from).collect(),
             path_errors: &result.errors,
@@ -43,11 +44,7 @@ impl<'a> Report<'a> {
                 .rules
                 .iter()
                 .map(|rule| (rule.id.clone(), rule.doc()))
-                .chain(
-                    threatlens_models::rule_docs()
-                        .into_iter()
-                        .map(|doc| (doc.id.clone(), doc)),
-                )
+                .chain(model_docs.iter().map(|doc| (doc.id.clone(), doc.clone())))
                 .collect(),
         }
     }

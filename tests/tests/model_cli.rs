@@ -226,6 +226,40 @@ fn named_files_check_the_model_only_when_it_is_among_them() {
     assert!(text.contains("other/extra.yaml:9:10: TM101"), "{text}");
 }
 
+/// A check with no model to read (a pre-commit hook's code files) reads the threat library only
+/// when it must; it still knows the threat-model rules.
+#[test]
+fn a_check_without_a_model_still_knows_the_threat_model_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    write_files(
+        dir.path(),
+        &[
+            ("app.py", CODE),
+            ("threatlens.toml", "ignore = [\"TM103\"]\n"),
+        ],
+    );
+    // The configuration may name them.
+    let output = check(dir.path(), &["app.py", "--format", "json"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(rules_in(&findings(&json(&output))), ["TL110"]);
+    // SARIF lists every rule, theirs too.
+    let output = check(dir.path(), &["app.py", "--format", "sarif"]);
+    let sarif = json(&output);
+    let listed: Vec<&str> = sarif["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .expect("the SARIF rules")
+        .iter()
+        .filter_map(|rule| rule["id"].as_str())
+        .collect();
+    assert!(listed.contains(&"TL110"), "{listed:?}");
+    assert!(listed.contains(&"TM103"), "{listed:?}");
+
+    write_files(dir.path(), &[("threatlens.toml", "ignore = [\"TM999\"]\n")]);
+    let output = check(dir.path(), &["app.py"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("TM999"), "{}", stderr(&output));
+}
+
 #[test]
 fn code_exceptions_in_the_model_suppress_code_findings() {
     let dir = tempfile::tempdir().unwrap();

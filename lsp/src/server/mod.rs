@@ -289,7 +289,7 @@ impl Inner {
             self.log(MessageType::WARNING, format!("editor settings: {error}"));
             base
         });
-        if let Err(error) = config.validate_with(self.catalogue, &threatlens_models::rule_docs()) {
+        if let Err(error) = config.validate_with(self.catalogue, threatlens_models::rule_docs) {
             self.log(MessageType::WARNING, format!("configuration: {error}"));
         }
         let config = Arc::new(config);
