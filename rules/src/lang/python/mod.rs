@@ -868,12 +868,26 @@ fn range(node: Node) -> Range {
     (node.start_byte(), node.end_byte())
 }
 
+/// `base.name`.
 fn join(base: &str, name: &str) -> Rc<str> {
-    let mut qname = String::with_capacity(base.len() + name.len() + 1);
-    qname.push_str(base);
-    qname.push('.');
-    qname.push_str(name);
-    qname.into()
+    concat(&[base, ".", name])
+}
+
+/// The parts one after the other, in one allocation: the walk builds a qualified name for
+/// nearly every name, attribute and call it meets, and a `String` turned into an `Rc<str>` is
+/// allocated twice.
+fn concat(parts: &[&str]) -> Rc<str> {
+    let mut buffer = [0u8; 256];
+    let mut length = 0;
+    for part in parts {
+        let Some(slot) = buffer.get_mut(length..length + part.len()) else {
+            return parts.concat().into();
+        };
+        slot.copy_from_slice(part.as_bytes());
+        length += part.len();
+    }
+    // Whole `str`s put together are UTF-8.
+    std::str::from_utf8(&buffer[..length]).map_or_else(|_| parts.concat().into(), Into::into)
 }
 
 fn taint_of<'s>(syms: impl IntoIterator<Item = &'s Sym>) -> Option<Rc<Taint>> {
@@ -1316,32 +1330,38 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
             return;
         };
         let module = compact(self.text(module));
+        // One pass over the children: import lists can be long, and each step between
+        // tree-sitter siblings costs hundreds of instructions.
         let mut cursor = node.walk();
-        let mut any_name = false;
-        for name in node.children_by_field_id(FIELDS.name, &mut cursor) {
+        let (mut any_name, mut wildcard) = (false, false);
+        let mut more = cursor.goto_first_child();
+        while more {
+            let child = cursor.node();
+            let is_name = cursor.field_id() == Some(FIELDS.name);
+            more = cursor.goto_next_sibling();
+            if !is_name {
+                wildcard |= kind_of(child) == "wildcard_import";
+                continue;
+            }
             any_name = true;
-            let (imported, local) = match kind_of(name) {
+            let (imported, local) = match kind_of(child) {
                 "aliased_import" => {
                     let (Some(imported), Some(alias)) = (
-                        name.child_by_field_id(FIELDS.name.get()),
-                        name.child_by_field_id(FIELDS.alias.get()),
+                        child.child_by_field_id(FIELDS.name.get()),
+                        child.child_by_field_id(FIELDS.alias.get()),
                     ) else {
                         continue;
                     };
                     (compact(self.text(imported)), self.text(alias).to_string())
                 }
                 _ => {
-                    let imported = compact(self.text(name));
+                    let imported = compact(self.text(child));
                     (imported.clone(), imported)
                 }
             };
             let qname = self.canonical_module(&format!("{module}.{imported}"));
             self.bind_name(ctx, &local, Sym::named(qname));
         }
-        let mut cursor = node.walk();
-        let wildcard = node
-            .named_children(&mut cursor)
-            .any(|c| kind_of(c) == "wildcard_import");
         if wildcard || !any_name {
             let canonical = self.canonical_module(&module);
             self.star_imports.push(canonical);
@@ -1425,7 +1445,7 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
             ctx,
             &name,
             Sym {
-                qname: Some(format!("<local>.{name}").into()),
+                qname: Some(concat(&["<local>.", &name])),
                 shape: Shape::Function(id),
                 ..Sym::default()
             },
@@ -1492,11 +1512,11 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
                 let Some(name) = param_name(param, self.text) else {
                     continue;
                 };
-                let mut sym = Sym::named(format!("?{name}"));
+                let mut sym = Sym::named(concat(&["?", name]));
                 if let Some(annotation) = param.child_by_field_id(FIELDS.r#type.get()) {
                     let annotation = self.eval_quiet(annotation, &ctx);
                     if let Some(q) = annotation.qname() {
-                        sym.qname = Some(format!("{q}()").into());
+                        sym.qname = Some(concat(&[q, "()"]));
                         sym.taint = self.source_taint(&format!("{q}()"), range(param));
                     }
                 }
@@ -1642,7 +1662,7 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
             ctx,
             &name,
             Sym {
-                qname: Some(format!("<local>.{name}").into()),
+                qname: Some(concat(&["<local>.", &name])),
                 shape: Shape::Class(id),
                 ..Sym::default()
             },
@@ -1740,7 +1760,7 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
         if let [module] = self.star_imports.as_slice() {
             return Sym::named(join(module, name));
         }
-        Sym::named(format!("?{name}"))
+        Sym::named(concat(&["?", name]))
     }
 
     fn visit_assignment(&mut self, node: Node<'t>, ctx: &Ctx) -> Sym {
@@ -2678,7 +2698,7 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
                     parts.push((*part).clone());
                 }
                 let mut sym = Sym::built_from(&parts);
-                sym.qname = qname.map(|q| format!("{q}()").into());
+                sym.qname = qname.map(|q| concat(&[q, "()"]));
                 return sym;
             }
             Some(
@@ -2687,7 +2707,7 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
             ) => {
                 if let Some(first) = positional.first() {
                     return Sym {
-                        qname: qname.map(|q| format!("{q}()").into()),
+                        qname: qname.map(|q| concat(&[q, "()"])),
                         literal: None,
                         shape: Shape::Plain,
                         ..(*first).clone()
@@ -2712,7 +2732,7 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
                 let args_safe = args.iter().all(|a| a.sym.is_safe_part());
                 let constant = keeps_text && args_safe && receiver.str_value().is_some();
                 return Sym {
-                    qname: callee.qname().map(|q| format!("{q}()").into()),
+                    qname: callee.qname().map(|q| concat(&[q, "()"])),
                     konst: constant.then(|| receiver.konst.clone()).flatten(),
                     template: (keeps_text && !constant)
                         .then(|| receiver.text().map(Into::into))
@@ -2798,7 +2818,7 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
                     qname: Some(
                         info.return_qname
                             .clone()
-                            .unwrap_or_else(|| format!("<local>.{name}()").into()),
+                            .unwrap_or_else(|| concat(&["<local>.", &name, "()"])),
                     ),
                     shape: info.return_shape.clone(),
                     konst: info.return_konst.clone(),
@@ -2813,7 +2833,7 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
                 }
                 let name = self.summaries.classes[class].name.clone();
                 return Sym {
-                    qname: Some(format!("<local>.{name}()").into()),
+                    qname: Some(concat(&["<local>.", &name, "()"])),
                     shape: Shape::Instance(class),
                     // A record built from untrusted values carries them (`Answer(text=llm_text)`).
                     taint: arg_taint,
@@ -2828,7 +2848,7 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
                 ..Sym::default()
             };
         };
-        let result: Rc<str> = format!("{qname}()").into();
+        let result: Rc<str> = concat(&[qname, "()"]);
         let canonical = self.catalogue.canonical(qname);
         let sanitised = self
             .catalogue
@@ -3151,6 +3171,21 @@ fn import_context(root: Node, text: &str) -> ImportContext {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn concat_joins_short_long_and_non_ascii_parts() {
+        assert_eq!(
+            &*join("transformers", "AutoModel"),
+            "transformers.AutoModel"
+        );
+        assert_eq!(&*concat(&["?", "modèle", "()"]), "?modèle()");
+        assert_eq!(&*concat(&[]), "");
+        // Past the stack buffer, and across its end in the middle of a part.
+        let long = "a".repeat(300);
+        assert_eq!(*join(&long, "b"), format!("{long}.b"));
+        let edge = "é".repeat(127);
+        assert_eq!(*concat(&[&edge, "ü", "x"]), format!("{edge}üx"));
+    }
 
     /// Two methods set `self.text` from different sources; what a finding on its reader cites
     /// must not depend on which writer the walk met last (an editing session walks them in
