@@ -544,6 +544,7 @@ impl Inner {
                 let analysis = this.disk_analysis();
                 batch
                     .par_iter()
+                    .with_max_len(1)
                     .map(|(path, kind, config)| analysis.run(config, path, *kind))
                     .collect::<Vec<_>>()
             })
@@ -935,6 +936,7 @@ impl Inner {
             let wanted: HashSet<&PathBuf> = wanted.iter().collect();
             files
                 .par_iter()
+                .with_max_len(1)
                 .filter(|(p, _, _)| wanted.contains(p))
                 .map(|(path, kind, config)| analysis.run(config, path, *kind))
                 .collect::<Vec<_>>()
