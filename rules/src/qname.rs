@@ -184,91 +184,104 @@ fn glob_matches(glob: &[u8], text: &[u8]) -> bool {
     }
 }
 
-/// Patterns filed by their last segment so that a qualified name is only tested against the
-/// few patterns that can match it. Patterns whose last segment is a glob are filed by their first
-/// segment instead, when it is exact; `**` matches every name without a test.
+/// Patterns with a value each, filed by [`PatternSet`].
 #[derive(Debug, Clone)]
 pub struct PatternIndex<T> {
-    by_last: FxHashMap<String, Vec<(Pattern, T)>>,
-    /// The rest carry their insertion number, so that matches come out in insertion order.
-    by_first: FxHashMap<String, Vec<(usize, Pattern, T)>>,
-    everything: Vec<(usize, T)>,
-    other: Vec<(usize, Pattern, T)>,
-    inserted: usize,
+    patterns: PatternSet,
+    values: Vec<T>,
 }
 
 impl<T> Default for PatternIndex<T> {
     fn default() -> Self {
         Self {
-            by_last: FxHashMap::default(),
-            by_first: FxHashMap::default(),
-            everything: Vec::new(),
-            other: Vec::new(),
-            inserted: 0,
+            patterns: PatternSet::default(),
+            values: Vec::new(),
         }
     }
 }
 
-impl<T: Clone> PatternIndex<T> {
+impl<T> PatternIndex<T> {
     pub fn insert(&mut self, pattern: Pattern, value: T) {
-        let seq = self.inserted;
-        self.inserted += 1;
-        if let Some(last) = pattern.last_exact() {
-            let last = last.to_string();
-            self.by_last.entry(last).or_default().push((pattern, value));
-        } else if pattern.segments == [Segment::AnyMany] {
-            self.everything.push((seq, value));
-        } else if let Some(Segment::Exact(first)) = pattern.segments.first() {
-            let first = first.clone();
-            self.by_first
-                .entry(first)
-                .or_default()
-                .push((seq, pattern, value));
-        } else {
-            self.other.push((seq, pattern, value));
-        }
+        self.patterns.insert(pattern, self.values.len());
+        self.values.push(value);
     }
 
     /// Every value whose pattern matches `qname`: those filed by its last segment in insertion
     /// order, then the others in insertion order.
-    pub fn matching<'s>(&'s self, qname: &'s str) -> impl Iterator<Item = &'s T> + 's {
+    pub fn matching<'s>(&'s self, qname: &str) -> impl Iterator<Item = &'s T> + 's {
+        self.patterns
+            .matching(qname)
+            .into_iter()
+            .filter_map(|id| self.values.get(id))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+}
+
+/// Patterns filed by their last segment so that a qualified name is only tested against the
+/// few patterns that can match it. Patterns whose last segment is a glob are filed by their first
+/// segment instead, when it is exact; `**` matches every name without a test. Each pattern
+/// carries its insertion number, which is what a match returns. Not generic over the values of
+/// a [`PatternIndex`], so that the walk's many lookups share one copy of this code (seven copies
+/// of it were among the walk's worst instruction-cache misses).
+#[derive(Debug, Clone, Default)]
+struct PatternSet {
+    by_last: FxHashMap<String, Vec<(usize, Pattern)>>,
+    by_first: FxHashMap<String, Vec<(usize, Pattern)>>,
+    everything: Vec<usize>,
+    other: Vec<(usize, Pattern)>,
+}
+
+impl PatternSet {
+    fn insert(&mut self, pattern: Pattern, id: usize) {
+        if let Some(last) = pattern.last_exact() {
+            let last = last.to_string();
+            self.by_last.entry(last).or_default().push((id, pattern));
+        } else if pattern.segments == [Segment::AnyMany] {
+            self.everything.push(id);
+        } else if let Some(Segment::Exact(first)) = pattern.segments.first() {
+            let first = first.clone();
+            self.by_first.entry(first).or_default().push((id, pattern));
+        } else {
+            self.other.push((id, pattern));
+        }
+    }
+
+    /// The ids of the patterns that match `qname`, in the order [`PatternIndex::matching`] gives.
+    #[inline(never)]
+    fn matching(&self, qname: &str) -> Vec<usize> {
         let last = last_segment(qname);
         let exact = self.by_last.get(last).map_or(&[][..], Vec::as_slice);
         let by_first = self
             .by_first
             .get(first_segment(qname))
             .map_or(&[][..], Vec::as_slice);
-        let other = self.other.iter().filter(|(_, pattern, _)| {
+        let other = self.other.iter().filter(|(_, pattern)| {
             qname.starts_with(&pattern.literal_prefix) && last.starts_with(pattern.last_prefix())
         });
-        let mut matched: Vec<&T> = Vec::new();
-        let mut rest: Vec<(usize, &T)> = self.everything.iter().map(|(n, v)| (*n, v)).collect();
+        let mut matched: Vec<usize> = Vec::new();
+        let mut rest: Vec<usize> = self.everything.clone();
         let mut tests = by_first.iter().chain(other).peekable();
         if !exact.is_empty() || tests.peek().is_some() {
             with_segments(qname, |parts| {
                 matched.extend(
                     exact
                         .iter()
-                        .filter(|(pattern, _)| pattern.matches_segments(parts))
-                        .map(|(_, value)| value),
+                        .filter(|(_, pattern)| pattern.matches_segments(parts))
+                        .map(|(id, _)| *id),
                 );
                 rest.extend(
                     tests
-                        .filter(|(_, pattern, _)| pattern.matches_segments(parts))
-                        .map(|(n, _, value)| (*n, value)),
+                        .filter(|(_, pattern)| pattern.matches_segments(parts))
+                        .map(|(id, _)| *id),
                 );
             });
         }
-        rest.sort_unstable_by_key(|(n, _)| *n);
-        matched.extend(rest.into_iter().map(|(_, value)| value));
-        matched.into_iter()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.by_last.is_empty()
-            && self.by_first.is_empty()
-            && self.everything.is_empty()
-            && self.other.is_empty()
+        rest.sort_unstable();
+        matched.extend(rest);
+        matched
     }
 }
 
