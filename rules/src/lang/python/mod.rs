@@ -2363,6 +2363,7 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
         sym
     }
 
+    #[inline(never)]
     fn eval_dict(&mut self, node: Node<'t>, ctx: &Ctx) -> Sym {
         let mut entries: Vec<(Rc<str>, Sym)> = Vec::new();
         let mut taint = None;
@@ -2404,6 +2405,7 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
         }
     }
 
+    #[inline(never)]
     fn eval_comprehension(&mut self, node: Node<'t>, ctx: &Ctx) -> Sym {
         let scope = Rc::new(RefCell::new(Scope::default()));
         let mut chain = ctx.chain.clone();
@@ -2455,6 +2457,7 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
         }
     }
 
+    #[inline(never)]
     fn eval_call(&mut self, node: Node<'t>, ctx: &Ctx) -> Sym {
         let Some(function) = node.child_by_field_id(FIELDS.function.get()) else {
             return Sym::default();
