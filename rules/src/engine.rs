@@ -113,7 +113,7 @@ impl<'a> Emitter<'a> {
         let Some(index) = self.catalogue.calls.get(&self.language) else {
             return;
         };
-        let candidates: Vec<usize> = index.matching(&event.qname).copied().collect();
+        let candidates: Vec<usize> = index.matching(event.qname).copied().collect();
         for rule_index in candidates {
             self.check_call(rule_index, event);
         }
@@ -581,7 +581,7 @@ fn message_content(rule: &Rule, list: &Arg) -> Option<Arg> {
 
 /// The argument `spec` names in a call: by keyword first, then by position.
 pub fn find_arg<'e>(event: &'e CallEvent, spec: &ArgSpec) -> Option<&'e Arg> {
-    find_arg_in(&event.args, spec)
+    find_arg_in(event.args, spec)
 }
 
 /// The argument `spec` names: by keyword first, then by position among positional arguments.
@@ -604,7 +604,7 @@ fn predicate_holds(
     subject: Option<&Arg>,
     rule: &Rule,
 ) -> bool {
-    if !predicate.callee.is_empty() && !predicate.callee.iter().any(|p| p.matches(&event.qname)) {
+    if !predicate.callee.is_empty() && !predicate.callee.iter().any(|p| p.matches(event.qname)) {
         return false;
     }
     if !predicate.any.is_empty()

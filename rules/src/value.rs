@@ -171,16 +171,16 @@ pub struct Arg {
 
 /// A call, as the rule engine sees it.
 #[derive(Debug, Clone)]
-pub struct CallEvent {
+pub struct CallEvent<'a> {
     /// Canonical qualified name of the callee.
-    pub qname: String,
+    pub qname: &'a str,
     /// The call expression.
     pub range: Range,
     /// The callee expression as written.
     pub callee: Range,
     /// The last name of the callee (`load` in `yaml.load`), for renames.
     pub callee_name: Option<Range>,
-    pub args: Vec<Arg>,
+    pub args: &'a [Arg],
     /// Byte just after `(` and byte of `)`, when the call has a parenthesised argument list.
     pub parens: Option<(usize, usize)>,
     /// Taint of the callee itself (the receiver of a method call: `Unpickler(tainted).load()`).

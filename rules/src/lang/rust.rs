@@ -482,11 +482,11 @@ impl<'a> Walker<'a, '_> {
         };
         if let Some(qname) = callee.qname() {
             self.emitter.on_call(&CallEvent {
-                qname: qname.to_string(),
+                qname,
                 range: (start, node.end_byte()),
                 callee: (start, function.end_byte()),
                 callee_name,
-                args: args.clone(),
+                args: &args,
                 parens,
                 callee_taint: None,
                 star_args: false,

@@ -2565,10 +2565,7 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
 
         // SDK parameters that hold credentials without saying so in their name.
         if let Some(qname) = callee.qname() {
-            let qname = self
-                .catalogue
-                .canonical(qname)
-                .unwrap_or_else(|| qname.to_string());
+            let qname = self.catalogue.canonical_or_same(qname);
             let specs: Vec<crate::catalogue::CredentialParamDef> = self
                 .catalogue
                 .credential_params
@@ -2634,9 +2631,7 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
             _ => (callee.clone(), args),
         };
 
-        let qname = target
-            .qname()
-            .map(|q| self.catalogue.canonical(q).unwrap_or_else(|| q.to_string()));
+        let qname = target.qname().map(|q| self.catalogue.canonical_or_same(q));
         if let Some(qname) = &qname {
             let callee_name = match kind_of(function) {
                 "attribute" => attribute.map(range),
@@ -2650,11 +2645,11 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
                 _ => node.start_byte(),
             };
             self.emitter.on_call(&CallEvent {
-                qname: qname.clone(),
+                qname,
                 range: (start, node.end_byte()),
                 callee: (start, function.end_byte()),
                 callee_name,
-                args: args.clone(),
+                args: &args,
                 parens,
                 callee_taint: target.taint.clone(),
                 star_args,
