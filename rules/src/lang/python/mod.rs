@@ -868,6 +868,20 @@ fn range(node: Node) -> Range {
     (node.start_byte(), node.end_byte())
 }
 
+/// A call of `partial(f, …)`'s result: its arguments, then the call's (a keyword given in
+/// both is the call's).
+#[inline(never)]
+fn merge_partial(partial: &Partial, args: Vec<Arg>) -> Vec<Arg> {
+    let mut merged: Vec<Arg> = partial
+        .args
+        .iter()
+        .filter(|a| a.keyword.is_none() || !args.iter().any(|b: &Arg| b.keyword == a.keyword))
+        .cloned()
+        .collect();
+    merged.extend(args);
+    merged
+}
+
 /// `base.name`.
 fn join(base: &str, name: &str) -> Rc<str> {
     concat(&[base, ".", name])
@@ -2565,23 +2579,7 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
 
         // SDK parameters that hold credentials without saying so in their name.
         if let Some(qname) = callee.qname() {
-            let qname = self.catalogue.canonical_or_same(qname);
-            let specs: Vec<crate::catalogue::CredentialParamDef> = self
-                .catalogue
-                .credential_params
-                .matching(&qname)
-                .cloned()
-                .collect();
-            for spec in specs {
-                let arg_spec = crate::catalogue::ArgSpec {
-                    keyword: spec.keyword.clone(),
-                    position: spec.position,
-                };
-                if let Some(arg) = crate::engine::find_arg_in(&args, &arg_spec) {
-                    let sym = arg.sym.clone();
-                    self.check_named_secret(&sym, &spec.name);
-                }
-            }
+            self.check_credential_params(qname, &args);
         }
 
         // `os.environ.get("AWS_SECRET_ACCESS_KEY", "…")`: the default is bound to that name.
@@ -2597,37 +2595,12 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
             && let Shape::Seq(items) = &receiver.shape
             && matches!(self.text(attribute), "append" | "extend" | "insert")
         {
-            let mut items: Vec<Sym> = items.as_ref().clone();
-            let added = args.iter().rfind(|a| a.keyword.is_none());
-            if let Some(added) = added {
-                match (&added.sym.shape, self.text(attribute)) {
-                    (Shape::Seq(more), "extend") => items.extend(more.iter().cloned()),
-                    _ => items.push(added.sym.clone()),
-                }
-            }
-            let grown = Sym {
-                taint: taint_of(&items),
-                sanitised: !items.is_empty() && items.iter().all(Sym::is_safe_part),
-                shape: Shape::Seq(Rc::new(items)),
-                ..Sym::default()
-            };
-            self.bind_name(ctx, self.text(object), grown);
+            self.grow_list(ctx, object, items, self.text(attribute), &args);
         }
 
         // `p = partial(torch.load, …); p(x)` is a call of torch.load with the merged arguments.
         let (target, args) = match &callee.shape {
-            Shape::Partial(partial) => {
-                let mut merged: Vec<Arg> = partial
-                    .args
-                    .iter()
-                    .filter(|a| {
-                        a.keyword.is_none() || !args.iter().any(|b: &Arg| b.keyword == a.keyword)
-                    })
-                    .cloned()
-                    .collect();
-                merged.extend(args);
-                (partial.target.clone(), merged)
-            }
+            Shape::Partial(partial) => (partial.target.clone(), merge_partial(partial, args)),
             _ => (callee.clone(), args),
         };
 
@@ -2659,6 +2632,51 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
         let method = attribute.map_or("", |a| self.text(a));
         let receiver = receiver.as_ref().map(|receiver| (receiver, method));
         self.call_result(node, qname.as_deref(), &target, &args, receiver)
+    }
+
+    // The rarer steps of a call, out of line so that `eval_call`'s common path stays compact
+    // (the walk's code is several times the instruction cache).
+
+    /// Arguments that SDK parameters hold credentials in, without saying so in their name.
+    #[inline(never)]
+    fn check_credential_params(&mut self, qname: &str, args: &[Arg]) {
+        let qname = self.catalogue.canonical_or_same(qname);
+        let specs: Vec<crate::catalogue::CredentialParamDef> = self
+            .catalogue
+            .credential_params
+            .matching(&qname)
+            .cloned()
+            .collect();
+        for spec in specs {
+            let arg_spec = crate::catalogue::ArgSpec {
+                keyword: spec.keyword.clone(),
+                position: spec.position,
+            };
+            if let Some(arg) = crate::engine::find_arg_in(args, &arg_spec) {
+                let sym = arg.sym.clone();
+                self.check_named_secret(&sym, &spec.name);
+            }
+        }
+    }
+
+    /// `name.append(x)`, `.extend(…)`, `.insert(…)` on a list bound to `name`.
+    #[inline(never)]
+    fn grow_list(&mut self, ctx: &Ctx, name: Node<'t>, items: &[Sym], method: &str, args: &[Arg]) {
+        let mut items: Vec<Sym> = items.to_vec();
+        let added = args.iter().rfind(|a| a.keyword.is_none());
+        if let Some(added) = added {
+            match (&added.sym.shape, method) {
+                (Shape::Seq(more), "extend") => items.extend(more.iter().cloned()),
+                _ => items.push(added.sym.clone()),
+            }
+        }
+        let grown = Sym {
+            taint: taint_of(&items),
+            sanitised: !items.is_empty() && items.iter().all(Sym::is_safe_part),
+            shape: Shape::Seq(Rc::new(items)),
+            ..Sym::default()
+        };
+        self.bind_name(ctx, self.text(name), grown);
     }
 
     /// The value a call returns; `receiver` is a method call's receiver and the method's name.
