@@ -5,6 +5,7 @@ use crate::catalogue::{
     ArgSpec, Catalogue, FixDef, Is, Language, Predicate, Rule, SecretMatcher, TaintMode,
 };
 use crate::finding::{Edit, Finding, Fix, Related, Severity};
+use crate::qname::Pattern;
 use crate::source::LineIndex;
 use crate::value::{Arg, AssignEvent, CallEvent, Const, Range, Shape, Sym, Taint};
 use std::collections::HashSet;
@@ -604,7 +605,7 @@ fn predicate_holds(
     subject: Option<&Arg>,
     rule: &Rule,
 ) -> bool {
-    if !predicate.callee.is_empty() && !predicate.callee.iter().any(|p| p.matches(event.qname)) {
+    if !predicate.callee.is_empty() && !Pattern::any_matches(&predicate.callee, event.qname) {
         return false;
     }
     if !predicate.any.is_empty()
@@ -695,7 +696,7 @@ fn value_holds(predicate: &Predicate, sym: Option<&Sym>, unknown: bool, rule: &R
         let Some(qname) = sym.and_then(Sym::qname) else {
             return false;
         };
-        if !predicate.resolves_to.iter().any(|p| p.matches(qname)) {
+        if !Pattern::any_matches(&predicate.resolves_to, qname) {
             return false;
         }
     }

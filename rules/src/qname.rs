@@ -81,6 +81,14 @@ impl Pattern {
         with_segments(qname, |parts| self.matches_segments(parts))
     }
 
+    /// Whether any of `patterns` matches `qname` (split once for all of them).
+    pub fn any_matches(patterns: &[Pattern], qname: &str) -> bool {
+        !patterns.is_empty()
+            && with_segments(qname, |parts| {
+                patterns.iter().any(|p| p.matches_segments(parts))
+            })
+    }
+
     fn matches_segments(&self, parts: &[&str]) -> bool {
         match_segments(&self.segments, parts)
     }
@@ -302,6 +310,21 @@ fn first_segment(qname: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn any_of_several_patterns_matches_a_name_split_once() {
+        let patterns: Vec<Pattern> = ["yaml.load", "**.chat.completions.create()"]
+            .into_iter()
+            .map(|p| Pattern::parse(p).unwrap())
+            .collect();
+        assert!(Pattern::any_matches(&patterns, "yaml.load"));
+        assert!(Pattern::any_matches(
+            &patterns,
+            "openai.OpenAI().chat.completions.create()"
+        ));
+        assert!(!Pattern::any_matches(&patterns, "yaml.safe_load"));
+        assert!(!Pattern::any_matches(&[], "yaml.load"));
+    }
 
     #[test]
     fn an_index_finds_every_matching_pattern_in_insertion_order() {
