@@ -851,13 +851,13 @@ impl Catalogue {
         self.by_id.get(id).copied()
     }
 
-    /// Rewrites a qualified name to its canonical module (`cPickle.loads` → `pickle.loads`).
     /// The canonical spelling of `qname`, or `qname` itself (no copy) when it has none.
     pub fn canonical_or_same<'q>(&self, qname: &'q str) -> std::borrow::Cow<'q, str> {
         self.canonical(qname)
             .map_or(std::borrow::Cow::Borrowed(qname), std::borrow::Cow::Owned)
     }
 
+    /// Rewrites a qualified name to its canonical module (`cPickle.loads` → `pickle.loads`).
     pub fn canonical(&self, qname: &str) -> Option<String> {
         for (from, to) in &self.aliases {
             if let Some(rest) = qname.strip_prefix(from.as_str())
