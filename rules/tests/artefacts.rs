@@ -874,7 +874,8 @@ fn twenty_gigabyte_stream_stops_at_the_limit() {
 
 #[test]
 fn twenty_gigabyte_sparse_file_is_skipped_by_seeking() {
-    let dir = tempdir();
+    let temp = tempdir();
+    let dir = temp.path().to_path_buf();
     let path = dir.join("huge.pkl");
     let size = 20u64 << 30;
     let tail = Pickle::new().global("os", "system").pop().stop().bytes();
@@ -899,12 +900,12 @@ fn twenty_gigabyte_sparse_file_is_skipped_by_seeking() {
     // Limit raised: the payload is skipped by seeking and the global at the end is found.
     let report = scan_path(&path, &Limits::with_max_bytes(u64::MAX));
     assert!(has(&report, "TL901", Severity::Critical), "{report}");
-    std::fs::remove_dir_all(dir).ok();
 }
 
 #[test]
 fn symlinks_and_special_files() {
-    let dir = tempdir();
+    let temp = tempdir();
+    let dir = temp.path().to_path_buf();
     let evil = dir.join("evil.pkl");
     std::fs::write(&evil, call("os", "system", "id").bytes()).unwrap();
     let link = dir.join("link.pkl");
@@ -928,26 +929,21 @@ fn symlinks_and_special_files() {
     );
     let scanned: Vec<_> = result.files.iter().map(|f| f.path.clone()).collect();
     assert_eq!(scanned, vec![evil.clone()], "{scanned:?}");
-    std::fs::remove_dir_all(dir).ok();
 }
 
-fn tempdir() -> std::path::PathBuf {
-    use std::sync::atomic::{AtomicU32, Ordering};
-    static COUNT: AtomicU32 = AtomicU32::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "threatlens-artefacts-{}-{}",
-        std::process::id(),
-        COUNT.fetch_add(1, Ordering::SeqCst)
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+fn tempdir() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix("threatlens-artefacts-")
+        .tempdir()
+        .unwrap()
 }
 
 // ---- integration ----
 
 #[test]
 fn check_scans_artefacts_and_raises_code_that_loads_them() {
-    let dir = tempdir();
+    let temp = tempdir();
+    let dir = temp.path().to_path_buf();
     std::fs::create_dir_all(dir.join("models")).unwrap();
     std::fs::write(
         dir.join("models/model.pt"),
@@ -988,7 +984,6 @@ fn check_scans_artefacts_and_raises_code_that_loads_them() {
     let plain = loads.iter().find(|f| f.span.start.line == 3).unwrap();
     assert_ne!(plain.severity, Severity::Critical);
     assert!(!plain.message.contains("flagged"));
-    std::fs::remove_dir_all(dir).ok();
 }
 
 #[test]
@@ -1013,7 +1008,8 @@ fn every_issue_rule_is_in_the_catalogue() {
 
 #[test]
 fn listing_shows_imports_and_serialises() {
-    let dir = tempdir();
+    let temp = tempdir();
+    let dir = temp.path().to_path_buf();
     let path = dir.join("model.pt");
     std::fs::write(&path, torch_zip("archive", &state_dict(2).bytes(), 2)).unwrap();
     let listing = threatlens_rules::artefact::describe_artefact(&path).unwrap();
@@ -1027,7 +1023,6 @@ fn listing_shows_imports_and_serialises() {
     let json = serde_json::to_value(&listing).unwrap();
     assert_eq!(json["format"], "zip");
     assert!(threatlens_rules::artefact::describe_artefact(&dir).is_err());
-    std::fs::remove_dir_all(dir).ok();
 }
 
 #[test]

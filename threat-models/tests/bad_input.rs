@@ -86,7 +86,7 @@ fn tabs_in_indentation_are_a_syntax_error_at_the_tab() {
 #[test]
 fn non_utf8_bytes_are_reported_at_their_offset() {
     let dir = temp_dir("non-utf8");
-    let path = dir.join("threatmodel.yaml");
+    let path = dir.path().join("threatmodel.yaml");
     std::fs::write(
         &path,
         b"schema: threatlens/v1\nmetadata: {title: caf\xe9}\n",
@@ -105,7 +105,7 @@ fn non_utf8_bytes_are_reported_at_their_offset() {
 #[test]
 fn a_ten_megabyte_file_is_refused_without_being_parsed() {
     let dir = temp_dir("big");
-    let path = dir.join("threatmodel.yaml");
+    let path = dir.path().join("threatmodel.yaml");
     let mut text = String::from("schema: threatlens/v1\ncomponents:\n");
     while text.len() < 10 * 1024 * 1024 {
         text.push_str("  - {id: c, kind: process}\n");
@@ -172,7 +172,7 @@ fn deeply_nested_trust_boundaries_are_checked_in_bounded_time() {
 #[test]
 fn a_model_that_includes_itself_is_an_error_on_the_include() {
     let dir = temp_dir("self-include");
-    let path = dir.join("threatmodel.yaml");
+    let path = dir.path().join("threatmodel.yaml");
     let text = "schema: threatlens/v1\nincludes: [threatmodel.yaml, ./threatmodel.yaml]\n";
     std::fs::write(&path, text).unwrap();
     let report = bounded(Duration::from_secs(2), || check_model_file(&path, today()));
@@ -190,19 +190,19 @@ fn a_model_that_includes_itself_is_an_error_on_the_include() {
 fn an_include_cycle_is_reported_where_it_closes() {
     let dir = temp_dir("cycle");
     std::fs::write(
-        dir.join("threatmodel.yaml"),
+        dir.path().join("threatmodel.yaml"),
         "schema: threatlens/v1\nincludes: [a.yaml]\n",
     )
     .unwrap();
     std::fs::write(
-        dir.join("a.yaml"),
+        dir.path().join("a.yaml"),
         "schema: threatlens/v1\nincludes: [b.yaml]\n",
     )
     .unwrap();
     let b = "schema: threatlens/v1\nincludes: [threatmodel.yaml]\n";
-    std::fs::write(dir.join("b.yaml"), b).unwrap();
+    std::fs::write(dir.path().join("b.yaml"), b).unwrap();
     let report = bounded(Duration::from_secs(2), || {
-        check_model_file(&dir.join("threatmodel.yaml"), today())
+        check_model_file(&dir.path().join("threatmodel.yaml"), today())
     });
     assert_eq!(report.files.len(), 3);
     let include = of(&report, "TM021");
@@ -226,9 +226,9 @@ fn an_include_cycle_is_reported_where_it_closes() {
 #[test]
 fn includes_outside_the_model_or_missing_are_errors() {
     let dir = temp_dir("outside");
-    let model = dir.join("model");
+    let model = dir.path().join("model");
     std::fs::create_dir_all(&model).unwrap();
-    std::fs::write(dir.join("secrets.yaml"), "schema: threatlens/v1\n").unwrap();
+    std::fs::write(dir.path().join("secrets.yaml"), "schema: threatlens/v1\n").unwrap();
     let text = "schema: threatlens/v1\nincludes: [../secrets.yaml, /etc/passwd, missing.yaml, sub/../../secrets.yaml]\n";
     std::fs::write(model.join("threatmodel.yaml"), text).unwrap();
     let report = check_model_file(&model.join("threatmodel.yaml"), today());
@@ -256,26 +256,26 @@ fn includes_outside_the_model_or_missing_are_errors() {
 fn a_diamond_include_is_read_once() {
     let dir = temp_dir("diamond");
     std::fs::write(
-        dir.join("threatmodel.yaml"),
+        dir.path().join("threatmodel.yaml"),
         "schema: threatlens/v1\nincludes: [a.yaml, b.yaml]\n",
     )
     .unwrap();
     std::fs::write(
-        dir.join("a.yaml"),
+        dir.path().join("a.yaml"),
         "schema: threatlens/v1\nincludes: [shared.yaml]\n",
     )
     .unwrap();
     std::fs::write(
-        dir.join("b.yaml"),
+        dir.path().join("b.yaml"),
         "schema: threatlens/v1\nincludes: [shared.yaml]\n",
     )
     .unwrap();
     std::fs::write(
-        dir.join("shared.yaml"),
+        dir.path().join("shared.yaml"),
         "schema: threatlens/v1\ncomponents: [{id: app, kind: process}]\n",
     )
     .unwrap();
-    let report = check_model_file(&dir.join("threatmodel.yaml"), today());
+    let report = check_model_file(&dir.path().join("threatmodel.yaml"), today());
     assert_eq!(report.files.len(), 4);
     assert!(!report.has_model_errors(), "{}", describe(&report));
 }

@@ -9,8 +9,8 @@ use threatlens_models::analyse_model_overlaid;
 #[test]
 fn buffers_replace_the_root_and_included_files() {
     let dir = temp_dir("overlay");
-    let root = dir.join("threatmodel.yaml");
-    let part = dir.join("parts/components.yaml");
+    let root = dir.path().join("threatmodel.yaml");
+    let part = dir.path().join("parts/components.yaml");
     std::fs::create_dir_all(part.parent().unwrap()).unwrap();
     std::fs::write(
         &root,
@@ -64,5 +64,4 @@ fn buffers_replace_the_root_and_included_files() {
         "{}",
         describe(&both.report)
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }

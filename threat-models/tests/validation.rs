@@ -139,13 +139,13 @@ fn duplicate_ids_across_kinds_and_files_point_at_the_second() {
 
     let dir = temp_dir("dup-ids");
     std::fs::write(
-        dir.join("threatmodel.yaml"),
+        dir.path().join("threatmodel.yaml"),
         format!("{BASE}includes: [more.yaml]\ncomponents: [{{id: app, kind: process}}]\n"),
     )
     .unwrap();
     let more = format!("{BASE}components: [{{id: app, kind: process}}]\n");
-    std::fs::write(dir.join("more.yaml"), &more).unwrap();
-    let report = threatlens_models::check_model_file(&dir.join("threatmodel.yaml"), today());
+    std::fs::write(dir.path().join("more.yaml"), &more).unwrap();
+    let report = threatlens_models::check_model_file(&dir.path().join("threatmodel.yaml"), today());
     let dup = of(&report, "TM011");
     assert_eq!(dup.len(), 1, "{}", describe(&report));
     assert_eq!(covered(&more, dup[0]), "app");
@@ -299,13 +299,14 @@ fn trust_boundary_problems() {
 fn a_section_defined_in_two_files_is_reported_on_the_second() {
     let dir = temp_dir("sections");
     std::fs::write(
-        dir.join("threatmodel.yaml"),
+        dir.path().join("threatmodel.yaml"),
         format!("{BASE}includes: [part.yaml]\nscope: {{statement: main}}\n"),
     )
     .unwrap();
     let part = format!("{BASE}scope: {{statement: part}}\n");
-    std::fs::write(dir.join("part.yaml"), &part).unwrap();
-    let analysis = threatlens_models::analyse_model_file(&dir.join("threatmodel.yaml"), today());
+    std::fs::write(dir.path().join("part.yaml"), &part).unwrap();
+    let analysis =
+        threatlens_models::analyse_model_file(&dir.path().join("threatmodel.yaml"), today());
     let report = &analysis.report;
     let conflict = of(report, "TM026");
     assert_eq!(conflict.len(), 1, "{}", describe(report));

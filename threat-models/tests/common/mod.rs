@@ -1,7 +1,7 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use threatlens_models::{Date, ModelReport, check_model_text};
 use threatlens_rules::Finding;
 
@@ -9,12 +9,12 @@ pub fn today() -> Date {
     "2026-11-28".parse().unwrap()
 }
 
-/// A fresh, empty directory under the system temp dir.
-pub fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("threatlens-models-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A fresh, empty directory under the system temp dir, removed when it is dropped.
+pub fn temp_dir(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("threatlens-models-{name}-"))
+        .tempdir()
+        .unwrap()
 }
 
 pub fn check(text: &str) -> ModelReport {
