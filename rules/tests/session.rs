@@ -462,3 +462,122 @@ config = yaml.load(  # parse the settings
     assert_eq!(fingerprints.len(), 2, "one finding in each version");
     assert_ne!(fingerprints[0], fingerprints[1]);
 }
+
+/// What a function returns matters only where other code read it. A function defined inside
+/// the edited one can be read from outside through its parent's return (`outer()()`, no
+/// arguments, so nothing was passed into it): when what it returns changes, the reader must
+/// be walked again. When what a function returns changes and nothing outside it read that,
+/// it is still walked alone.
+#[test]
+fn what_a_function_returns_is_compared_where_code_outside_read_it() {
+    let handed_out = "\
+import pickle
+
+
+def outer():
+    def inner():
+        return input()
+    return inner
+
+
+def user():
+    data = outer()()
+    pickle.loads(data)
+";
+    // The same through a method of a class defined inside the function.
+    let method = "\
+import pickle
+
+
+def outer():
+    class Local:
+        def get(self):
+            return input()
+    return Local()
+
+
+def user():
+    pickle.loads(outer().get())
+";
+    let severities = |findings: &[threatlens_rules::Finding]| -> Vec<_> {
+        findings
+            .iter()
+            .map(|f| (f.rule.clone(), f.severity))
+            .collect()
+    };
+    for original in [handed_out, method] {
+        let mut session = Session::new();
+        let before = next_version(&mut session, original);
+        assert_eq!(severities(&before), [("TL101".to_string(), Severity::High)]);
+        let edited = original.replace("return input()", "return 'x'");
+        let after = next_version(&mut session, &edited);
+        assert_eq!(
+            severities(&after),
+            [("TL101".to_string(), Severity::Medium)]
+        );
+        assert_eq!(
+            session.last_fallback(),
+            Some(Fallback::PassesOnSomethingElse)
+        );
+    }
+
+    // Nothing outside reads what `handler` returns (an entry point the framework calls).
+    let unread = "\
+import pickle
+
+
+def handler(path):
+    data = open(path, 'rb').read()
+    return pickle.loads(data)
+";
+    let mut session = Session::new();
+    next_version(&mut session, unread);
+    let edited = unread.replace("return pickle.loads(data)", "return data");
+    assert!(next_version(&mut session, &edited).is_empty());
+    assert_eq!(session.last_reuse(), Some(Reuse::AllButOneFunction));
+    // Once a caller reads it, a change to what it returns analyses the whole file.
+    let called = format!("{edited}\n\ndef caller(path):\n    eval(handler(path))\n");
+    next_version(&mut session, &called);
+    let edited = called.replace("return data", "return input()");
+    next_version(&mut session, &edited);
+    assert_eq!(
+        session.last_fallback(),
+        Some(Fallback::PassesOnSomethingElse)
+    );
+}
+
+/// A module that tree-sitter reads as one `ERROR` holds the function an edit is in, and the
+/// error only grows with the edit; but inside it, the edit changes how the rest is read, and
+/// with it the findings of `_run` (found by the differential test, seed 53). The function
+/// must hold its errors or be clear of them.
+#[test]
+fn an_edit_inside_an_error_around_the_function_analyses_the_whole_file() {
+    let original = "\
+def time_limit(seconds: float):
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+def _run(program: str, result: list) -> None:
+    ty:
+            exec(program, globs)
+    except BaseException as e:  ### noqa: BLE001
+        q = 'c'
+";
+    let edited = original.replace(
+        "    try:\n",
+        "    try:\n    self.loaded = pickle.loads(q)\n",
+    );
+    let mut session = Session::new();
+    let rules = |findings: Vec<threatlens_rules::Finding>| -> Vec<String> {
+        findings.into_iter().map(|f| f.rule).collect()
+    };
+    assert!(rules(next_version(&mut session, original)).is_empty());
+    // `exec` in `_run`, not read as a call before the edit.
+    assert_eq!(rules(next_version(&mut session, &edited)), ["TL401"]);
+    assert_eq!(session.last_fallback(), Some(Fallback::Reshaped));
+    // Nor is an edit in a comment inside the error taken as only moving the findings: a
+    // longer or shorter skipped text can change how the rest of the error is read.
+    next_version(&mut session, &edited.replace("### noqa", "#### noqa"));
+    assert_eq!(session.last_reuse(), Some(Reuse::Nothing));
+}

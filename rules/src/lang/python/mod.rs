@@ -232,6 +232,7 @@ fn analyse_repeating(
             }
         }
         let reads = summaries.reads(&last.effects, |_| true);
+        let return_readers = summaries.outside_return_readers();
         summaries.reset_reads();
         // A finding two units report belongs to whichever the walk reached first.
         for &owner in &last.shared {
@@ -254,6 +255,7 @@ fn analyse_repeating(
             findings: findings.clone(),
             effects: last.effects,
             reads,
+            return_readers,
             star_imports,
         });
         return (findings, memo, whole_walks);
@@ -628,6 +630,28 @@ impl Summaries {
             writers.dedup();
         }
         Reads(from)
+    }
+
+    /// For each function whose return code outside its unit read (another unit, or
+    /// [`MODULE`]), those readers. Unlike [`Self::reads`], it counts returns that say nothing:
+    /// an edit can make one say something.
+    fn outside_return_readers(&self) -> HashMap<usize, Vec<u32>> {
+        let mut readers = HashMap::default();
+        for (id, function) in self.functions.iter().enumerate() {
+            let mut outside: Vec<u32> = function
+                .return_readers
+                .iter()
+                .chain(&function.walking_readers)
+                .copied()
+                .filter(|&reader| reader != function.unit)
+                .collect();
+            if !outside.is_empty() {
+                outside.sort_unstable();
+                outside.dedup();
+                readers.insert(id, outside);
+            }
+        }
+        readers
     }
 
     fn reset_reads(&mut self) {

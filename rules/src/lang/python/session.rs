@@ -8,12 +8,14 @@
 //! alone only when that is certain to be the case, and the whole file is analysed otherwise:
 //! - the last whole analysis settled (no summary changed after it was read, see [`Unit::stale`]);
 //! - the edit is inside the unit's body, and the new tree agrees: the same definition, ending
-//!   where the edit moved its end, the same number of top-level statements, and the syntax
-//!   errors outside the unit where they were (recovering from one error can depend on another);
+//!   where the edit moved its end, the same number of top-level statements, the syntax errors
+//!   outside the unit where they were (recovering from one error can depend on another), and
+//!   none around it (inside an error, the edit can change how the rest of it is read);
 //! - nothing outside the unit wrote into functions or classes defined inside it;
-//! - the re-walk writes the same facts for other units to read as before (what it returns,
-//!   what it passes to other local functions, the attributes it sets), and reads nothing that
-//!   changed after the whole analysis read it;
+//! - the re-walk writes the same facts for other units to read as before (what it and the
+//!   functions defined inside it return, where code outside the unit read that; what it
+//!   passes to other local functions; the attributes it sets), and reads nothing that changed
+//!   after the whole analysis read it;
 //! - what it writes does not rest on what it wrote before the edit: where it read an attribute
 //!   it sets itself, or a return or attribute that its own output reaches through their
 //!   readers, a second walk with those reads left empty writes the same (an old value can
@@ -33,6 +35,7 @@ use crate::engine::{Emitter, ImportContext, Provenance, render_again};
 use crate::finding::{Finding, Span};
 use crate::source::LineIndex;
 use crate::value::{Range, Shape, Sym, Taint};
+use rustc_hash::FxHashMap as HashMap;
 use std::rc::Rc;
 use tree_sitter::{Node, Tree};
 
@@ -49,6 +52,8 @@ pub(super) struct Memo {
     pub(super) findings: Vec<(Finding, Provenance)>,
     pub(super) effects: Vec<(u32, Effect)>,
     pub(super) reads: Reads,
+    /// For each function whose return code outside its unit read, those readers.
+    pub(super) return_readers: HashMap<usize, Vec<u32>>,
     pub(super) star_imports: Vec<Rc<str>>,
 }
 
@@ -435,6 +440,15 @@ type Returns = (
     Option<crate::value::Const>,
 );
 
+fn returns_of(function: &FunctionInfo) -> Returns {
+    (
+        function.returns.clone(),
+        function.return_qname.clone(),
+        function.return_shape.clone(),
+        function.return_konst.clone(),
+    )
+}
+
 fn take_returns(function: &mut FunctionInfo) -> Returns {
     (
         function.returns.take(),
@@ -458,10 +472,15 @@ fn typed_plainly(memo: &Memo, edit: &Edit, text: &str) -> bool {
 /// whole analysis.
 fn only_in_a_comment(memo: &Memo, edit: &Edit, text: &str, tree: &Tree) -> bool {
     // As for a docstring, a longer or shorter comment can change how tree-sitter recovers from
-    // a syntax error: the errors must be where they were.
+    // a syntax error (skipped text has a cost): the errors must be where they were, and none
+    // may hold the comment (inside one, the rest can be read differently in the same range).
+    let errors = syntax_errors(tree.root_node());
     let errors_moved = memo.errors.iter().map(|&r| edit.range(r));
     if !typed_plainly(memo, edit, text)
-        || syntax_errors(tree.root_node()).into_iter().ne(errors_moved)
+        || errors.iter().copied().ne(errors_moved)
+        || errors
+            .iter()
+            .any(|&(start, end)| start <= edit.start && edit.new_end <= end)
     {
         return false;
     }
@@ -581,16 +600,26 @@ fn reanalyse_unit(
     }
     // How tree-sitter recovers from a syntax error can depend on text far from it (an error in
     // this function can change how it reads one elsewhere): the rest of the tree is taken to be
-    // the same only when its errors are where they were.
+    // the same only when its errors are where they were. An error around the function (a whole
+    // module read as one `ERROR`) can be read differently inside while its range only moves
+    // with the edit, so the function must hold its errors or be clear of them.
     let errors = syntax_errors(root);
-    let outside = |&(start, end): &Range| start < node.start_byte() || node.end_byte() < end;
-    let outside_before: Vec<Range> = memo
-        .errors
+    let (start, end) = (node.start_byte(), node.end_byte());
+    let inside = |&(from, to): &Range| start <= from && to <= end;
+    let clear = |&(from, to): &Range| to <= start || end <= from;
+    let errors_before: Vec<Range> = memo.errors.iter().map(|&r| edit.range(r)).collect();
+    if errors
         .iter()
-        .map(|&r| edit.range(r))
-        .filter(outside)
-        .collect();
-    if errors.iter().copied().filter(outside).ne(outside_before) {
+        .chain(&errors_before)
+        .any(|error| !inside(error) && !clear(error))
+    {
+        return Err(Fallback::Reshaped);
+    }
+    if errors
+        .iter()
+        .filter(|e| clear(e))
+        .ne(errors_before.iter().filter(|e| clear(e)))
+    {
         return Err(Fallback::Reshaped);
     }
     // What the unit defines, and whether anything outside it wrote into that.
@@ -614,6 +643,10 @@ fn reanalyse_unit(
 
     memo.shift(&edit);
     let before = take_returns(&mut memo.summaries.functions[function]);
+    let nested_before: Vec<Returns> = nested
+        .iter()
+        .map(|&f| returns_of(&memo.summaries.functions[f]))
+        .collect();
     let unit = UnitWalk {
         id: unit_id,
         function,
@@ -636,6 +669,21 @@ fn reanalyse_unit(
 
     let (emitter, effects) = unit.walk(memo);
     let after = take_returns(&mut memo.summaries.functions[function]);
+    // What the unit defines returns something else: that matters where code outside read it
+    // (a function defined inside it can be handed out: `outer()()`).
+    let read_outside = |f: usize| memo.return_readers.contains_key(&f);
+    let returns_same = (after == before || !read_outside(function))
+        && nested.iter().zip(&nested_before).all(|(&f, before)| {
+            !read_outside(f) || returns_of(&memo.summaries.functions[f]) == *before
+        });
+    let returns_read: Vec<usize> = (0..memo.summaries.functions.len())
+        .filter(|&f| {
+            let info = &memo.summaries.functions[f];
+            info.unit != unit_id
+                && (info.return_readers.contains(&unit_id)
+                    || info.walking_readers.contains(&unit_id))
+        })
+        .collect();
     // A finding another owner also reports belongs to whichever a whole walk reaches first.
     let shared = emitter.findings.iter().any(|new| {
         memo.findings.iter().any(|(kept, _)| {
@@ -644,12 +692,22 @@ fn reanalyse_unit(
                     == (new.span.start_byte, new.span.end_byte)
         })
     });
-    let same = !shared && !memo.units[index].stale && after == before && effects == old_effects;
+    let same = !shared && !memo.units[index].stale && returns_same && effects == old_effects;
     if !same {
         return Err(Fallback::PassesOnSomethingElse);
     }
     let writers = unit.reads_back_nothing_of_its_own(memo, &effects, &after)?;
     memo.reads.0.insert(unit_id, writers);
+    memo.return_readers.retain(|_, readers| {
+        readers.retain(|&reader| reader != unit_id);
+        !readers.is_empty()
+    });
+    for f in returns_read {
+        let readers = memo.return_readers.entry(f).or_default();
+        if let Err(at) = readers.binary_search(&unit_id) {
+            readers.insert(at, unit_id);
+        }
+    }
     let info = &mut memo.summaries.functions[function];
     (
         info.returns,
