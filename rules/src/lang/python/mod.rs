@@ -736,6 +736,17 @@ struct Scope {
 
 type ScopeRef = Rc<RefCell<Scope>>;
 
+/// A call's evaluated arguments.
+#[derive(Default)]
+struct CallArgs {
+    args: Vec<Arg>,
+    /// `*args` and `**kwargs` whose contents are not known.
+    star_args: bool,
+    star_kwargs: bool,
+    /// Inside the parentheses, when there are some.
+    parens: Option<Range>,
+}
+
 #[derive(Clone, Default)]
 struct Ctx {
     /// Visible scopes, outermost first.
@@ -2518,88 +2529,15 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
             }
             _ => (self.eval(function, ctx), None),
         };
-        let mut args = Vec::new();
-        let mut star_args = false;
-        let mut star_kwargs = false;
-        let mut parens = None;
-        if let Some(arguments) = node.child_by_field_id(FIELDS.arguments.get()) {
-            if kind_of(arguments) == "argument_list" {
-                parens = Some((
-                    arguments.start_byte() + 1,
-                    arguments.end_byte().saturating_sub(1),
-                ));
-                let mut cursor = arguments.walk();
-                for child in arguments.named_children(&mut cursor) {
-                    match kind_of(child) {
-                        "comment" => {}
-                        "keyword_argument" => {
-                            let (Some(name), Some(value)) = (
-                                child.child_by_field_id(FIELDS.name.get()),
-                                child.child_by_field_id(FIELDS.value.get()),
-                            ) else {
-                                continue;
-                            };
-                            let keyword = self.text(name);
-                            let sym = self.eval(value, ctx);
-                            self.check_named_secret(&sym, keyword);
-                            args.push(Arg {
-                                keyword: Some(keyword.into()),
-                                sym,
-                                value: range(value),
-                                whole: range(child),
-                                in_call: true,
-                            });
-                        }
-                        "list_splat" => {
-                            star_args = true;
-                            if let Some(inner) = child.named_child(0) {
-                                self.eval(inner, ctx);
-                            }
-                        }
-                        "dictionary_splat" => {
-                            let inner = child
-                                .named_child(0)
-                                .map(|v| self.eval(v, ctx))
-                                .unwrap_or_default();
-                            match &inner.shape {
-                                Shape::Dict(entries) => {
-                                    for (key, value) in entries.iter() {
-                                        args.push(Arg {
-                                            keyword: Some(key.clone()),
-                                            sym: value.clone(),
-                                            value: range(child),
-                                            whole: range(child),
-                                            in_call: false,
-                                        });
-                                    }
-                                }
-                                _ => star_kwargs = true,
-                            }
-                        }
-                        _ => {
-                            let sym = self.eval(child, ctx);
-                            args.push(Arg {
-                                keyword: None,
-                                sym,
-                                value: range(child),
-                                whole: range(child),
-                                in_call: true,
-                            });
-                        }
-                    }
-                }
-            } else {
-                // A generator expression as the only argument.
-                let sym = self.eval(arguments, ctx);
-                args.push(Arg {
-                    keyword: None,
-                    sym,
-                    value: range(arguments),
-                    whole: range(arguments),
-                    in_call: false,
-                });
-            }
-        }
+        let CallArgs {
+            args,
+            star_args,
+            star_kwargs,
+            parens,
+        } = match node.child_by_field_id(FIELDS.arguments.get()) {
+            Some(arguments) => self.eval_arguments(arguments, ctx),
+            None => CallArgs::default(),
+        };
 
         // SDK parameters that hold credentials without saying so in their name.
         if let Some(qname) = callee.qname() {
@@ -2658,6 +2596,97 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
         self.call_result(node, qname.as_deref(), &target, &args, receiver)
     }
 
+    /// A call's arguments, evaluated in order (out of line: `eval_call` stays compact).
+    #[inline(never)]
+    fn eval_arguments(&mut self, arguments: Node<'t>, ctx: &Ctx) -> CallArgs {
+        let mut args = Vec::new();
+        let mut star_args = false;
+        let mut star_kwargs = false;
+        let mut parens = None;
+        if kind_of(arguments) == "argument_list" {
+            parens = Some((
+                arguments.start_byte() + 1,
+                arguments.end_byte().saturating_sub(1),
+            ));
+            let mut cursor = arguments.walk();
+            for child in arguments.named_children(&mut cursor) {
+                match kind_of(child) {
+                    "comment" => {}
+                    "keyword_argument" => {
+                        let (Some(name), Some(value)) = (
+                            child.child_by_field_id(FIELDS.name.get()),
+                            child.child_by_field_id(FIELDS.value.get()),
+                        ) else {
+                            continue;
+                        };
+                        let keyword = self.text(name);
+                        let sym = self.eval(value, ctx);
+                        self.check_named_secret(&sym, keyword);
+                        args.push(Arg {
+                            keyword: Some(keyword.into()),
+                            sym,
+                            value: range(value),
+                            whole: range(child),
+                            in_call: true,
+                        });
+                    }
+                    "list_splat" => {
+                        star_args = true;
+                        if let Some(inner) = child.named_child(0) {
+                            self.eval(inner, ctx);
+                        }
+                    }
+                    "dictionary_splat" => {
+                        let inner = child
+                            .named_child(0)
+                            .map(|v| self.eval(v, ctx))
+                            .unwrap_or_default();
+                        match &inner.shape {
+                            Shape::Dict(entries) => {
+                                for (key, value) in entries.iter() {
+                                    args.push(Arg {
+                                        keyword: Some(key.clone()),
+                                        sym: value.clone(),
+                                        value: range(child),
+                                        whole: range(child),
+                                        in_call: false,
+                                    });
+                                }
+                            }
+                            _ => star_kwargs = true,
+                        }
+                    }
+                    _ => {
+                        let sym = self.eval(child, ctx);
+                        args.push(Arg {
+                            keyword: None,
+                            sym,
+                            value: range(child),
+                            whole: range(child),
+                            in_call: true,
+                        });
+                    }
+                }
+            }
+        } else {
+            // A generator expression as the only argument.
+            let sym = self.eval(arguments, ctx);
+            args.push(Arg {
+                keyword: None,
+                sym,
+                value: range(arguments),
+                whole: range(arguments),
+                in_call: false,
+            });
+        }
+        CallArgs {
+            args,
+            star_args,
+            star_kwargs,
+            parens,
+        }
+    }
+
     // The rarer steps of a call, out of line so that `eval_call`'s common path stays compact
     // (the walk's code is several times the instruction cache).
 
@@ -2704,6 +2733,7 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
     }
 
     /// The value a call returns; `receiver` is a method call's receiver and the method's name.
+    #[inline(never)]
     fn call_result(
         &mut self,
         node: Node<'t>,
