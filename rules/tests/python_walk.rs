@@ -49,6 +49,44 @@ class Agent:
     assert_eq!(exec[0].severity, Severity::High, "{:#?}", exec[0]);
 }
 
+/// A class attribute set through the class (`Config.key = …`, `cls.key = …` in a classmethod)
+/// is what its readers see, as one set through an instance is.
+#[test]
+fn an_attribute_set_through_the_class_reaches_its_readers() {
+    let by_name = "\
+class Config:
+    key = None
+
+
+def setup():
+    Config.key = input()
+
+
+def run():
+    eval(Config.key)
+";
+    let by_classmethod = "\
+class Config:
+    key = None
+
+    @classmethod
+    def setup(cls):
+        cls.key = input()
+
+    def run(self):
+        eval(self.key)
+";
+    for code in [by_name, by_classmethod] {
+        let found = findings(code);
+        let eval: Vec<_> = found.iter().filter(|f| f.rule == "TL401").collect();
+        assert_eq!(eval.len(), 1, "{code}{found:#?}");
+        assert_eq!(eval[0].severity, Severity::High, "{:#?}", eval[0]);
+        // A constant set the same way stays a constant: nothing to report.
+        let constant = code.replace("input()", "'print(1)'");
+        assert!(findings(&constant).is_empty(), "{constant}");
+    }
+}
+
 #[test]
 fn recursion_and_long_chains_stay_within_a_small_stack() {
     let recursive = "def walk(node):\n    return walk(node.child) or input()\n\ndef main():\n    eval(walk(1))\n";

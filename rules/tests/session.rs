@@ -581,3 +581,31 @@ def _run(program: str, result: list) -> None:
     next_version(&mut session, &edited.replace("### noqa", "#### noqa"));
     assert_eq!(session.last_reuse(), Some(Reuse::Nothing));
 }
+
+/// Values a function hands to code outside it in other ways than its return: class attributes
+/// set through the class or an instance, containers and the environment, a default value, a
+/// generator, a decorator, an alias and a module-level result. After the source is taken away,
+/// the session must find what a whole analysis finds (`next_version` compares them).
+#[test]
+fn edits_to_what_a_function_hands_out_in_other_ways() {
+    let cases = [
+        "class Config:\n    key = None\n\n\ndef setup():\n    Config.key = input()\n\n\ndef run():\n    eval(Config.key)\n",
+        "class Config:\n    key = None\n\n    @classmethod\n    def setup(cls):\n        cls.key = input()\n\n    def run(self):\n        eval(self.key)\n",
+        "CACHE = {}\n\n\ndef setup():\n    CACHE['k'] = input()\n\n\ndef run():\n    eval(CACHE['k'])\n",
+        "ITEMS = []\n\n\ndef setup():\n    ITEMS.append(input())\n\n\ndef run():\n    eval(ITEMS[0])\n",
+        "import os\n\n\ndef setup():\n    os.environ['X'] = input()\n\n\ndef run():\n    eval(os.environ['X'])\n",
+        "class A:\n    def __init__(self):\n        self.x = input()\n\n\ndef run(a: A):\n    eval(a.x)\n\n\ndef make():\n    return A()\n\n\ndef go():\n    eval(make().x)\n",
+        "def outer():\n    def inner(v=input()):\n        return v\n    return inner\n\n\ndef user():\n    eval(outer()())\n",
+        "def gen():\n    yield input()\n\n\ndef user():\n    for v in gen():\n        eval(v)\n",
+        "def deco(f):\n    return input()\n\n\n@deco\ndef g():\n    pass\n\n\ndef user():\n    eval(g)\n",
+        "def f():\n    return input()\n\n\nh = f\n\n\ndef user():\n    eval(h())\n",
+        "def f():\n    return input()\n\n\nRESULT = f()\n\n\ndef user():\n    eval(RESULT)\n",
+    ];
+    for original in cases {
+        let edited = original.replacen("input()", "'c'", 1);
+        let mut session = Session::new();
+        next_version(&mut session, original);
+        next_version(&mut session, &edited);
+        next_version(&mut session, original);
+    }
+}

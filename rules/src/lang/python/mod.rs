@@ -1868,7 +1868,7 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
                 if let Some(qname) = object.qname() {
                     self.emit_assign(join(qname, name).to_string(), &value, target, value_range);
                 }
-                if let Shape::Instance(class) = object.shape {
+                if let Shape::Instance(class) | Shape::Class(class) = object.shape {
                     self.effects.push((
                         self.current_unit,
                         Effect::Attr {
