@@ -87,6 +87,56 @@ class Config:
     }
 }
 
+/// Iterating a generator gives what it yields: a streamed LLM completion joined and executed
+/// is the completion executed. A generator that yields constants taints nothing.
+#[test]
+fn what_a_generator_yields_reaches_whoever_iterates_it() {
+    let streamed = "\
+from openai import OpenAI
+
+client = OpenAI()
+
+
+def stream(prompt):
+    response = client.chat.completions.create(model='gpt-4o', messages=[], stream=True)
+    for chunk in response:
+        yield chunk.choices[0].delta.content
+
+
+def run(prompt):
+    exec(''.join(stream(prompt)))
+";
+    let delegated = "\
+def lines():
+    yield from input().splitlines()
+
+
+def main():
+    for line in lines():
+        eval(line)
+";
+    for code in [streamed, delegated] {
+        let found = findings(code);
+        let executed: Vec<_> = found.iter().filter(|f| f.rule == "TL401").collect();
+        assert_eq!(executed.len(), 1, "{code}{found:#?}");
+        assert_eq!(executed[0].severity, Severity::High, "{:#?}", executed[0]);
+    }
+    let constant = "\
+def lines():
+    yield 'print(1)'
+
+
+def main():
+    for line in lines():
+        eval(line)
+";
+    let found = findings(constant);
+    assert!(
+        found.iter().all(|f| f.severity < Severity::High),
+        "{found:#?}"
+    );
+}
+
 #[test]
 fn recursion_and_long_chains_stay_within_a_small_stack() {
     let recursive = "def walk(node):\n    return walk(node.child) or input()\n\ndef main():\n    eval(walk(1))\n";

@@ -2183,25 +2183,43 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
                     ..Sym::default()
                 }
             }
-            _ => {
-                // Boolean/comparison/conditional expressions, splats, slices, yield, keyword
-                // arguments outside calls, ERROR nodes: evaluate the parts, keep their taint.
-                let mut cursor = node.walk();
-                let mut taint = None;
-                for child in node.named_children(&mut cursor) {
-                    if is_statement(kind_of(child)) {
-                        self.visit_stmt(child, ctx);
-                    } else if taint.is_none() {
-                        taint = self.eval(child, ctx).taint;
-                    } else {
-                        self.eval(child, ctx);
-                    }
+            "yield" => {
+                let yielded = self.eval_parts(node, ctx);
+                // Iterating a generator gives what it yields: that is part of what calling it
+                // gives (only the taint: the call itself returns a generator).
+                if let Some(function) = ctx.function
+                    && yielded.taint.is_some()
+                {
+                    let value = Sym {
+                        taint: yielded.taint.clone(),
+                        ..Sym::default()
+                    };
+                    self.record_return(function, &value);
                 }
-                Sym {
-                    taint,
-                    ..Sym::default()
-                }
+                yielded
             }
+            // Boolean/comparison/conditional expressions, splats, slices, keyword arguments
+            // outside calls, ERROR nodes.
+            _ => self.eval_parts(node, ctx),
+        }
+    }
+
+    /// Evaluates the parts of an expression and keeps their taint.
+    fn eval_parts(&mut self, node: Node<'t>, ctx: &Ctx) -> Sym {
+        let mut cursor = node.walk();
+        let mut taint = None;
+        for child in node.named_children(&mut cursor) {
+            if is_statement(kind_of(child)) {
+                self.visit_stmt(child, ctx);
+            } else if taint.is_none() {
+                taint = self.eval(child, ctx).taint;
+            } else {
+                self.eval(child, ctx);
+            }
+        }
+        Sym {
+            taint,
+            ..Sym::default()
         }
     }
 
