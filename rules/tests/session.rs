@@ -584,7 +584,8 @@ def _run(program: str, result: list) -> None:
 
 /// Values a function hands to code outside it in other ways than its return: class attributes
 /// set through the class or an instance, containers and the environment, a default value, a
-/// generator, a decorator, an alias and a module-level result. After the source is taken away,
+/// generator, a decorator, an alias, a module-level result, a lambda, a closure and a
+/// `partial`. After the source is taken away,
 /// the session must find what a whole analysis finds (`next_version` compares them).
 #[test]
 fn edits_to_what_a_function_hands_out_in_other_ways() {
@@ -600,6 +601,10 @@ fn edits_to_what_a_function_hands_out_in_other_ways() {
         "def deco(f):\n    return input()\n\n\n@deco\ndef g():\n    pass\n\n\ndef user():\n    eval(g)\n",
         "def f():\n    return input()\n\n\nh = f\n\n\ndef user():\n    eval(h())\n",
         "def f():\n    return input()\n\n\nRESULT = f()\n\n\ndef user():\n    eval(RESULT)\n",
+        "def outer():\n    return lambda: input()\n\n\ndef user():\n    eval(outer()())\n",
+        "def outer():\n    x = input()\n\n    def inner():\n        return x\n\n    return inner\n\n\ndef user():\n    eval(outer()())\n",
+        "import functools\n\n\ndef outer():\n    return functools.partial(eval, input())\n\n\ndef user():\n    outer()()\n",
+        "def stream():\n    yield input()\n\n\ndef user():\n    exec(''.join(stream()))\n",
     ];
     for original in cases {
         let edited = original.replacen("input()", "'c'", 1);
