@@ -585,8 +585,8 @@ def _run(program: str, result: list) -> None:
 /// Values a function hands to code outside it in other ways than its return: class attributes
 /// set through the class or an instance, containers and the environment, a default value, a
 /// generator, a decorator, an alias, a module-level result, a lambda, a closure and a
-/// `partial`. After the source is taken away,
-/// the session must find what a whole analysis finds (`next_version` compares them).
+/// `partial`. After the source is taken away, the session must find what a whole analysis
+/// finds (`next_version` compares them).
 #[test]
 fn edits_to_what_a_function_hands_out_in_other_ways() {
     let cases = [
