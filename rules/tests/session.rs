@@ -614,3 +614,30 @@ fn edits_to_what_a_function_hands_out_in_other_ways() {
         next_version(&mut session, original);
     }
 }
+
+/// A call that passes another unresolved name to a local function changes nothing the callee
+/// can learn (only imports and instances reach its summary): the caller is re-walked alone.
+/// Passing a resolved one instead changes what the callee knows.
+#[test]
+fn passing_another_unresolved_name_is_taken_alone() {
+    let original = "\
+import torch
+
+
+def load(path, device):
+    return torch.load(path, map_location=device)
+
+
+def main():
+    return load('model.pt', target)
+";
+    let mut session = Session::new();
+    next_version(&mut session, original);
+    next_version(&mut session, &original.replace("target)", "targetx)"));
+    assert_eq!(session.last_reuse(), Some(Reuse::AllButOneFunction));
+    next_version(&mut session, &original.replace("target)", "torch)"));
+    assert_eq!(
+        session.last_fallback(),
+        Some(Fallback::PassesOnSomethingElse)
+    );
+}

@@ -537,6 +537,7 @@ enum Effect {
         index: usize,
         taint: Option<Rc<Taint>>,
         safe: bool,
+        /// A real qualified name (an import, an instance), not an unresolved one.
         qname: Option<Rc<str>>,
     },
     /// `self.name = value` on an instance of a local class.
@@ -3042,6 +3043,10 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
             let Some(index) = index else {
                 continue;
             };
+            // Only real things (imports, instances) reach the summary, not unresolved names:
+            // the effect records what the summary can take (an edit that only changes which
+            // unresolved name is passed changes nothing for the callee).
+            let qname = arg.sym.qname.clone().filter(|q| !q.starts_with(['?', '<']));
             self.effects.push((
                 self.current_unit,
                 Effect::Param {
@@ -3049,7 +3054,7 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
                     index,
                     taint: arg.sym.taint.clone(),
                     safe: arg.sym.is_safe_part(),
-                    qname: arg.sym.qname.clone(),
+                    qname: qname.clone(),
                 },
             ));
             let info = &mut self.summaries.functions[function];
@@ -3069,12 +3074,11 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
                 out_of_date |= safe_consulted && (*slot == Some(true)) != (safe == Some(true));
                 *slot = safe;
             }
-            // Only real things (imports, instances), not other unresolved names.
-            if let Some(qname) = arg.sym.qname().filter(|q| !q.starts_with(['?', '<']))
+            if let Some(qname) = qname
                 && let Some(slot) = info.param_qnames.get_mut(index)
                 && slot.is_none()
             {
-                *slot = Some(qname.into());
+                *slot = Some(qname);
                 out_of_date |= qname_consulted;
             }
             if out_of_date && info.params_read {
