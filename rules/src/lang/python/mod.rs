@@ -540,7 +540,7 @@ enum Effect {
         /// A real qualified name (an import, an instance), not an unresolved one.
         qname: Option<Rc<str>>,
     },
-    /// `self.name = value` on an instance of a local class.
+    /// `self.name = value` on an instance of a local class, or `Class.name = value` on the class.
     Attr {
         class: usize,
         name: Rc<str>,
