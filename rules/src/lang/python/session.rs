@@ -676,14 +676,6 @@ fn reanalyse_unit(
         && nested.iter().zip(&nested_before).all(|(&f, before)| {
             !read_outside(f) || returns_of(&memo.summaries.functions[f]) == *before
         });
-    let returns_read: Vec<usize> = (0..memo.summaries.functions.len())
-        .filter(|&f| {
-            let info = &memo.summaries.functions[f];
-            info.unit != unit_id
-                && (info.return_readers.contains(&unit_id)
-                    || info.walking_readers.contains(&unit_id))
-        })
-        .collect();
     // A finding another owner also reports belongs to whichever a whole walk reaches first.
     let shared = emitter.findings.iter().any(|new| {
         memo.findings.iter().any(|(kept, _)| {
@@ -696,6 +688,15 @@ fn reanalyse_unit(
     if !same {
         return Err(Fallback::PassesOnSomethingElse);
     }
+    // Whose returns this walk read, taken before the check below forgets the reads.
+    let returns_read: Vec<usize> = (0..memo.summaries.functions.len())
+        .filter(|&f| {
+            let info = &memo.summaries.functions[f];
+            info.unit != unit_id
+                && (info.return_readers.contains(&unit_id)
+                    || info.walking_readers.contains(&unit_id))
+        })
+        .collect();
     let writers = unit.reads_back_nothing_of_its_own(memo, &effects, &after)?;
     memo.reads.0.insert(unit_id, writers);
     memo.return_readers.retain(|_, readers| {
