@@ -1,6 +1,6 @@
 //! The editing session against the whole analysis: after every edit of a long series (typed
-//! characters, deletions, new statements that bring untrusted data and sinks), the findings a
-//! session gives must be exactly those of analysing the new text from scratch.
+//! characters, deletions, new statements that bring untrusted data and sinks, an edit undone),
+//! the findings a session gives must be exactly those of analysing the new text from scratch.
 //!
 //! The files are the repository's Python corpora; `THREATLENS_SESSION_CORPUS` adds a directory
 //! (e.g. an unpacked `transformers` wheel) for a longer run, and `THREATLENS_SESSION_SEED`
@@ -200,7 +200,7 @@ fn a_session_gives_the_findings_of_a_whole_analysis_after_every_edit() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(0x7e57_ab1e);
     let mut random = Random(seed);
-    let (mut edits, mut partial, mut comments, mut docstrings) = (0, 0, 0, 0);
+    let (mut edits, mut partial, mut comments, mut docstrings, mut back) = (0, 0, 0, 0, 0);
     for (index, path) in files.iter().enumerate() {
         let Ok(mut text) = std::fs::read_to_string(path) else {
             continue;
@@ -208,9 +208,15 @@ fn a_session_gives_the_findings_of_a_whole_analysis_after_every_edit() {
         let mut session = Session::new();
         let mut tree = lang::parse(Language::Python, &text, None).expect("parse");
         analyse_python_in_session(&mut session, catalogue, &text, &tree, &context);
+        let mut undone = None;
         for step in 0..12 {
             let before = std::mem::take(&mut text);
-            text = edit(&before, &mut random);
+            // Sometimes the last edit is undone (a typo deleted): back to an earlier text.
+            text = match undone.take() {
+                Some(earlier) if random.below(8) == 0 => earlier,
+                _ => edit(&before, &mut random),
+            };
+            undone = Some(before.clone());
             tree = lang::parse(Language::Python, &text, None).expect("parse");
             let incremental =
                 analyse_python_in_session(&mut session, catalogue, &text, &tree, &context);
@@ -223,6 +229,7 @@ fn a_session_gives_the_findings_of_a_whole_analysis_after_every_edit() {
                     Some(Reuse::Comment | Reuse::Docstring)
                 ));
                 docstrings += usize::from(session.last_reuse() == Some(Reuse::Docstring));
+                back += usize::from(session.last_reuse() == Some(Reuse::EarlierText));
             }
             if incremental != whole {
                 // The summaries below leave out some fields (the fingerprint, the fix).
@@ -259,9 +266,13 @@ fn a_session_gives_the_findings_of_a_whole_analysis_after_every_edit() {
     }
     // The point of a session: most edits inside functions re-walk only that function.
     eprintln!(
-        "bundled corpora: {partial} of {edits} edits re-analysed one function, {comments} only moved findings ({docstrings} in a docstring)"
+        "bundled corpora: {partial} of {edits} edits re-analysed one function, {comments} only moved findings ({docstrings} in a docstring), {back} went back to the earlier text kept"
     );
     assert!(docstrings > 0, "no edit was only in a docstring");
+    assert!(
+        back > 0,
+        "no undone edit went back to the earlier text kept"
+    );
     assert!(
         comments * 30 > edits,
         "{comments} of {edits} edits were only in a comment"
@@ -333,6 +344,62 @@ class Store:
         analyse(&broken),
         (Some(Reuse::Nothing), Some(Fallback::Reshaped))
     );
+    // Deleting the typo gives back a text the session analysed before.
+    assert_eq!(analyse(&edited), (Some(Reuse::EarlierText), None));
+}
+
+/// A statement typed one character at a time into a method passes through texts that
+/// tree-sitter's recovery reads as a broken class, each analysed whole. Once the text parses
+/// cleanly again it is one function's edit away from the last clean text before the typing,
+/// and the session starts from there.
+#[test]
+fn a_statement_typed_through_broken_texts_is_taken_from_the_last_clean_one() {
+    let original = "\
+import pickle
+
+class Store:
+    def load(self, path):
+        data = open(path, 'rb').read()
+        return pickle.loads(data)
+
+    def save(self, path, value):
+        with open(path, 'wb') as f:
+            f.write(pickle.dumps(value))
+";
+    // Typed at the end of the `def` line, with Enter and the editor's indentation one keystroke.
+    let at = original.find("path):").expect("the method's signature") + "path):".len();
+    let statement = "\n        if not path:\n            raise ValueError(path)";
+    let indenting = |end: usize| statement[..end].trim_end_matches(' ').ends_with('\n');
+    let keystrokes =
+        (1..=statement.len()).filter(|&end| !(statement[end..].starts_with(' ') && indenting(end)));
+    let mut session = Session::new();
+    next_version(&mut session, original);
+    let mut steps = Vec::new();
+    for typed in keystrokes {
+        let text = format!(
+            "{}{}{}",
+            &original[..at],
+            &statement[..typed],
+            &original[at..]
+        );
+        next_version(&mut session, &text);
+        let clean = !lang::parse(Language::Python, &text, None)
+            .expect("parse")
+            .root_node()
+            .has_error();
+        steps.push((session.last_reuse(), session.last_fallback(), clean));
+    }
+    // Some texts on the way were read as a broken class …
+    let reshaped = steps
+        .iter()
+        .position(|&(_, why, _)| why == Some(Fallback::Reshaped))
+        .expect("no keystroke reshaped the tree");
+    // … and the first clean text after one re-walked only the method.
+    let (reuse, _, _) = steps[reshaped..]
+        .iter()
+        .find(|&&(_, _, clean)| clean)
+        .expect("the text never parsed cleanly again");
+    assert_eq!(*reuse, Some(Reuse::AllButOneFunction), "{steps:?}");
 }
 
 /// Analyses `text`, the document's next version, in `session`; the findings must be those of a

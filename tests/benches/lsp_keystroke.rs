@@ -40,7 +40,8 @@ fn in_process(text: &str, iterations: usize) -> Vec<String> {
     let mut tree = lang::parse(Language::Python, &text, None).expect("parse");
     let (mut full, mut reparse, mut analysis) = (Vec::new(), Vec::new(), Vec::new());
     let (mut session, mut in_session) = (Session::new(), Vec::new());
-    let (mut one_function, mut comment, mut fell_back) = (Vec::new(), 0, Vec::new());
+    let (mut one_function, mut comment, mut earlier, mut fell_back) =
+        (Vec::new(), 0, 0, Vec::new());
     let mut whole: BTreeMap<String, usize> = BTreeMap::new();
     analyse_python_in_session(
         &mut session,
@@ -83,6 +84,7 @@ fn in_process(text: &str, iterations: usize) -> Vec<String> {
         match session.last_reuse() {
             Some(Reuse::AllButOneFunction) => one_function.push(took),
             Some(Reuse::Comment | Reuse::Docstring) => comment += 1,
+            Some(Reuse::EarlierText) => earlier += 1,
             Some(Reuse::Nothing) => {
                 let why = session
                     .last_fallback()
@@ -110,7 +112,7 @@ fn in_process(text: &str, iterations: usize) -> Vec<String> {
         Stats(reparse).row("in process: edit + incremental re-parse"),
         Stats(analysis).row("in process: analysis of the whole file"),
         Stats(in_session).row(&format!(
-            "in process: analysis in an editing session (of {iterations}: {} re-walked one function, {comment} only moved findings; the whole file: {whole})",
+            "in process: analysis in an editing session (of {iterations}: {} re-walked one function, {comment} only moved findings, {earlier} were back at an earlier text; the whole file: {whole})",
             one_function.len()
         )),
         Stats(one_function).row("in process: … the keystrokes that re-walked one function"),

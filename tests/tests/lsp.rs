@@ -1105,5 +1105,18 @@ fn timings_say_what_each_keystroke_re_analysed() {
         message(&log).contains("(the whole file: the edit is outside a function body)"),
         "{log}"
     );
+    // Deleting that typo goes back to a text analysed before.
+    server.notify(
+        "textDocument/didChange",
+        json!({
+            "textDocument": {"uri": uri, "version": 4},
+            "contentChanges": [{
+                "range": {"start": {"line": 0, "character": 13}, "end": {"line": 0, "character": 14}},
+                "text": "",
+            }],
+        }),
+    );
+    let log = server.await_log("timings.py v4:");
+    assert!(message(&log).contains("(back to an earlier text)"), "{log}");
     assert!(server.shutdown().success());
 }

@@ -713,6 +713,7 @@ impl Inner {
                     }
                     (Some(Reuse::AllButOneFunction), _) => " (one function re-analysed)".into(),
                     (Some(Reuse::Everything), _) => " (text unchanged)".into(),
+                    (Some(Reuse::EarlierText), _) => " (back to an earlier text)".into(),
                     (Some(Reuse::Comment), _) => " (a comment edited)".into(),
                     (Some(Reuse::Docstring), _) => " (a docstring edited)".into(),
                     (Some(Reuse::Nothing), Some(why)) => {
@@ -741,7 +742,7 @@ impl Inner {
         }
         let partial = matches!(
             outcome.reuse,
-            Some(Reuse::AllButOneFunction | Reuse::Comment | Reuse::Docstring)
+            Some(Reuse::AllButOneFunction | Reuse::Comment | Reuse::Docstring | Reuse::EarlierText)
         );
         if partial && !again {
             self.settle_later(unit, ticket);

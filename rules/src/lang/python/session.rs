@@ -77,6 +77,9 @@ pub enum Reuse {
     Docstring,
     /// The text had not changed.
     Everything,
+    /// The text is that of the earlier analysis the session keeps (a typo deleted, an edit
+    /// undone): the findings are that analysis's, which may itself have re-walked one function.
+    EarlierText,
 }
 
 /// Why the last [`Session::analyse`] analysed the whole file.
@@ -120,11 +123,25 @@ impl Fallback {
 
 /// The analyses of one document as it is edited (a language server keeps one per open Python
 /// document). It assumes the same catalogue and [`FileContext`] every time.
+///
+/// Besides the last analysis it keeps an earlier one of a text free of syntax errors, to start
+/// from when the last cannot be taken: a typo that tree-sitter's recovery spread over the rest
+/// of a class costs a whole analysis, but once it is deleted, or once a statement typed through
+/// such broken states is complete, the text is often again one function's edit away from the
+/// last text that parsed cleanly.
 #[derive(Default)]
 pub struct Session {
     memo: Option<Memo>,
+    earlier: Option<Memo>,
     last: Option<Reuse>,
     fallback: Option<Fallback>,
+}
+
+/// Why an analysis could not start from a memo, and whether the memo is still whole (the
+/// checks that need no walk change nothing; a re-walk that fails leaves it half-updated).
+struct NotTaken {
+    why: Fallback,
+    memo_intact: bool,
 }
 
 impl Session {
@@ -151,35 +168,92 @@ impl Session {
         lines: &LineIndex,
         context: &FileContext,
     ) -> Vec<Finding> {
-        self.fallback = Some(Fallback::NoSettledAnalysis);
+        let analyse_from = |memo: &mut Memo| reanalyse(memo, catalogue, text, tree, lines, context);
+        let mut fallback = None;
         if let Some(memo) = &mut self.memo {
-            self.fallback = None;
-            if memo.text == text {
-                self.last = Some(Reuse::Everything);
-                return memo.findings.iter().map(|(f, _)| f.clone()).collect();
-            }
-            let edit = Edit::between(&memo.text, text);
-            if only_in_a_comment(memo, &edit, text, tree) {
-                self.last = Some(Reuse::Comment);
-                return move_findings(memo, &edit, text, lines);
-            }
-            if only_in_a_docstring(memo, catalogue, &edit, text, tree) {
-                self.last = Some(Reuse::Docstring);
-                return move_findings(memo, &edit, text, lines);
-            }
-            match reanalyse_unit(memo, &edit, catalogue, text, tree, lines, context) {
-                Ok(findings) => {
-                    self.last = Some(Reuse::AllButOneFunction);
-                    return findings;
+            match analyse_from(memo) {
+                Ok((reuse, findings)) => return self.reused(reuse, findings),
+                Err(not) => {
+                    fallback = Some(not.why);
+                    if !not.memo_intact {
+                        self.memo = None;
+                    }
                 }
-                Err(why) => self.fallback = Some(why),
+            }
+        }
+        if let Some(earlier) = &mut self.earlier {
+            match analyse_from(earlier) {
+                Ok((reuse, findings)) => {
+                    let replaced = std::mem::replace(&mut self.memo, self.earlier.take());
+                    self.keep_as_earlier(replaced);
+                    let reuse = match reuse {
+                        Reuse::Everything => Reuse::EarlierText,
+                        partly => partly,
+                    };
+                    return self.reused(reuse, findings);
+                }
+                Err(not) => {
+                    fallback.get_or_insert(not.why);
+                    if !not.memo_intact {
+                        self.earlier = None;
+                    }
+                }
             }
         }
         let (findings, memo) = analyse_whole(catalogue, text, tree, lines, context);
-        self.memo = memo;
+        let replaced = std::mem::replace(&mut self.memo, memo);
+        self.keep_as_earlier(replaced);
         self.last = Some(Reuse::Nothing);
+        self.fallback = Some(fallback.unwrap_or(Fallback::NoSettledAnalysis));
         findings.into_iter().map(|(finding, _)| finding).collect()
     }
+
+    fn reused(&mut self, reuse: Reuse, findings: Vec<Finding>) -> Vec<Finding> {
+        self.last = Some(reuse);
+        self.fallback = None;
+        findings
+    }
+
+    /// Keeps a memo that is no longer the last as the earlier one, if its text parsed cleanly.
+    fn keep_as_earlier(&mut self, memo: Option<Memo>) {
+        if let Some(memo) = memo.filter(|memo| memo.errors.is_empty()) {
+            self.earlier = Some(memo);
+        }
+    }
+}
+
+/// Analyses `text` starting from `memo`, the analysis of an earlier version; says what it reused.
+fn reanalyse(
+    memo: &mut Memo,
+    catalogue: &Catalogue,
+    text: &str,
+    tree: &Tree,
+    lines: &LineIndex,
+    context: &FileContext,
+) -> Result<(Reuse, Vec<Finding>), NotTaken> {
+    if memo.text == text {
+        let findings = memo.findings.iter().map(|(f, _)| f.clone()).collect();
+        return Ok((Reuse::Everything, findings));
+    }
+    let edit = Edit::between(&memo.text, text);
+    if only_in_a_comment(memo, &edit, text, tree) {
+        return Ok((Reuse::Comment, move_findings(memo, &edit, text, lines)));
+    }
+    if only_in_a_docstring(memo, catalogue, &edit, text, tree) {
+        return Ok((Reuse::Docstring, move_findings(memo, &edit, text, lines)));
+    }
+    let plan = unit_to_rewalk(memo, &edit, tree).map_err(|why| NotTaken {
+        why,
+        memo_intact: true,
+    })?;
+    let findings =
+        reanalyse_unit(memo, plan, catalogue, text, tree, lines, context).map_err(|why| {
+            NotTaken {
+                why,
+                memo_intact: false,
+            }
+        })?;
+    Ok((Reuse::AllButOneFunction, findings))
 }
 
 /// The part of the text that changed: `start..old_end` in the old text is `start..new_end` in
@@ -569,24 +643,29 @@ fn move_findings(memo: &mut Memo, edit: &Edit, text: &str, lines: &LineIndex) ->
     memo.findings.iter().map(|(f, _)| f.clone()).collect()
 }
 
-/// Re-walks the one unit an edit is inside; `Err` when the whole file must be analysed again
-/// (the memo may then be half-updated: it is replaced).
-fn reanalyse_unit(
-    memo: &mut Memo,
-    edit: &Edit,
-    catalogue: &Catalogue,
-    text: &str,
-    tree: &Tree,
-    lines: &LineIndex,
-    context: &FileContext,
-) -> Result<Vec<Finding>, Fallback> {
-    let edit = *edit;
+/// The unit an edit is inside, found by [`unit_to_rewalk`] once every check that needs no walk
+/// has passed.
+struct Plan<'t> {
+    edit: Edit,
+    index: usize,
+    id: u32,
+    node: Node<'t>,
+    /// The new tree's syntax errors.
+    errors: Vec<Range>,
+    /// The functions and classes defined inside the unit.
+    nested: Vec<usize>,
+    classes: Vec<usize>,
+}
+
+/// Finds the one unit an edit is inside and checks, without changing `memo`, that re-walking it
+/// alone can give what a whole analysis would; `Err` says why not.
+fn unit_to_rewalk<'t>(memo: &Memo, edit: &Edit, tree: &'t Tree) -> Result<Plan<'t>, Fallback> {
     let index = memo
         .units
         .iter()
         .position(|unit| unit.body <= edit.start && edit.old_end <= unit.end)
         .ok_or(Fallback::OutsideFunctionBodies)?;
-    let unit_id = u32::try_from(index).map_err(|_| Fallback::OutsideFunctionBodies)?;
+    let id = u32::try_from(index).map_err(|_| Fallback::OutsideFunctionBodies)?;
     if memo.units[index].stale {
         return Err(Fallback::StaleFunction);
     }
@@ -594,7 +673,7 @@ fn reanalyse_unit(
     if root.named_child_count() != memo.top_level {
         return Err(Fallback::Reshaped);
     }
-    let node = function_at(root, memo.units[index].start).ok_or(Fallback::Reshaped)?;
+    let node = function_at(root, edit.start(memo.units[index].start)).ok_or(Fallback::Reshaped)?;
     if node.end_byte() != edit.end(memo.units[index].end) {
         return Err(Fallback::Reshaped);
     }
@@ -625,13 +704,13 @@ fn reanalyse_unit(
     // What the unit defines, and whether anything outside it wrote into that.
     let function = memo.units[index].function;
     let nested: Vec<usize> = (0..memo.summaries.functions.len())
-        .filter(|&f| f != function && memo.summaries.functions[f].unit == unit_id)
+        .filter(|&f| f != function && memo.summaries.functions[f].unit == id)
         .collect();
     let classes: Vec<usize> = (0..memo.summaries.classes.len())
-        .filter(|&c| memo.summaries.classes[c].unit == unit_id)
+        .filter(|&c| memo.summaries.classes[c].unit == id)
         .collect();
     let escaped = memo.effects.iter().any(|(owner, effect)| {
-        *owner != unit_id
+        *owner != id
             && match effect {
                 Effect::Param { callee, .. } => nested.contains(callee),
                 Effect::Attr { class, .. } => classes.contains(class),
@@ -640,7 +719,38 @@ fn reanalyse_unit(
     if escaped {
         return Err(Fallback::Escaped);
     }
+    Ok(Plan {
+        edit: *edit,
+        index,
+        id,
+        node,
+        errors,
+        nested,
+        classes,
+    })
+}
 
+/// Re-walks the unit `plan` found; `Err` when the whole file must be analysed again (the memo
+/// is then half-updated: it is dropped).
+fn reanalyse_unit(
+    memo: &mut Memo,
+    plan: Plan,
+    catalogue: &Catalogue,
+    text: &str,
+    tree: &Tree,
+    lines: &LineIndex,
+    context: &FileContext,
+) -> Result<Vec<Finding>, Fallback> {
+    let Plan {
+        edit,
+        index,
+        id: unit_id,
+        node,
+        errors,
+        nested,
+        classes,
+    } = plan;
+    let function = memo.units[index].function;
     memo.shift(&edit);
     let before = take_returns(&mut memo.summaries.functions[function]);
     let nested_before: Vec<Returns> = nested
@@ -657,7 +767,7 @@ fn reanalyse_unit(
         text,
         lines,
         context,
-        imports: import_context(root, text),
+        imports: import_context(tree.root_node(), text),
     };
     unit.forget_what_it_defines(&mut memo.summaries);
     let (old_effects, others): (Vec<_>, Vec<_>) = std::mem::take(&mut memo.effects)
