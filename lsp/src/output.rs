@@ -26,26 +26,54 @@ impl<'a> From<&'a FileReport> for ReportFile<'a> {
     }
 }
 
-/// Everything a report shows: the scanned files (code, then threat-model files) and the
-/// documentation of every rule (code rules `TL…` and threat-model rules `TM…`).
+/// Everything a report shows: the scanned files (code, then threat-model files) and the rules
+/// it knows (code rules `TL…` from the catalogue, threat-model rules `TM…`).
 pub struct Report<'a> {
     pub files: Vec<ReportFile<'a>>,
     pub path_errors: &'a [String],
-    pub docs: BTreeMap<String, RuleDoc>,
+    catalogue: &'a Catalogue,
+    model_docs: &'a [RuleDoc],
 }
 
 impl<'a> Report<'a> {
     /// `model_docs`: the threat-model rules the report knows besides the catalogue's.
-    pub fn new(catalogue: &Catalogue, result: &'a ScanResult, model_docs: &[RuleDoc]) -> Self {
+    pub fn new(
+        catalogue: &'a Catalogue,
+        result: &'a ScanResult,
+        model_docs: &'a [RuleDoc],
+    ) -> Self {
         Self {
             files: result.files.iter().map(ReportFile::from).collect(),
             path_errors: &result.errors,
-            docs: catalogue
-                .rules
+            catalogue,
+            model_docs,
+        }
+    }
+
+    /// The documentation of every rule, by id. Made when asked for: only SARIF lists them all,
+    /// and copying every rule's texts was most of a one-file check's own time.
+    pub fn docs(&self) -> BTreeMap<String, RuleDoc> {
+        self.catalogue
+            .rules
+            .iter()
+            .map(|rule| (rule.id.clone(), rule.doc()))
+            .chain(
+                self.model_docs
+                    .iter()
+                    .map(|doc| (doc.id.clone(), doc.clone())),
+            )
+            .collect()
+    }
+
+    /// The framework references of one rule.
+    fn references(&self, rule: &str) -> Option<&'a References> {
+        match self.catalogue.rule(rule) {
+            Some(rule) => Some(&rule.references),
+            None => self
+                .model_docs
                 .iter()
-                .map(|rule| (rule.id.clone(), rule.doc()))
-                .chain(model_docs.iter().map(|doc| (doc.id.clone(), doc.clone())))
-                .collect(),
+                .find(|doc| doc.id == rule)
+                .map(|doc| &doc.references),
         }
     }
 
@@ -234,7 +262,7 @@ fn json_finding<'a>(report: &'a Report, file: ReportFile, f: &'a Finding) -> Jso
                 })
                 .collect(),
         }),
-        references: report.docs.get(&f.rule).map(|doc| &doc.references),
+        references: report.references(&f.rule),
         related: f
             .related
             .iter()
@@ -451,8 +479,8 @@ fn location(uri: &str, span: &threatlens_rules::Span, message: Option<&str>) -> 
 
 pub fn sarif(report: &Report) -> Result<String, String> {
     let root = source_root();
-    let rule_index: HashMap<&str, i64> = report
-        .docs
+    let docs = report.docs();
+    let rule_index: HashMap<&str, i64> = docs
         .keys()
         .enumerate()
         .map(|(i, id)| (id.as_str(), i as i64))
@@ -579,13 +607,7 @@ pub fn sarif(report: &Report) -> Result<String, String> {
         .version(env!("CARGO_PKG_VERSION"))
         .semantic_version(env!("CARGO_PKG_VERSION"))
         .information_uri("https://example.invalid/threatlens")
-        .rules(
-            report
-                .docs
-                .values()
-                .map(rule_descriptor)
-                .collect::<Vec<_>>(),
-        )
+        .rules(docs.values().map(rule_descriptor).collect::<Vec<_>>())
         .build();
     let run = sarif::Run::builder()
         .tool(sarif::Tool::builder().driver(driver).build())
