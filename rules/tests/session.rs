@@ -284,12 +284,8 @@ fn a_session_gives_the_findings_of_a_whole_analysis_after_every_edit() {
     );
 }
 
-/// Each kind of edit the session cannot take on its own says why it analysed the whole file.
-#[test]
-fn a_session_says_why_it_analysed_the_whole_file() {
-    let catalogue = Catalogue::builtin();
-    let context = FileContext::default();
-    let original = "\
+/// A class whose two methods load and save pickles.
+const STORE: &str = "\
 import pickle
 
 class Store:
@@ -301,6 +297,13 @@ class Store:
         with open(path, 'wb') as f:
             f.write(pickle.dumps(value))
 ";
+
+/// Each kind of edit the session cannot take on its own says why it analysed the whole file.
+#[test]
+fn a_session_says_why_it_analysed_the_whole_file() {
+    let catalogue = Catalogue::builtin();
+    let context = FileContext::default();
+    let original = STORE;
     let mut session = Session::new();
     let mut analyse = |text: &str| {
         let tree = lang::parse(Language::Python, text, None).expect("parse");
@@ -355,18 +358,7 @@ class Store:
 /// and the session starts from there.
 #[test]
 fn a_statement_typed_through_broken_texts_is_taken_from_the_last_clean_one() {
-    let original = "\
-import pickle
-
-class Store:
-    def load(self, path):
-        data = open(path, 'rb').read()
-        return pickle.loads(data)
-
-    def save(self, path, value):
-        with open(path, 'wb') as f:
-            f.write(pickle.dumps(value))
-";
+    let original = STORE;
     // Typed at the end of the `def` line, with Enter and the editor's indentation one keystroke.
     let at = original.find("path):").expect("the method's signature") + "path):".len();
     let statement = "\n        if not path:\n            raise ValueError(path)";
