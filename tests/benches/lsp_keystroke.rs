@@ -13,7 +13,8 @@
 //!
 //! The file: `$THREATLENS_BENCH_FILE`, else the largest `modeling_*.py` under
 //! `$HOME/.cache/threatlens-bench` (the corpus the CLI benchmarks unpack), else a generated
-//! ~5 000-line model file. No timing is asserted anywhere.
+//! ~5 000-line model file. No timing is asserted anywhere. With `THREATLENS_BENCH_FALLBACKS`
+//! set, each keystroke the session analysed as a whole file is printed with why and its line.
 //!
 //! In process, tree-sitter allocates with mimalloc, as in the `threatlens` binary.
 
@@ -43,6 +44,7 @@ fn in_process(text: &str, iterations: usize) -> Vec<String> {
     let (mut one_function, mut comment, mut earlier, mut fell_back) =
         (Vec::new(), 0, 0, Vec::new());
     let mut whole: BTreeMap<String, usize> = BTreeMap::new();
+    let show_fallbacks = std::env::var_os("THREATLENS_BENCH_FALLBACKS").is_some();
     analyse_python_in_session(
         &mut session,
         catalogue,
@@ -90,6 +92,16 @@ fn in_process(text: &str, iterations: usize) -> Vec<String> {
                     .last_fallback()
                     .unwrap_or(Fallback::NoSettledAnalysis);
                 *whole.entry(format!("{why:?}")).or_default() += 1;
+                if show_fallbacks {
+                    let line_start = text[..at].rfind('\n').map_or(0, |n| n + 1);
+                    let line_end = text[at..].find('\n').map_or(text.len(), |n| at + n);
+                    eprintln!(
+                        "keystroke {i}: the whole file ({}, {:.1} ms): {}",
+                        why.describe(),
+                        took.as_secs_f64() * 1000.0,
+                        text[line_start..line_end].trim()
+                    );
+                }
                 fell_back.push(took);
             }
             Some(Reuse::Everything) | None => {}
