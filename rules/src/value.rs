@@ -169,6 +169,19 @@ pub struct Arg {
     pub in_call: bool,
 }
 
+impl Arg {
+    /// A positional argument written inside the call's parentheses at `range`.
+    pub fn positional(sym: Sym, range: Range) -> Self {
+        Self {
+            keyword: None,
+            sym,
+            value: range,
+            whole: range,
+            in_call: true,
+        }
+    }
+}
+
 /// A call, as the rule engine sees it.
 #[derive(Debug, Clone)]
 pub struct CallEvent<'a> {

@@ -467,13 +467,7 @@ impl<'a> Walker<'a, '_> {
                     continue;
                 }
                 let sym = self.eval(child);
-                args.push(Arg {
-                    keyword: None,
-                    sym,
-                    value: range(child),
-                    whole: range(child),
-                    in_call: true,
-                });
+                args.push(Arg::positional(sym, range(child)));
             }
         }
         let start = match (chained, callee_name) {

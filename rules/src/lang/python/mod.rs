@@ -2677,13 +2677,7 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
                     }
                     _ => {
                         let sym = self.eval(child, ctx);
-                        args.push(Arg {
-                            keyword: None,
-                            sym,
-                            value: range(child),
-                            whole: range(child),
-                            in_call: true,
-                        });
+                        args.push(Arg::positional(sym, range(child)));
                     }
                 }
             }
@@ -2691,11 +2685,8 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
             // A generator expression as the only argument.
             let sym = self.eval(arguments, ctx);
             args.push(Arg {
-                keyword: None,
-                sym,
-                value: range(arguments),
-                whole: range(arguments),
                 in_call: false,
+                ..Arg::positional(sym, range(arguments))
             });
         }
         CallArgs {
