@@ -11,6 +11,11 @@
 //!    debounce set to 0 (`debounceMs`), so the time is re-parse + analysis + protocol; the server
 //!    also reports its own re-parse and analysis times (`logTimings`).
 //!
+//! 3. **`ruff server`** (`--select S`), the peer the issue measures against, given the same
+//!    keystrokes end to end, when the harness's pinned peers are installed
+//!    (`python3 tests/bench/run.py --install-peers`) or `$THREATLENS_BENCH_RUFF` names a ruff
+//!    binary.
+//!
 //! The file: `$THREATLENS_BENCH_FILE`, else the largest `modeling_*.py` under
 //! `$HOME/.cache/threatlens-bench` (the corpus the CLI benchmarks unpack), else a generated
 //! ~5 000-line model file. No timing is asserted anywhere. With `THREATLENS_BENCH_FALLBACKS`
@@ -20,13 +25,15 @@
 
 use serde_json::json;
 use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::Command;
 use std::time::{Duration, Instant};
 use threatlens_rules::analyse::{FileContext, analyse_python_in_session, analyse_tree};
 use threatlens_rules::lang;
 use threatlens_rules::lang::python::session::{Fallback, Reuse, Session};
 use threatlens_rules::{Catalogue, Language};
 use threatlens_tests::bench_file::large_python_file;
-use threatlens_tests::lsp_client::TestServer;
+use threatlens_tests::lsp_client::{TempDir, TestServer, file_uri};
 use threatlens_tests::typing::{Stats, keystroke, row_and_column, type_one};
 use tree_sitter::{InputEdit, Point};
 
@@ -179,6 +186,58 @@ fn end_to_end(text: &str, iterations: usize) -> Vec<String> {
     ]
 }
 
+/// The ruff the harness installs (`run.py --install-peers`), or `$THREATLENS_BENCH_RUFF`.
+fn ruff_binary() -> Option<PathBuf> {
+    let ruff = match std::env::var_os("THREATLENS_BENCH_RUFF") {
+        Some(ruff) => PathBuf::from(ruff),
+        None => {
+            PathBuf::from(std::env::var_os("HOME")?).join(".cache/threatlens-bench/venv/bin/ruff")
+        }
+    };
+    ruff.is_file().then_some(ruff)
+}
+
+/// The same keystrokes given to `ruff server` with the bandit-derived rules (`S`) selected, in
+/// a file on disk (ruff lints files; diagnostics are pushed, with their version, to a client
+/// that does not ask for them).
+fn ruff_end_to_end(text: &str, iterations: usize) -> Vec<String> {
+    let Some(ruff) = ruff_binary() else {
+        return vec![
+            Stats(Vec::new())
+                .row("ruff server: not installed (`python3 tests/bench/run.py --install-peers`)"),
+        ];
+    };
+    let version = Command::new(&ruff)
+        .arg("--version")
+        .output()
+        .map(|out| String::from_utf8_lossy(&out.stdout).trim().to_string())
+        .unwrap_or_default();
+    let dir = TempDir::new("ruff-keystroke");
+    let uri = file_uri(&dir.write("bench.py", text));
+    let mut command = Command::new(&ruff);
+    command.arg("server");
+    let mut server = TestServer::spawn_command(command);
+    server.initialize(json!({
+        "processId": null,
+        "rootUri": file_uri(dir.path()),
+        "capabilities": {"textDocument": {"publishDiagnostics": {"versionSupport": true}}},
+        "initializationOptions": {"settings": {"lint": {"select": ["S"]}}},
+    }));
+    server.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": text}}),
+    );
+    server.await_diagnostics(&uri);
+    let mut text = text.to_string();
+    let wall = (0..iterations)
+        .map(|i| type_one(&mut server, &uri, &mut text, i + 2, (i, iterations)))
+        .collect();
+    let _ = server.shutdown();
+    vec![Stats(wall).row(&format!(
+        "`ruff server` ({version}, `--select S`): didChange → publishDiagnostics"
+    ))]
+}
+
 fn main() {
     // The in-process pipeline allocates its trees as the server does.
     // SAFETY: the first thing the bench does: no tree-sitter object exists yet.
@@ -199,6 +258,7 @@ fn main() {
     for row in in_process(&text, iterations)
         .into_iter()
         .chain(end_to_end(&text, iterations))
+        .chain(ruff_end_to_end(&text, iterations))
     {
         println!("{row}");
     }

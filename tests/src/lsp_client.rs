@@ -50,15 +50,23 @@ impl TestServer {
     /// Starts `threatlens lsp` with extra environment variables.
     pub fn spawn_with(env: &[(&str, &str)]) -> Self {
         let mut command = Command::new(crate::threatlens_bin());
-        command
-            .args(["lsp", "--stdio"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+        command.args(["lsp", "--stdio"]);
         for (key, value) in env {
             command.env(key, value);
         }
-        let mut child = command.spawn().expect("start threatlens lsp");
+        Self::spawn_command(command)
+    }
+
+    /// Starts another language server over stdio (the keystroke bench times `ruff server`
+    /// beside threatlens).
+    pub fn spawn_command(mut command: Command) -> Self {
+        command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = command
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {:?}: {e}", command.get_program()));
         let stdout = child.stdout.take().expect("stdout");
         let stderr = child.stderr.take().expect("stderr");
         let (sender, messages) = channel();
