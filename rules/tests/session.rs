@@ -352,6 +352,47 @@ fn a_session_says_why_it_analysed_the_whole_file() {
     assert_eq!(analyse(&edited), (Some(Reuse::EarlierText), None));
 }
 
+/// A typo that changes what a method passes on (the attribute another method reads) costs a
+/// whole analysis; deleting it gives back the text from before, whose analysis the failed
+/// re-walk had started to change: the session kept a copy, and the next edit starts from it.
+#[test]
+fn an_undone_edit_that_changed_what_a_function_passes_on_is_back_at_the_earlier_text() {
+    let original = "\
+import yaml
+
+class Config:
+    def choose(self):
+        self.loader = yaml.Loader
+
+    def parse(self, text):
+        return yaml.load(text, Loader=self.loader)
+";
+    let mut session = Session::new();
+    let mut analyse = |text: &str| {
+        let findings = next_version(&mut session, text);
+        (
+            findings.len(),
+            session.last_reuse(),
+            session.last_fallback(),
+        )
+    };
+    let (unsafe_loader, _, _) = analyse(original);
+    assert_eq!(unsafe_loader, 1, "yaml.load with yaml.Loader");
+    let typo = original.replace("yaml.Loader", "yaml.Loxader");
+    let (_, reuse, why) = analyse(&typo);
+    assert_eq!(
+        (reuse, why),
+        (Some(Reuse::Nothing), Some(Fallback::PassesOnSomethingElse))
+    );
+    assert_eq!(analyse(original), (1, Some(Reuse::EarlierText), None));
+    // The copy is whole: an edit in the other method is taken alone from it.
+    let edited = original.replace(
+        "        return yaml.load",
+        "        text = text.strip()\n        return yaml.load",
+    );
+    assert_eq!(analyse(&edited), (1, Some(Reuse::AllButOneFunction), None));
+}
+
 /// A statement typed one character at a time into a method passes through texts that
 /// tree-sitter's recovery reads as a broken class, each analysed whole. Once the text parses
 /// cleanly again it is one function's edit away from the last clean text before the typing,

@@ -468,7 +468,7 @@ pub fn module_constants<'a>(
 /// function passes on comes back to it through the functions that read it. (Arguments passed
 /// to parameters are left out: every call with arguments whose result the caller uses would
 /// be such a loop.)
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub(super) struct Reads(HashMap<u32, Vec<u32>>);
 
 impl Reads {
@@ -509,6 +509,7 @@ const MODULE: u32 = u32::MAX;
 /// A function defined at module level or in a class body (a method): the unit that a
 /// [`session::Session`] re-analyses after an edit inside its body. Functions nested in it
 /// belong to it.
+#[derive(Clone)]
 struct Unit {
     function: usize,
     /// The `function_definition` node's bytes, and where its body starts.
@@ -728,7 +729,7 @@ struct ClassInfo {
     readers: HashMap<Rc<str>, Vec<u32>>,
 }
 
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct Scope {
     vars: HashMap<Rc<str>, Sym>,
     /// Set on a class body's scope.
