@@ -357,10 +357,8 @@ pub struct Rule {
     #[serde(rename = "match")]
     pub matcher: MatchDef,
     pub fix: Option<FixDef>,
-    /// The examples as written: only the tests read them (see [`Rule::examples`]), and
-    /// reading them with every start-up took a tenth of loading the catalogue.
-    #[serde(default, rename = "examples")]
-    examples_json: Option<Box<serde_json::value::RawValue>>,
+    #[serde(default)]
+    pub examples: Examples,
     /// Set on rules the engine raises itself (suppression problems, unreadable files).
     #[serde(default)]
     pub builtin: bool,
@@ -378,15 +376,6 @@ impl Rule {
             mitigation: self.mitigation.trim().to_string(),
             references: self.references.clone(),
             fix: self.fix.as_ref().map(|f| f.title().to_string()),
-        }
-    }
-
-    /// The rule's examples (the catalogue tests run every one).
-    pub fn examples(&self) -> Result<Examples, String> {
-        match &self.examples_json {
-            Some(json) => serde_json::from_str(json.get())
-                .map_err(|e| format!("rule {}: examples: {e}", self.id)),
-            None => Ok(Examples::default()),
         }
     }
 

@@ -1,17 +1,12 @@
 //! The catalogue test: every rule's `bad` examples fire, its `good` examples stay silent, and
 //! its fix (when it has one) applied to a `bad` example makes the finding go away.
 
-use threatlens_rules::catalogue::{Catalogue, Example, Examples, Language, Predicate};
+use threatlens_rules::catalogue::{Catalogue, Example, Language, Predicate};
 use threatlens_rules::{Finding, analyse_source};
 
 fn language(rule: &threatlens_rules::Rule, example: &Example) -> Language {
     // Artefact rules (builtin, no examples) have no language.
     example.language(rule.languages.first().copied().unwrap_or(Language::Python))
-}
-
-/// The rule's examples; the catalogue's are read only here, so a malformed one fails here.
-fn examples_of(rule: &threatlens_rules::Rule) -> Examples {
-    rule.examples().unwrap_or_else(|error| panic!("{error}"))
 }
 
 fn findings_of(catalogue: &Catalogue, language: Language, code: &str, rule: &str) -> Vec<Finding> {
@@ -99,8 +94,7 @@ fn every_token_match_in_the_examples_holds_an_anchor() {
     let mut checked = 0;
     for secret in &catalogue.secrets {
         let rule = &catalogue.rules[secret.rule];
-        let examples = examples_of(rule);
-        let examples = examples.bad.iter().chain(&examples.good);
+        let examples = rule.examples.bad.iter().chain(&rule.examples.good);
         for code in examples.map(|example| example.code()) {
             for token in secret.tokens.iter().filter(|t| !t.anchors.is_empty()) {
                 let regex = token.regex.get().expect("the token compiles");
@@ -162,8 +156,7 @@ fn every_rule_has_examples_both_ways() {
     let catalogue = Catalogue::builtin();
     let mut missing = Vec::new();
     for rule in catalogue.rules.iter().filter(|r| !r.builtin) {
-        let examples = examples_of(rule);
-        if examples.bad.len() < 2 || examples.good.len() < 2 {
+        if rule.examples.bad.len() < 2 || rule.examples.good.len() < 2 {
             missing.push(rule.id.clone());
         }
     }
@@ -178,8 +171,7 @@ fn bad_examples_fire_and_good_examples_stay_silent() {
     let catalogue = Catalogue::builtin();
     let mut failures = Vec::new();
     for rule in &catalogue.rules {
-        let examples = examples_of(rule);
-        for example in &examples.bad {
+        for example in &rule.examples.bad {
             let language = language(rule, example);
             let found = findings_of(catalogue, language, example.code(), &rule.id);
             if found.is_empty() {
@@ -197,7 +189,7 @@ fn bad_examples_fire_and_good_examples_stay_silent() {
                 ));
             }
         }
-        for example in &examples.good {
+        for example in &rule.examples.good {
             let language = language(rule, example);
             let found = findings_of(catalogue, language, example.code(), &rule.id);
             if !found.is_empty() {
@@ -224,7 +216,7 @@ fn fixes_resolve_their_findings() {
     let mut failures = Vec::new();
     let mut fixed = 0;
     for rule in catalogue.rules.iter().filter(|r| r.fix.is_some()) {
-        for example in &examples_of(rule).bad {
+        for example in &rule.examples.bad {
             let language = language(rule, example);
             let code = example.code();
             for finding in findings_of(catalogue, language, code, &rule.id) {
@@ -262,7 +254,7 @@ fn every_fixable_rule_fixes_at_least_one_bad_example() {
     let catalogue = Catalogue::builtin();
     let mut unfixed = Vec::new();
     for rule in catalogue.rules.iter().filter(|r| r.fix.is_some()) {
-        let any = examples_of(rule).bad.iter().any(|example: &Example| {
+        let any = rule.examples.bad.iter().any(|example: &Example| {
             findings_of(catalogue, language(rule, example), example.code(), &rule.id)
                 .iter()
                 .any(|f| f.fix.is_some())
