@@ -742,3 +742,46 @@ def main():
         Some(Fallback::PassesOnSomethingElse)
     );
 }
+
+/// Typing `self.cache = data` into a method changes, with every letter of the value, what the
+/// method sets. When no code reads an attribute of that name and nothing else sets one, those
+/// keystrokes re-walk the method alone; when another method reads it, what that method read
+/// changes, and the whole file is analysed.
+#[test]
+fn typing_an_attribute_that_nothing_else_reads_re_walks_one_function() {
+    // The reuse after each letter of the value but the first, typed on a new line (Enter with
+    // the editor's indentation first) before the method's return.
+    let typing_the_value = |original: &str| {
+        let at = original
+            .find("        return pickle.loads")
+            .expect("the load method's return");
+        let original = format!("{}        \n{}", &original[..at], &original[at..]);
+        let at = at + "        ".len();
+        let statement = "self.cache = data";
+        let mut session = Session::new();
+        next_version(&mut session, &original);
+        let mut steps = Vec::new();
+        for typed in 1..=statement.len() {
+            let text = format!(
+                "{}{}{}",
+                &original[..at],
+                &statement[..typed],
+                &original[at..]
+            );
+            next_version(&mut session, &text);
+            if typed > "self.cache = d".len() {
+                steps.push((session.last_reuse(), session.last_fallback()));
+            }
+        }
+        steps
+    };
+    assert_eq!(
+        typing_the_value(STORE),
+        [(Some(Reuse::AllButOneFunction), None); 3]
+    );
+    let read_elsewhere = STORE.replace("pickle.dumps(value)", "pickle.dumps(self.cache)");
+    assert_eq!(
+        typing_the_value(&read_elsewhere),
+        [(Some(Reuse::Nothing), Some(Fallback::PassesOnSomethingElse)); 3]
+    );
+}

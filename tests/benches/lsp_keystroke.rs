@@ -42,6 +42,20 @@ fn point(text: &str, offset: usize) -> Point {
     Point { row, column }
 }
 
+/// Where `inserted`, typed at `start`, ends.
+fn end_point(start: Point, inserted: &str) -> Point {
+    match inserted.rfind('\n') {
+        Some(last) => Point {
+            row: start.row + inserted.matches('\n').count(),
+            column: inserted.len() - last - 1,
+        },
+        None => Point {
+            row: start.row,
+            column: start.column + inserted.len(),
+        },
+    }
+}
+
 fn in_process(text: &str, iterations: usize) -> Vec<String> {
     let catalogue = Catalogue::builtin();
     let mut text = text.to_string();
@@ -186,6 +200,73 @@ fn end_to_end(text: &str, iterations: usize) -> Vec<String> {
     ]
 }
 
+/// Typing a new statement, `self.cache_key = compute(value)`, on a new line (Enter with the
+/// indentation first, the closing parenthesis put in by the editor) in `methods` methods spread
+/// over the file, before one of their `self.… = …` lines: in process, the session's analysis
+/// of each keystroke after the incremental re-parse, and how many analysed the whole file.
+fn typing_a_statement(original: &str, methods: usize) -> Vec<String> {
+    let catalogue = Catalogue::builtin();
+    let context = FileContext::default();
+    let mut places = Vec::new();
+    let mut offset = 0;
+    for line in original.split_inclusive('\n') {
+        if line.starts_with("        self.") && line.contains(" = ") {
+            places.push(offset);
+        }
+        offset += line.len();
+    }
+    let statement = "self.cache_key = compute(value)";
+    let (mut times, mut whole) = (Vec::new(), 0);
+    for &at in places
+        .iter()
+        .step_by((places.len() / methods).max(1))
+        .take(methods)
+    {
+        let mut text = original.to_string();
+        let mut tree = lang::parse(Language::Python, &text, None).expect("parse");
+        let mut session = Session::new();
+        analyse_python_in_session(&mut session, catalogue, &text, &tree, &context);
+        let mut edits = vec![(at, 0, "        \n".to_string())];
+        for end in 1..=statement.len() {
+            let prefix = &statement[..end];
+            // The editor closes the parenthesis it opens.
+            let closing = if prefix.ends_with('(') { ")" } else { "" };
+            edits.push((
+                at + 8 + end - 1,
+                0,
+                format!("{}{closing}", &prefix[end - 1..]),
+            ));
+        }
+        for (start, removed, inserted) in edits {
+            let edit = InputEdit {
+                start_byte: start,
+                old_end_byte: start + removed,
+                new_end_byte: start + inserted.len(),
+                start_position: point(&text, start),
+                old_end_position: point(&text, start + removed),
+                new_end_position: end_point(point(&text, start), &inserted),
+            };
+            text.replace_range(start..start + removed, &inserted);
+            tree.edit(&edit);
+            tree = lang::parse(Language::Python, &text, Some(&tree)).expect("reparse");
+            let started = Instant::now();
+            let incremental =
+                analyse_python_in_session(&mut session, catalogue, &text, &tree, &context);
+            times.push(started.elapsed());
+            whole += usize::from(session.last_reuse() == Some(Reuse::Nothing));
+            assert_eq!(
+                incremental,
+                analyse_tree(catalogue, Language::Python, &text, &tree),
+                "the session must find what the whole analysis does"
+            );
+        }
+    }
+    let keystrokes = times.len();
+    vec![Stats(times).row(&format!(
+        "in process: typing `{statement}` into {methods} methods, the session's analysis ({keystrokes} keystrokes, {whole} analysed the whole file)"
+    ))]
+}
+
 /// The ruff the harness installs (`run.py --install-peers`), or `$THREATLENS_BENCH_RUFF`.
 fn ruff_binary() -> Option<PathBuf> {
     let ruff = match std::env::var_os("THREATLENS_BENCH_RUFF") {
@@ -257,6 +338,10 @@ fn main() {
     println!("| step | median ms | p90 ms | p99 ms | min ms |\n| --- | --- | --- | --- | --- |");
     for row in in_process(&text, iterations)
         .into_iter()
+        .chain(typing_a_statement(
+            &text,
+            if iterations > 4 { 10 } else { 1 },
+        ))
         .chain(end_to_end(&text, iterations))
         .chain(ruff_end_to_end(&text, iterations))
     {

@@ -233,6 +233,7 @@ fn analyse_repeating(
         }
         let reads = summaries.reads(&last.effects, |_| true);
         let return_readers = summaries.outside_return_readers();
+        let attribute_readers = summaries.attribute_readers();
         summaries.reset_reads();
         // A finding two units report belongs to whichever the walk reached first.
         for &owner in &last.shared {
@@ -256,6 +257,7 @@ fn analyse_repeating(
             effects: last.effects,
             reads,
             return_readers,
+            attribute_readers,
             star_imports,
         });
         return (findings, memo, whole_walks);
@@ -652,6 +654,22 @@ impl Summaries {
                 outside.dedup();
                 readers.insert(id, outside);
             }
+        }
+        readers
+    }
+
+    /// The units (and [`MODULE`]) that read an attribute of each name, on any class (a name,
+    /// not a class, so that what a class inherits needs no thought).
+    fn attribute_readers(&self) -> HashMap<Rc<str>, Vec<u32>> {
+        let mut readers: HashMap<Rc<str>, Vec<u32>> = HashMap::default();
+        for class in &self.classes {
+            for (name, units) in &class.readers {
+                readers.entry(name.clone()).or_default().extend(units);
+            }
+        }
+        for units in readers.values_mut() {
+            units.sort_unstable();
+            units.dedup();
         }
         readers
     }

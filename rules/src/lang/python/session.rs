@@ -14,8 +14,9 @@
 //! - nothing outside the unit wrote into functions or classes defined inside it;
 //! - the re-walk writes the same facts for other units to read as before (what it and the
 //!   functions defined inside it return, where code outside the unit read that; what it
-//!   passes to other local functions; the attributes it sets), and reads nothing that changed
-//!   after the whole analysis read it;
+//!   passes to other local functions; the attributes it sets, unless no code reads an
+//!   attribute of that name and nothing else sets one), and reads nothing that changed after
+//!   the whole analysis read it;
 //! - what it writes does not rest on what it wrote before the edit: where it read an attribute
 //!   it sets itself, or a return or attribute that its own output reaches through their
 //!   readers, a second walk with those reads left empty writes the same (an old value can
@@ -27,8 +28,8 @@
 //! edit, positions after it are moved first, then the unit is walked in the new text.
 
 use super::{
-    Effect, FunctionInfo, Reads, Scope, ScopeRef, Summaries, Unit, Walker, analyse_whole,
-    import_context, kind_of,
+    ClassInfo, Effect, FunctionInfo, Reads, Scope, ScopeRef, Summaries, Unit, Walker,
+    analyse_whole, import_context, kind_of,
 };
 use crate::analyse::FileContext;
 use crate::catalogue::{Catalogue, Language};
@@ -56,6 +57,9 @@ pub(super) struct Memo {
     pub(super) reads: Reads,
     /// For each function whose return code outside its unit read, those readers.
     pub(super) return_readers: HashMap<usize, Vec<u32>>,
+    /// For each attribute name, the units that read one of that name (see
+    /// [`Summaries::attribute_readers`]).
+    pub(super) attribute_readers: HashMap<Rc<str>, Vec<u32>>,
     pub(super) star_imports: Vec<Rc<str>>,
 }
 
@@ -92,6 +96,7 @@ impl Memo {
             effects: self.effects.clone(),
             reads: self.reads.clone(),
             return_readers: self.return_readers.clone(),
+            attribute_readers: self.attribute_readers.clone(),
             star_imports: self.star_imports.clone(),
         }
     }
@@ -848,10 +853,25 @@ fn reanalyse_unit(
                     == (new.span.start_byte, new.span.end_byte)
         })
     });
-    let same = !shared && !memo.units[index].stale && returns_same && effects == old_effects;
-    if !same {
+    // The attributes this walk read (the check further down forgets the reads).
+    let attributes_read: Vec<Rc<str>> = memo
+        .summaries
+        .attribute_readers()
+        .into_iter()
+        .filter(|(_, readers)| readers.contains(&unit_id))
+        .map(|(name, _)| name)
+        .collect();
+    // Attributes that no code reads may change (typing `self.cache = data` changes one with
+    // every keystroke); anything else the unit passes on must stay the same.
+    let attributes = if effects == old_effects {
+        Some(Vec::new())
+    } else {
+        unread_attribute_changes(memo, &attributes_read, &classes, &old_effects, &effects)
+    };
+    let same = !shared && !memo.units[index].stale && returns_same;
+    let Some(attributes) = attributes.filter(|_| same) else {
         return Err(Fallback::PassesOnSomethingElse);
-    }
+    };
     // Whose returns this walk read, taken before the check below forgets the reads.
     let returns_read: Vec<usize> = (0..memo.summaries.functions.len())
         .filter(|&f| {
@@ -873,6 +893,24 @@ fn reanalyse_unit(
             readers.insert(at, unit_id);
         }
     }
+    memo.attribute_readers.retain(|_, readers| {
+        readers.retain(|&reader| reader != unit_id);
+        !readers.is_empty()
+    });
+    for name in attributes_read {
+        let readers = memo.attribute_readers.entry(name).or_default();
+        if let Err(at) = readers.binary_search(&unit_id) {
+            readers.insert(at, unit_id);
+        }
+    }
+    // What the attributes the unit alone sets now hold, as a whole analysis would find.
+    for (class, name) in attributes {
+        let attrs = &mut memo.summaries.classes[class].attrs;
+        match written(writes(&effects, class, &name), &name) {
+            Some(value) => attrs.insert(name, value),
+            None => attrs.remove(&name),
+        };
+    }
     let info = &mut memo.summaries.functions[function];
     (
         info.returns,
@@ -893,6 +931,89 @@ fn reanalyse_unit(
     }
     memo.text = text.to_string();
     Ok(memo.findings.iter().map(|(f, _)| f.clone()).collect())
+}
+
+/// When a re-walk changed only attribute writes (`now` against `before`, the unit's effects),
+/// the attributes of names that no code read (in the last analysis, or in this walk:
+/// `read_now`), no other code sets, and no class has as a method (reads of a method are not
+/// recorded): the (class, name) pairs whose value must be set again, those of the classes the
+/// unit defines aside (its walk set them). `None` when anything else changed, or when an
+/// attribute's value before was not the unit's writes alone (a class body set it too). An
+/// attribute the unit reads itself is not taken: the walk read its value from before the edit.
+fn unread_attribute_changes(
+    memo: &Memo,
+    read_now: &[Rc<str>],
+    nested_classes: &[usize],
+    before: &[(u32, Effect)],
+    now: &[(u32, Effect)],
+) -> Option<Vec<(usize, Rc<str>)>> {
+    let params = |effects: &'_ [(u32, Effect)]| {
+        effects
+            .iter()
+            .filter(|(_, effect)| matches!(effect, Effect::Param { .. }))
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    if params(before) != params(now) {
+        return None;
+    }
+    let mut changed: Vec<(usize, Rc<str>)> = before
+        .iter()
+        .chain(now)
+        .filter_map(|(_, effect)| match effect {
+            Effect::Attr { class, name, .. } => Some((*class, name.clone())),
+            Effect::Param { .. } => None,
+        })
+        .collect();
+    changed.sort_unstable();
+    changed.dedup();
+    changed.retain(|(class, name)| !writes(before, *class, name).eq(writes(now, *class, name)));
+    for (class, name) in &changed {
+        let read = memo.attribute_readers.contains_key(name) || read_now.contains(name);
+        // The unit's own effects are out of `memo.effects` while it is walked again.
+        let set_elsewhere = memo
+            .effects
+            .iter()
+            .any(|(_, effect)| matches!(effect, Effect::Attr { name: other, .. } if other == name));
+        let a_method = memo
+            .summaries
+            .classes
+            .iter()
+            .any(|class| class.methods.contains_key(name));
+        let only_these_writes = nested_classes.contains(class)
+            || memo.summaries.classes[*class].attrs.get(name)
+                == written(writes(before, *class, name), name).as_ref();
+        if read || set_elsewhere || a_method || !only_these_writes {
+            return None;
+        }
+    }
+    changed.retain(|(class, _)| !nested_classes.contains(class));
+    Some(changed)
+}
+
+/// The values `effects` write into `class.name`, in order.
+fn writes<'e>(
+    effects: &'e [(u32, Effect)],
+    class: usize,
+    name: &'e str,
+) -> impl Iterator<Item = &'e Sym> + 'e {
+    effects.iter().filter_map(move |(_, effect)| match effect {
+        Effect::Attr {
+            class: written,
+            name: attribute,
+            value,
+        } if *written == class && **attribute == *name => Some(value),
+        _ => None,
+    })
+}
+
+/// What an attribute holds after these writes, and nothing before them.
+fn written<'e>(values: impl Iterator<Item = &'e Sym>, name: &str) -> Option<Sym> {
+    let mut class = ClassInfo::default();
+    for value in values {
+        class.set_attr(name, value.clone());
+    }
+    class.attrs.remove(name)
 }
 
 /// The unit a session walks again, what it defines, and what its walks need.
