@@ -11,7 +11,9 @@
 //!    debounce set to 0 (`debounceMs`), so the time is re-parse + analysis + protocol; the server
 //!    also reports its own re-parse and analysis times (`logTimings`).
 //!
-//! 3. **`ruff server`** (`--select S`), the peer the issue measures against, given the same
+//! 3. **A statement typed** in process: `self.cache_key = compute(value)` on a new line in 10
+//!    methods of the file, with how many keystrokes analysed the whole file.
+//! 4. **`ruff server`** (`--select S`), the peer the issue measures against, given the same
 //!    keystrokes end to end, when the harness's pinned peers are installed
 //!    (`python3 tests/bench/run.py --install-peers`) or `$THREATLENS_BENCH_RUFF` names a ruff
 //!    binary.
@@ -227,9 +229,9 @@ fn typing_a_statement(original: &str, methods: usize) -> Vec<String> {
         let mut session = Session::new();
         analyse_python_in_session(&mut session, catalogue, &text, &tree, &context);
         let mut edits = vec![(at, 0, "        \n".to_string())];
-        for end in 1..=statement.len() {
+        // The editor closes the parenthesis it opens, and typing `)` steps over it.
+        for end in 1..statement.len() {
             let prefix = &statement[..end];
-            // The editor closes the parenthesis it opens.
             let closing = if prefix.ends_with('(') { ")" } else { "" };
             edits.push((
                 at + 8 + end - 1,
@@ -253,7 +255,17 @@ fn typing_a_statement(original: &str, methods: usize) -> Vec<String> {
             let incremental =
                 analyse_python_in_session(&mut session, catalogue, &text, &tree, &context);
             times.push(started.elapsed());
-            whole += usize::from(session.last_reuse() == Some(Reuse::Nothing));
+            if session.last_reuse() == Some(Reuse::Nothing) {
+                whole += 1;
+                if std::env::var_os("THREATLENS_BENCH_FALLBACKS").is_some() {
+                    let line_end = text[start..].find('\n').map_or(text.len(), |n| start + n);
+                    let why = session.last_fallback().map_or("", Fallback::describe);
+                    eprintln!(
+                        "typing: the whole file ({why}): {}",
+                        text[at..line_end].trim()
+                    );
+                }
+            }
             assert_eq!(
                 incremental,
                 analyse_tree(catalogue, Language::Python, &text, &tree),
