@@ -13,6 +13,10 @@ pre-filter would also have to keep. One line adds what the credential rule match
 or key (`key`, `token`, `secret`, …, case-insensitive, anywhere in the file) and URLs: a file
 without an anchor identifier can still hold a finding through those.
 
+Another line keeps, of the files without an anchor or credential name, those that import no
+module of the corpus that has one, directly or through other modules: the analysis reads the
+constants of the modules a file imports, so only these could a sound file filter skip.
+
 The last line narrows the functions without an anchor to those nothing else in their file can
 need (see `unit_bytes_without_anchor`): what a pre-filter could skip inside files without
 changing a finding, since the others carry data between the functions that do hold an anchor.
