@@ -769,7 +769,7 @@ fn typing_an_attribute_that_nothing_else_reads_re_walks_one_function() {
                 &original[at..]
             );
             next_version(&mut session, &text);
-            if typed > "self.cache = d".len() {
+            if typed >= "self.cache = d".len() {
                 steps.push((session.last_reuse(), session.last_fallback()));
             }
         }
@@ -777,11 +777,29 @@ fn typing_an_attribute_that_nothing_else_reads_re_walks_one_function() {
     };
     assert_eq!(
         typing_the_value(STORE),
-        [(Some(Reuse::AllButOneFunction), None); 3]
+        [(Some(Reuse::AllButOneFunction), None); 4]
     );
     let read_elsewhere = STORE.replace("pickle.dumps(value)", "pickle.dumps(self.cache)");
     assert_eq!(
         typing_the_value(&read_elsewhere),
-        [(Some(Reuse::Nothing), Some(Fallback::PassesOnSomethingElse)); 3]
+        [(Some(Reuse::Nothing), Some(Fallback::PassesOnSomethingElse)); 4]
+    );
+}
+
+/// The method's own reads are those of its new walk: an attribute it read before the edit (the
+/// half-typed `self.cache` on its own) may be written after it, if nothing else reads it.
+#[test]
+fn an_attribute_the_method_read_before_the_edit_may_be_written_after_it() {
+    let reading = STORE.replace(
+        "        return pickle.loads",
+        "        self.cache\n        return pickle.loads",
+    );
+    let writing = reading.replace("self.cache\n", "self.cache = data\n");
+    let mut session = Session::new();
+    next_version(&mut session, &reading);
+    next_version(&mut session, &writing);
+    assert_eq!(
+        (session.last_reuse(), session.last_fallback()),
+        (Some(Reuse::AllButOneFunction), None)
     );
 }

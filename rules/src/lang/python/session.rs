@@ -866,7 +866,14 @@ fn reanalyse_unit(
     let attributes = if effects == old_effects {
         Some(Vec::new())
     } else {
-        unread_attribute_changes(memo, &attributes_read, &classes, &old_effects, &effects)
+        unread_attribute_changes(
+            memo,
+            unit_id,
+            &attributes_read,
+            &classes,
+            &old_effects,
+            &effects,
+        )
     };
     let same = !shared && !memo.units[index].stale && returns_same;
     let Some(attributes) = attributes.filter(|_| same) else {
@@ -933,15 +940,16 @@ fn reanalyse_unit(
     Ok(memo.findings.iter().map(|(f, _)| f.clone()).collect())
 }
 
-/// When a re-walk changed only attribute writes (`now` against `before`, the unit's effects),
-/// the attributes of names that no code read (in the last analysis, or in this walk:
-/// `read_now`), no other code sets, and no class has as a method (reads of a method are not
+/// When a re-walk changed only attribute writes (`now` against `before`, the effects of
+/// `unit`), the attributes of names that no code reads (other units in the last analysis, this
+/// one in this walk: `read_now`), no other code sets, and no class has as a method (reads of a method are not
 /// recorded): the (class, name) pairs whose value must be set again, those of the classes the
 /// unit defines aside (its walk set them). `None` when anything else changed, or when an
 /// attribute's value before was not the unit's writes alone (a class body set it too). An
 /// attribute the unit reads itself is not taken: the walk read its value from before the edit.
 fn unread_attribute_changes(
     memo: &Memo,
+    unit: u32,
     read_now: &[Rc<str>],
     nested_classes: &[usize],
     before: &[(u32, Effect)],
@@ -969,7 +977,12 @@ fn unread_attribute_changes(
     changed.dedup();
     changed.retain(|(class, name)| !writes(before, *class, name).eq(writes(now, *class, name)));
     for (class, name) in &changed {
-        let read = memo.attribute_readers.contains_key(name) || read_now.contains(name);
+        // The unit's own reads are those of this walk: its last walk's are out of date.
+        let read_elsewhere = memo
+            .attribute_readers
+            .get(name)
+            .is_some_and(|readers| readers.iter().any(|&reader| reader != unit));
+        let read = read_elsewhere || read_now.contains(name);
         // The unit's own effects are out of `memo.effects` while it is walked again.
         let set_elsewhere = memo
             .effects
