@@ -44,9 +44,10 @@ fn point(text: &str, offset: usize) -> Point {
     Point { row, column }
 }
 
-/// Where `inserted`, typed at `start`, ends.
-fn end_point(start: Point, inserted: &str) -> Point {
-    match inserted.rfind('\n') {
+/// The edit that replaces `removed` bytes of `text` at `at` by `inserted`, for `Tree::edit`.
+fn input_edit(text: &str, at: usize, removed: usize, inserted: &str) -> InputEdit {
+    let start = point(text, at);
+    let new_end_position = match inserted.rfind('\n') {
         Some(last) => Point {
             row: start.row + inserted.matches('\n').count(),
             column: inserted.len() - last - 1,
@@ -55,6 +56,14 @@ fn end_point(start: Point, inserted: &str) -> Point {
             row: start.row,
             column: start.column + inserted.len(),
         },
+    };
+    InputEdit {
+        start_byte: at,
+        old_end_byte: at + removed,
+        new_end_byte: at + inserted.len(),
+        start_position: start,
+        old_end_position: point(text, at + removed),
+        new_end_position,
     }
 }
 
@@ -78,17 +87,7 @@ fn in_process(text: &str, iterations: usize) -> Vec<String> {
     for i in 0..iterations {
         let (at, removed, inserted) = keystroke(&text, i, iterations);
         let started = Instant::now();
-        let edit = InputEdit {
-            start_byte: at,
-            old_end_byte: at + removed,
-            new_end_byte: at + inserted.len(),
-            start_position: point(&text, at),
-            old_end_position: point(&text, at + removed),
-            new_end_position: Point {
-                row: point(&text, at).row,
-                column: point(&text, at).column + inserted.len(),
-            },
-        };
+        let edit = input_edit(&text, at, removed, inserted);
         text.replace_range(at..at + removed, inserted);
         tree.edit(&edit);
         tree = lang::parse(Language::Python, &text, Some(&tree)).expect("reparse");
@@ -240,14 +239,7 @@ fn typing_a_statement(original: &str, methods: usize) -> Vec<String> {
             ));
         }
         for (start, removed, inserted) in edits {
-            let edit = InputEdit {
-                start_byte: start,
-                old_end_byte: start + removed,
-                new_end_byte: start + inserted.len(),
-                start_position: point(&text, start),
-                old_end_position: point(&text, start + removed),
-                new_end_position: end_point(point(&text, start), &inserted),
-            };
+            let edit = input_edit(&text, start, removed, &inserted);
             text.replace_range(start..start + removed, &inserted);
             tree.edit(&edit);
             tree = lang::parse(Language::Python, &text, Some(&tree)).expect("reparse");

@@ -890,26 +890,8 @@ fn reanalyse_unit(
         .collect();
     let writers = unit.reads_back_nothing_of_its_own(memo, &effects, &after)?;
     memo.reads.0.insert(unit_id, writers);
-    memo.return_readers.retain(|_, readers| {
-        readers.retain(|&reader| reader != unit_id);
-        !readers.is_empty()
-    });
-    for f in returns_read {
-        let readers = memo.return_readers.entry(f).or_default();
-        if let Err(at) = readers.binary_search(&unit_id) {
-            readers.insert(at, unit_id);
-        }
-    }
-    memo.attribute_readers.retain(|_, readers| {
-        readers.retain(|&reader| reader != unit_id);
-        !readers.is_empty()
-    });
-    for name in attributes_read {
-        let readers = memo.attribute_readers.entry(name).or_default();
-        if let Err(at) = readers.binary_search(&unit_id) {
-            readers.insert(at, unit_id);
-        }
-    }
+    read_again(&mut memo.return_readers, unit_id, returns_read);
+    read_again(&mut memo.attribute_readers, unit_id, attributes_read);
     // What the attributes the unit alone sets now hold, as a whole analysis would find.
     for (class, name) in attributes {
         let attrs = &mut memo.summaries.classes[class].attrs;
@@ -938,6 +920,25 @@ fn reanalyse_unit(
     }
     memo.text = text.to_string();
     Ok(memo.findings.iter().map(|(f, _)| f.clone()).collect())
+}
+
+/// Records that `unit`, walked again, now reads `read` (and nothing else) in a map of readers
+/// (sorted lists of units).
+fn read_again<K: std::hash::Hash + Eq>(
+    readers_of: &mut HashMap<K, Vec<u32>>,
+    unit: u32,
+    read: impl IntoIterator<Item = K>,
+) {
+    readers_of.retain(|_, readers| {
+        readers.retain(|&reader| reader != unit);
+        !readers.is_empty()
+    });
+    for what in read {
+        let readers = readers_of.entry(what).or_default();
+        if let Err(at) = readers.binary_search(&unit) {
+            readers.insert(at, unit);
+        }
+    }
 }
 
 /// When a re-walk changed only attribute writes (`now` against `before`, the effects of
