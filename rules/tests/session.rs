@@ -410,12 +410,7 @@ fn a_statement_typed_through_broken_texts_is_taken_from_the_last_clean_one() {
     next_version(&mut session, original);
     let mut steps = Vec::new();
     for typed in keystrokes {
-        let text = format!(
-            "{}{}{}",
-            &original[..at],
-            &statement[..typed],
-            &original[at..]
-        );
+        let text = typed_in(original, at, &statement[..typed]);
         next_version(&mut session, &text);
         let clean = !lang::parse(Language::Python, &text, None)
             .expect("parse")
@@ -434,6 +429,11 @@ fn a_statement_typed_through_broken_texts_is_taken_from_the_last_clean_one() {
         .find(|&&(_, _, clean)| clean)
         .expect("the text never parsed cleanly again");
     assert_eq!(*reuse, Some(Reuse::AllButOneFunction), "{steps:?}");
+}
+
+/// `original` with `typed` inserted at `at`.
+fn typed_in(original: &str, at: usize, typed: &str) -> String {
+    format!("{}{typed}{}", &original[..at], &original[at..])
 }
 
 /// Analyses `text`, the document's next version, in `session`; the findings must be those of a
@@ -762,12 +762,7 @@ fn typing_an_attribute_that_nothing_else_reads_re_walks_one_function() {
         next_version(&mut session, &original);
         let mut steps = Vec::new();
         for typed in 1..=statement.len() {
-            let text = format!(
-                "{}{}{}",
-                &original[..at],
-                &statement[..typed],
-                &original[at..]
-            );
+            let text = typed_in(&original, at, &statement[..typed]);
             next_version(&mut session, &text);
             if typed >= "self.cache = d".len() {
                 steps.push((session.last_reuse(), session.last_fallback()));

@@ -856,10 +856,11 @@ fn reanalyse_unit(
     // The attributes this walk read (the check further down forgets the reads).
     let attributes_read: Vec<Rc<str>> = memo
         .summaries
-        .attribute_readers()
-        .into_iter()
+        .classes
+        .iter()
+        .flat_map(|class| &class.readers)
         .filter(|(_, readers)| readers.contains(&unit_id))
-        .map(|(name, _)| name)
+        .map(|(name, _)| name.clone())
         .collect();
     // Attributes that no code reads may change (typing `self.cache = data` changes one with
     // every keystroke); anything else the unit passes on must stay the same.
