@@ -137,6 +137,22 @@ def main():
     );
 }
 
+/// A recursive call gives what the function returns, also when the return comes after the
+/// call: what it gives must not depend on how many passes the rest of the file needed.
+#[test]
+fn a_recursive_call_gives_what_a_later_return_returns() {
+    let code = "def walk(node):\n    eval(walk(node.child))\n    return input()\n";
+    let findings = findings(code);
+    let eval: Vec<_> = findings.iter().filter(|f| f.rule == "TL401").collect();
+    assert_eq!(eval.len(), 1, "{findings:#?}");
+    assert_eq!(eval[0].severity, Severity::High, "{:#?}", eval[0]);
+    assert!(
+        eval[0].message.contains("user input (line 3)"),
+        "{:#?}",
+        eval[0]
+    );
+}
+
 #[test]
 fn recursion_and_long_chains_stay_within_a_small_stack() {
     let recursive = "def walk(node):\n    return walk(node.child) or input()\n\ndef main():\n    eval(walk(1))\n";

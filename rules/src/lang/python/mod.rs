@@ -2901,8 +2901,10 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
                 );
                 self.walk_ahead(function);
                 let info = &mut self.summaries.functions[function];
-                // A recursive call reads what the body has returned so far: not worth a pass.
-                if !info.walking && info.return_readers.last() != Some(&self.current_unit) {
+                // A recursive call reads what the body has returned so far; a return learned
+                // after it means another pass, which reads them all (else what the call gives
+                // would depend on how many passes other code needed).
+                if info.return_readers.last() != Some(&self.current_unit) {
                     info.return_readers.push(self.current_unit);
                 }
                 if info.walking && info.unit != self.current_unit {
