@@ -352,20 +352,21 @@ fn a_session_says_why_it_analysed_the_whole_file() {
     assert_eq!(analyse(&edited), (Some(Reuse::EarlierText), None));
 }
 
-/// A typo that changes what a method passes on (the attribute another method reads) costs a
-/// whole analysis; deleting it gives back the text from before, whose analysis the failed
+/// A typo that changes what a function passes on to module-level code (what it returns) costs
+/// a whole analysis; deleting it gives back the text from before, whose analysis the failed
 /// re-walk had started to change: the session kept a copy, and the next edit starts from it.
 #[test]
 fn an_undone_edit_that_changed_what_a_function_passes_on_is_back_at_the_earlier_text() {
     let original = "\
 import yaml
 
-class Config:
-    def choose(self):
-        self.loader = yaml.Loader
+def loader():
+    return yaml.Loader
 
-    def parse(self, text):
-        return yaml.load(text, Loader=self.loader)
+LOADER = loader()
+
+def parse(text):
+    return yaml.load(text, Loader=LOADER)
 ";
     let mut session = Session::new();
     let mut analyse = |text: &str| {
@@ -387,8 +388,8 @@ class Config:
     assert_eq!(analyse(original), (1, Some(Reuse::EarlierText), None));
     // The copy is whole: an edit in the other method is taken alone from it.
     let edited = original.replace(
-        "        return yaml.load",
-        "        text = text.strip()\n        return yaml.load",
+        "    return yaml.load",
+        "    text = text.strip()\n    return yaml.load",
     );
     assert_eq!(analyse(&edited), (1, Some(Reuse::AllButOneFunction), None));
 }
@@ -568,7 +569,8 @@ config = yaml.load(  # parse the settings
 /// the edited one can be read from outside through its parent's return (`outer()()`, no
 /// arguments, so nothing was passed into it): when what it returns changes, the reader must
 /// be walked again. When what a function returns changes and nothing outside it read that,
-/// it is still walked alone.
+/// it is still walked alone; when a function read it, that function is walked again too, and
+/// when module-level code read it, the whole file is analysed.
 #[test]
 fn what_a_function_returns_is_compared_where_code_outside_read_it() {
     let handed_out = "\
@@ -617,8 +619,9 @@ def user():
             [("TL101".to_string(), Severity::Medium)]
         );
         assert_eq!(
-            session.last_fallback(),
-            Some(Fallback::PassesOnSomethingElse)
+            session.last_reuse(),
+            Some(Reuse::FunctionAndItsReaders),
+            "{edited}"
         );
     }
 
@@ -636,11 +639,32 @@ def handler(path):
     let edited = unread.replace("return pickle.loads(data)", "return data");
     assert!(next_version(&mut session, &edited).is_empty());
     assert_eq!(session.last_reuse(), Some(Reuse::AllButOneFunction));
-    // Once a caller reads it, a change to what it returns analyses the whole file.
+    // Once a caller reads it, a change to what it returns walks the caller again.
     let called = format!("{edited}\n\ndef caller(path):\n    eval(handler(path))\n");
-    next_version(&mut session, &called);
-    let edited = called.replace("return data", "return input()");
-    next_version(&mut session, &edited);
+    let eval = |findings: &[threatlens_rules::Finding]| -> Vec<_> {
+        findings
+            .iter()
+            .filter(|f| f.rule == "TL401")
+            .map(|f| f.severity)
+            .collect()
+    };
+    assert_eq!(
+        eval(&next_version(&mut session, &called)),
+        [Severity::Medium]
+    );
+    let tainted = called.replace("return data", "return input()");
+    assert_eq!(
+        eval(&next_version(&mut session, &tainted)),
+        [Severity::High]
+    );
+    assert_eq!(session.last_reuse(), Some(Reuse::FunctionAndItsReaders));
+    // Module-level code reading it is not walked on its own: the whole file is analysed.
+    let at_module_level = format!("{called}\neval(handler('x'))\n");
+    next_version(&mut session, &at_module_level);
+    next_version(
+        &mut session,
+        &at_module_level.replace("return data", "return input()"),
+    );
     assert_eq!(
         session.last_fallback(),
         Some(Fallback::PassesOnSomethingElse)
@@ -745,8 +769,9 @@ def main():
 
 /// Typing `self.cache = data` into a method changes, with every letter of the value, what the
 /// method sets. When no code reads an attribute of that name and nothing else sets one, those
-/// keystrokes re-walk the method alone; when another method reads it, what that method read
-/// changes, and the whole file is analysed.
+/// keystrokes re-walk the method alone; when another method reads it, that method is walked
+/// again too; when it then passes on something else (here, what it returns, read at module
+/// level), the whole file is analysed.
 #[test]
 fn typing_an_attribute_that_nothing_else_reads_re_walks_one_function() {
     // The reuse after each letter of the value but the first, typed on a new line (Enter with
@@ -777,7 +802,16 @@ fn typing_an_attribute_that_nothing_else_reads_re_walks_one_function() {
     let read_elsewhere = STORE.replace("pickle.dumps(value)", "pickle.dumps(self.cache)");
     assert_eq!(
         typing_the_value(&read_elsewhere),
-        [(Some(Reuse::Nothing), Some(Fallback::PassesOnSomethingElse)); 4]
+        [(Some(Reuse::FunctionAndItsReaders), None); 4]
+    );
+    let passed_on = format!(
+        "{}\n    def cached(self):\n        return self.cache\n\nprint(Store().cached())\n",
+        STORE.trim_end()
+    );
+    // `data` (the file's bytes) is the first value `cached` returns something about.
+    assert_eq!(
+        typing_the_value(&passed_on).last(),
+        Some(&(Some(Reuse::Nothing), Some(Fallback::PassesOnSomethingElse)))
     );
 }
 
@@ -796,5 +830,61 @@ fn an_attribute_the_method_read_before_the_edit_may_be_written_after_it() {
     assert_eq!(
         (session.last_reuse(), session.last_fallback()),
         (Some(Reuse::AllButOneFunction), None)
+    );
+}
+
+/// When what a function returns changes, the functions that read it are walked again; but
+/// one that passes that output back to the function's own parameters (`ask(ask(topic))`)
+/// passed its old output, which a whole analysis, starting from nothing, would not find once
+/// the edit removed its source (found by the differential test, seed 785).
+#[test]
+fn readers_that_feed_a_function_its_own_output_are_not_walked_alone() {
+    let original = "\
+import anthropic
+
+client = anthropic.Anthropic()
+
+
+def ask(prompt):
+    return client.messages.create(model='m', messages=prompt).content[0].text
+
+
+def refine(topic):
+    draft = ask(topic)
+    eval(ask(draft))
+";
+    let eval = |findings: &[threatlens_rules::Finding]| -> Vec<_> {
+        findings
+            .iter()
+            .filter(|f| f.rule == "TL401")
+            .map(|f| f.severity)
+            .collect()
+    };
+    let mut session = Session::new();
+    assert_eq!(
+        eval(&next_version(&mut session, original)),
+        [Severity::High]
+    );
+    let no_source = original.replace("messages.create", "messages.crxeate");
+    assert_eq!(
+        eval(&next_version(&mut session, &no_source)),
+        [Severity::Medium]
+    );
+    assert_eq!(
+        session.last_fallback(),
+        Some(Fallback::ReadsBackItsOwnOutput)
+    );
+    // Without the loop, the reader is walked again with the function.
+    let mut session = Session::new();
+    let once = original.replace("eval(ask(draft))", "eval(draft)");
+    assert_eq!(eval(&next_version(&mut session, &once)), [Severity::High]);
+    let no_source = once.replace("messages.create", "messages.crxeate");
+    assert_eq!(
+        eval(&next_version(&mut session, &no_source)),
+        [Severity::Medium]
+    );
+    assert_eq!(
+        (session.last_reuse(), session.last_fallback()),
+        (Some(Reuse::FunctionAndItsReaders), None)
     );
 }

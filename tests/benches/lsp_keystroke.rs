@@ -73,8 +73,8 @@ fn in_process(text: &str, iterations: usize) -> Vec<String> {
     let mut tree = lang::parse(Language::Python, &text, None).expect("parse");
     let (mut full, mut reparse, mut analysis) = (Vec::new(), Vec::new(), Vec::new());
     let (mut session, mut in_session) = (Session::new(), Vec::new());
-    let (mut one_function, mut comment, mut earlier, mut fell_back) =
-        (Vec::new(), 0, 0, Vec::new());
+    let (mut one_function, mut with_readers, mut comment, mut earlier, mut fell_back) =
+        (Vec::new(), Vec::new(), 0, 0, Vec::new());
     let mut whole: BTreeMap<String, usize> = BTreeMap::new();
     let show_fallbacks = std::env::var_os("THREATLENS_BENCH_FALLBACKS").is_some();
     analyse_python_in_session(
@@ -107,6 +107,7 @@ fn in_process(text: &str, iterations: usize) -> Vec<String> {
         in_session.push(took);
         match session.last_reuse() {
             Some(Reuse::AllButOneFunction) => one_function.push(took),
+            Some(Reuse::FunctionAndItsReaders) => with_readers.push(took),
             Some(Reuse::Comment | Reuse::Docstring) => comment += 1,
             Some(Reuse::EarlierText) => earlier += 1,
             Some(Reuse::Nothing) => {
@@ -146,10 +147,12 @@ fn in_process(text: &str, iterations: usize) -> Vec<String> {
         Stats(reparse).row("in process: edit + incremental re-parse"),
         Stats(analysis).row("in process: analysis of the whole file"),
         Stats(in_session).row(&format!(
-            "in process: analysis in an editing session (of {iterations}: {} re-walked one function, {comment} only moved findings, {earlier} were back at an earlier text; the whole file: {whole})",
-            one_function.len()
+            "in process: analysis in an editing session (of {iterations}: {} re-walked one function, {} one function and its readers, {comment} only moved findings, {earlier} were back at an earlier text; the whole file: {whole})",
+            one_function.len(),
+            with_readers.len()
         )),
         Stats(one_function).row("in process: … the keystrokes that re-walked one function"),
+        Stats(with_readers).row("in process: … the keystrokes that re-walked one function and its readers"),
         Stats(fell_back).row("in process: … the keystrokes that analysed the whole file"),
         Stats(full).row("in process: full parse, for comparison"),
     ]

@@ -712,6 +712,9 @@ impl Inner {
                             .into()
                     }
                     (Some(Reuse::AllButOneFunction), _) => " (one function re-analysed)".into(),
+                    (Some(Reuse::FunctionAndItsReaders), _) => {
+                        " (one function and those reading what it changed re-analysed)".into()
+                    }
                     (Some(Reuse::Everything), _) => " (text unchanged)".into(),
                     (Some(Reuse::EarlierText), _) => " (back to an earlier text)".into(),
                     (Some(Reuse::Comment), _) => " (a comment edited)".into(),
@@ -742,7 +745,13 @@ impl Inner {
         }
         let partial = matches!(
             outcome.reuse,
-            Some(Reuse::AllButOneFunction | Reuse::Comment | Reuse::Docstring | Reuse::EarlierText)
+            Some(
+                Reuse::AllButOneFunction
+                    | Reuse::FunctionAndItsReaders
+                    | Reuse::Comment
+                    | Reuse::Docstring
+                    | Reuse::EarlierText
+            )
         );
         if partial && !again {
             self.settle_later(unit, ticket);

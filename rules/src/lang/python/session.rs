@@ -14,9 +14,10 @@
 //! - nothing outside the unit wrote into functions or classes defined inside it;
 //! - the re-walk writes the same facts for other units to read as before (what it and the
 //!   functions defined inside it return, where code outside the unit read that; what it
-//!   passes to other local functions; the attributes it sets, unless no code reads an
-//!   attribute of that name and nothing else sets one), and reads nothing that changed after
-//!   the whole analysis read it;
+//!   passes to other local functions; the attributes it sets, unless nothing else sets an
+//!   attribute of that name), and reads nothing that changed after the whole analysis read it;
+//!   or, when what it returns or an attribute it sets changed, only functions read that (not
+//!   module-level code), and each of them, walked again in turn, passes on what it did before;
 //! - what it writes does not rest on what it wrote before the edit: where it read an attribute
 //!   it sets itself, or a return or attribute that its own output reaches through their
 //!   readers, a second walk with those reads left empty writes the same (an old value can
@@ -28,7 +29,7 @@
 //! edit, positions after it are moved first, then the unit is walked in the new text.
 
 use super::{
-    ClassInfo, Effect, FunctionInfo, Reads, Scope, ScopeRef, Summaries, Unit, Walker,
+    ClassInfo, Effect, FunctionInfo, MODULE, Reads, Scope, ScopeRef, Summaries, Unit, Walker,
     analyse_whole, import_context, kind_of,
 };
 use crate::analyse::FileContext;
@@ -115,6 +116,9 @@ pub enum Reuse {
     Nothing,
     /// One function was walked again.
     AllButOneFunction,
+    /// One function was walked again, then the functions that read what it now returns or
+    /// sets differently.
+    FunctionAndItsReaders,
     /// The edit was inside a comment: the findings moved with the text.
     Comment,
     /// The edit was inside a docstring (a string that is a statement of its own) that holds no
@@ -304,15 +308,41 @@ fn reanalyse(
     })?;
     // Only a text without syntax errors can be taken up again (see [`Session::earlier`]).
     let copy = memo.errors.is_empty().then(|| Box::new(memo.snapshot()));
-    let findings =
-        reanalyse_unit(memo, plan, catalogue, text, tree, lines, context).map_err(|why| {
-            NotTaken {
-                why,
-                memo_intact: false,
-                copy,
-            }
-        })?;
-    Ok((Reuse::AllButOneFunction, findings))
+    let errors = plan.errors.clone();
+    let walk_again = |memo: &mut Memo, plan, changes_allowed| {
+        reanalyse_unit(
+            memo,
+            plan,
+            changes_allowed,
+            catalogue,
+            text,
+            tree,
+            lines,
+            context,
+        )
+    };
+    // The functions that read what the edited one now passes on differently read it again;
+    // what they pass on must then stay the same.
+    let readers = walk_again(memo, plan, true).and_then(|readers| {
+        for &reader in &readers {
+            walk_again(memo, reader_to_rewalk(memo, reader, tree, &errors)?, false)?;
+        }
+        Ok(readers)
+    });
+    let readers = readers.map_err(|why| NotTaken {
+        why,
+        memo_intact: false,
+        copy,
+    })?;
+    let reuse = if readers.is_empty() {
+        Reuse::AllButOneFunction
+    } else {
+        Reuse::FunctionAndItsReaders
+    };
+    Ok((
+        reuse,
+        memo.findings.iter().map(|(f, _)| f.clone()).collect(),
+    ))
 }
 
 /// The part of the text that changed: `start..old_end` in the old text is `start..new_end` in
@@ -702,10 +732,12 @@ fn move_findings(memo: &mut Memo, edit: &Edit, text: &str, lines: &LineIndex) ->
     memo.findings.iter().map(|(f, _)| f.clone()).collect()
 }
 
-/// The unit an edit is inside, found by [`unit_to_rewalk`] once every check that needs no walk
-/// has passed.
+/// A unit to walk again, found by [`unit_to_rewalk`] (the unit an edit is inside) or
+/// [`reader_to_rewalk`] once every check that needs no walk has passed.
 struct Plan<'t> {
-    edit: Edit,
+    /// The edit inside the unit; `None` for a unit walked again because it read what another
+    /// unit's walk changed.
+    edit: Option<Edit>,
     index: usize,
     id: u32,
     node: Node<'t>,
@@ -724,7 +756,6 @@ fn unit_to_rewalk<'t>(memo: &Memo, edit: &Edit, tree: &'t Tree) -> Result<Plan<'
         .iter()
         .position(|unit| unit.body <= edit.start && edit.old_end <= unit.end)
         .ok_or(Fallback::OutsideFunctionBodies)?;
-    let id = u32::try_from(index).map_err(|_| Fallback::OutsideFunctionBodies)?;
     if memo.units[index].stale {
         return Err(Fallback::StaleFunction);
     }
@@ -760,7 +791,41 @@ fn unit_to_rewalk<'t>(memo: &Memo, edit: &Edit, tree: &'t Tree) -> Result<Plan<'
     {
         return Err(Fallback::Reshaped);
     }
-    // What the unit defines, and whether anything outside it wrote into that.
+    plan_for(memo, Some(*edit), index, node, errors)
+}
+
+/// Plans to walk again `memo`'s unit `index` (a function reading what a re-walk changed), whose
+/// text is unchanged; the tree's other checks have passed for the unit the edit is inside.
+fn reader_to_rewalk<'t>(
+    memo: &Memo,
+    unit: u32,
+    tree: &'t Tree,
+    errors: &[Range],
+) -> Result<Plan<'t>, Fallback> {
+    let index = unit as usize;
+    let reader = memo
+        .units
+        .get(index)
+        .ok_or(Fallback::PassesOnSomethingElse)?;
+    if reader.stale {
+        return Err(Fallback::StaleFunction);
+    }
+    let node = function_at(tree.root_node(), reader.start)
+        .filter(|node| node.end_byte() == reader.end)
+        .ok_or(Fallback::Reshaped)?;
+    plan_for(memo, None, index, node, errors.to_vec())
+}
+
+/// The rest of a [`Plan`] for unit `index`: what it defines, unless code outside it wrote into
+/// that.
+fn plan_for<'t>(
+    memo: &Memo,
+    edit: Option<Edit>,
+    index: usize,
+    node: Node<'t>,
+    errors: Vec<Range>,
+) -> Result<Plan<'t>, Fallback> {
+    let id = u32::try_from(index).map_err(|_| Fallback::OutsideFunctionBodies)?;
     let function = memo.units[index].function;
     let nested: Vec<usize> = (0..memo.summaries.functions.len())
         .filter(|&f| f != function && memo.summaries.functions[f].unit == id)
@@ -779,7 +844,7 @@ fn unit_to_rewalk<'t>(memo: &Memo, edit: &Edit, tree: &'t Tree) -> Result<Plan<'
         return Err(Fallback::Escaped);
     }
     Ok(Plan {
-        edit: *edit,
+        edit,
         index,
         id,
         node,
@@ -789,17 +854,20 @@ fn unit_to_rewalk<'t>(memo: &Memo, edit: &Edit, tree: &'t Tree) -> Result<Plan<'
     })
 }
 
-/// Re-walks the unit `plan` found; `Err` when the whole file must be analysed again (the memo
-/// is then half-updated: it is dropped).
+/// Re-walks the unit `plan` found, and returns the units that read what it now passes on
+/// differently (only where `changes_allowed`: the unit the edit is inside); `Err` when the whole
+/// file must be analysed again (the memo is then half-updated: it is dropped).
+#[allow(clippy::too_many_arguments)]
 fn reanalyse_unit(
     memo: &mut Memo,
     plan: Plan,
+    changes_allowed: bool,
     catalogue: &Catalogue,
     text: &str,
     tree: &Tree,
     lines: &LineIndex,
     context: &FileContext,
-) -> Result<Vec<Finding>, Fallback> {
+) -> Result<Vec<u32>, Fallback> {
     let Plan {
         edit,
         index,
@@ -810,7 +878,9 @@ fn reanalyse_unit(
         classes,
     } = plan;
     let function = memo.units[index].function;
-    memo.shift(&edit);
+    if let Some(edit) = &edit {
+        memo.shift(edit);
+    }
     let before = take_returns(&mut memo.summaries.functions[function]);
     let nested_before: Vec<Returns> = nested
         .iter()
@@ -839,12 +909,19 @@ fn reanalyse_unit(
     let (emitter, effects) = unit.walk(memo);
     let after = take_returns(&mut memo.summaries.functions[function]);
     // What the unit defines returns something else: that matters where code outside read it
-    // (a function defined inside it can be handed out: `outer()()`).
-    let read_outside = |f: usize| memo.return_readers.contains_key(&f);
-    let returns_same = (after == before || !read_outside(function))
-        && nested.iter().zip(&nested_before).all(|(&f, before)| {
-            !read_outside(f) || returns_of(&memo.summaries.functions[f]) == *before
-        });
+    // (a function defined inside it can be handed out: `outer()()`), which is walked again.
+    let mut readers: Vec<u32> = Vec::new();
+    let returns_changed = std::iter::once((function, after != before)).chain(
+        nested
+            .iter()
+            .zip(&nested_before)
+            .map(|(&f, before)| (f, returns_of(&memo.summaries.functions[f]) != *before)),
+    );
+    for (f, changed) in returns_changed {
+        if changed && let Some(outside) = memo.return_readers.get(&f) {
+            readers.extend(outside);
+        }
+    }
     // A finding another owner also reports belongs to whichever a whole walk reaches first.
     let shared = emitter.findings.iter().any(|new| {
         memo.findings.iter().any(|(kept, _)| {
@@ -862,24 +939,34 @@ fn reanalyse_unit(
         .filter(|(_, readers)| readers.contains(&unit_id))
         .map(|(name, _)| name.clone())
         .collect();
-    // Attributes that no code reads may change (typing `self.cache = data` changes one with
-    // every keystroke); anything else the unit passes on must stay the same.
+    // Attributes that only this unit sets may change (typing `self.cache = data` changes one
+    // with every keystroke), and their readers are walked again; what it passes to parameters
+    // must stay the same.
     let attributes = if effects == old_effects {
         Some(Vec::new())
     } else {
-        unread_attribute_changes(
+        attribute_changes(
             memo,
             unit_id,
             &attributes_read,
             &classes,
             &old_effects,
             &effects,
+            &mut readers,
         )
     };
-    let same = !shared && !memo.units[index].stale && returns_same;
+    readers.sort_unstable();
+    readers.dedup();
+    let readers_fine = readers.is_empty() || (changes_allowed && !readers.contains(&MODULE));
+    let same = !shared && !memo.units[index].stale && readers_fine;
     let Some(attributes) = attributes.filter(|_| same) else {
         return Err(Fallback::PassesOnSomethingElse);
     };
+    // The readers pass on what they did before, but what they pass to this unit's parameters
+    // may rest on its output from before the edit.
+    if !readers.is_empty() && feeds_its_own_parameters(memo, unit_id, &effects) {
+        return Err(Fallback::ReadsBackItsOwnOutput);
+    }
     // Whose returns this walk read, taken before the check below forgets the reads.
     let returns_read: Vec<usize> = (0..memo.summaries.functions.len())
         .filter(|&f| {
@@ -920,7 +1007,56 @@ fn reanalyse_unit(
         }
     }
     memo.text = text.to_string();
-    Ok(memo.findings.iter().map(|(f, _)| f.clone()).collect())
+    Ok(readers)
+}
+
+/// Whether code that reads what `unit` passes on, directly or through other code (what it
+/// returns, sets or passes to parameters: `effects` are the unit's own, the rest in `memo`),
+/// passes a function the unit defines an argument with a taint or a name. (Whether an argument
+/// is safe, a constant or sanitised, is not followed: no more than the loops through parameters
+/// in the module's notes.)
+fn feeds_its_own_parameters(memo: &Memo, unit: u32, effects: &[(u32, Effect)]) -> bool {
+    let functions = &memo.summaries.functions;
+    let mut readers_of: HashMap<u32, Vec<u32>> = HashMap::default();
+    for (&reader, writers) in &memo.reads.0 {
+        for &writer in writers {
+            readers_of.entry(writer).or_default().push(reader);
+        }
+    }
+    let passes_to = |(owner, effect): &(u32, Effect)| match effect {
+        Effect::Param {
+            callee,
+            taint,
+            qname,
+            ..
+        } => Some((
+            *owner,
+            functions[*callee].unit,
+            taint.is_some() || qname.is_some(),
+        )),
+        Effect::Attr { .. } => None,
+    };
+    let arguments: Vec<_> = memo
+        .effects
+        .iter()
+        .chain(effects)
+        .filter_map(passes_to)
+        .collect();
+    for &(owner, callee, _) in &arguments {
+        readers_of.entry(owner).or_default().push(callee);
+    }
+    let mut reached = std::collections::HashSet::new();
+    let mut next = vec![unit];
+    while let Some(writer) = next.pop() {
+        for &reader in readers_of.get(&writer).into_iter().flatten() {
+            if reached.insert(reader) {
+                next.push(reader);
+            }
+        }
+    }
+    arguments.iter().any(|&(owner, callee, carries)| {
+        carries && callee == unit && owner != unit && reached.contains(&owner)
+    })
 }
 
 /// Records that `unit`, walked again, now reads `read` (and nothing else) in a map of readers
@@ -943,19 +1079,21 @@ fn read_again<K: std::hash::Hash + Eq>(
 }
 
 /// When a re-walk changed only attribute writes (`now` against `before`, the effects of
-/// `unit`), the attributes of names that no code reads (other units in the last analysis, this
-/// one in this walk: `read_now`), no other code sets, and no class has as a method (reads of a method are not
-/// recorded): the (class, name) pairs whose value must be set again, those of the classes the
-/// unit defines aside (its walk set them). `None` when anything else changed, or when an
-/// attribute's value before was not the unit's writes alone (a class body set it too). An
-/// attribute the unit reads itself is not taken: the walk read its value from before the edit.
-fn unread_attribute_changes(
+/// `unit`), the attributes of names that no other code sets and no class has as a method
+/// (reads of a method are not recorded): the (class, name) pairs whose value must be set
+/// again, those of the classes the unit defines aside (its walk set them); the other units
+/// that read an attribute of such a name in the last analysis are added to `readers`. `None`
+/// when anything else changed, or when an attribute's value before was not the unit's writes
+/// alone (a class body set it too). An attribute the unit reads itself in this walk
+/// (`read_now`) is not taken: the walk read its value from before the edit.
+fn attribute_changes(
     memo: &Memo,
     unit: u32,
     read_now: &[Rc<str>],
     nested_classes: &[usize],
     before: &[(u32, Effect)],
     now: &[(u32, Effect)],
+    readers: &mut Vec<u32>,
 ) -> Option<Vec<(usize, Rc<str>)>> {
     let params = |effects: &'_ [(u32, Effect)]| {
         effects
@@ -980,11 +1118,9 @@ fn unread_attribute_changes(
     changed.retain(|(class, name)| !writes(before, *class, name).eq(writes(now, *class, name)));
     for (class, name) in &changed {
         // The unit's own reads are those of this walk: its last walk's are out of date.
-        let read_elsewhere = memo
-            .attribute_readers
-            .get(name)
-            .is_some_and(|readers| readers.iter().any(|&reader| reader != unit));
-        let read = read_elsewhere || read_now.contains(name);
+        if let Some(others) = memo.attribute_readers.get(name) {
+            readers.extend(others.iter().filter(|&&reader| reader != unit));
+        }
         // The unit's own effects are out of `memo.effects` while it is walked again.
         let set_elsewhere = memo
             .effects
@@ -998,7 +1134,7 @@ fn unread_attribute_changes(
         let only_these_writes = nested_classes.contains(class)
             || memo.summaries.classes[*class].attrs.get(name)
                 == written(writes(before, *class, name), name).as_ref();
-        if read || set_elsewhere || a_method || !only_these_writes {
+        if read_now.contains(name) || set_elsewhere || a_method || !only_these_writes {
             return None;
         }
     }
