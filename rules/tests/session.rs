@@ -888,3 +888,49 @@ def refine(topic):
         (Some(Reuse::FunctionAndItsReaders), None)
     );
 }
+
+/// Typing in a parameter's annotation changes what the body's walk makes of the parameter
+/// (here, what `unpickler.load` is), and nothing callers see: the function is walked again
+/// alone. Renaming a parameter changes what callers bind, and the whole file is analysed.
+#[test]
+fn typing_in_a_parameter_annotation_re_walks_one_function() {
+    let original = "\
+import pickle
+
+
+class Store:
+    def load(self, unpickler: pickle.Unpickler, path: str = 'data.pkl') -> bytes:
+        return unpickler.load()
+";
+    let mut session = Session::new();
+    let mut analyse = |text: &str| {
+        let findings = next_version(&mut session, text);
+        (
+            findings.len(),
+            session.last_reuse(),
+            session.last_fallback(),
+        )
+    };
+    assert_eq!(analyse(original).0, 1, "pickle.Unpickler().load");
+    let one_function = Some(Reuse::AllButOneFunction);
+    let deleted = original.replace("Unpickler,", "Unpickle,");
+    assert_eq!(analyse(&deleted), (0, one_function, None));
+    assert_eq!(analyse(original), (1, one_function, None));
+    let returns = original.replace("-> bytes", "-> bytesx");
+    assert_eq!(analyse(&returns), (1, one_function, None));
+    let renamed = returns.replace("self, unpickler", "self, unpicklerx");
+    assert_eq!(
+        analyse(&renamed),
+        (
+            0,
+            Some(Reuse::Nothing),
+            Some(Fallback::OutsideFunctionBodies)
+        )
+    );
+    // A default given (not name characters): the callers' view changes.
+    let defaulted = renamed.replace(
+        "unpicklerx: pickle.Unpickler,",
+        "unpicklerx: pickle.Unpickler=1,",
+    );
+    assert_eq!(analyse(&defaulted).2, Some(Fallback::OutsideFunctionBodies));
+}

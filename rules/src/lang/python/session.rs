@@ -7,10 +7,12 @@
 //! The result must be what a whole analysis of the new text gives, so a unit is re-walked
 //! alone only when that is certain to be the case, and the whole file is analysed otherwise:
 //! - the last whole analysis settled (no summary changed after it was read, see [`Unit::stale`]);
-//! - the edit is inside the unit's body, and the new tree agrees: the same definition, ending
-//!   where the edit moved its end, the same number of top-level statements, the syntax errors
-//!   outside the unit where they were (recovering from one error can depend on another), and
-//!   none around it (inside an error, the edit can change how the rest of it is read);
+//! - the edit is inside the unit's body (or only changes a name in the annotation of a
+//!   parameter or of what it returns: only the body's walk reads those), and the new tree
+//!   agrees: the same definition, ending where the edit moved its end, the same number of
+//!   top-level statements, the syntax errors outside the unit where they were (recovering from
+//!   one error can depend on another), and none around it (inside an error, the edit can change
+//!   how the rest of it is read);
 //! - nothing outside the unit wrote into functions or classes defined inside it;
 //! - the re-walk writes the same facts for other units to read as before (what it and the
 //!   functions defined inside it return, where code outside the unit read that; what it
@@ -30,7 +32,7 @@
 
 use super::{
     ClassInfo, Effect, FunctionInfo, MODULE, Reads, Scope, ScopeRef, Summaries, Unit, Walker,
-    analyse_whole, import_context, kind_of,
+    analyse_whole, import_context, kind_of, param_name,
 };
 use crate::analyse::FileContext;
 use crate::catalogue::{Catalogue, Language};
@@ -301,7 +303,7 @@ fn reanalyse(
     if only_in_a_docstring(memo, catalogue, &edit, text, tree) {
         return Ok((Reuse::Docstring, move_findings(memo, &edit, text, lines)));
     }
-    let plan = unit_to_rewalk(memo, &edit, tree).map_err(|why| NotTaken {
+    let plan = unit_to_rewalk(memo, &edit, text, tree).map_err(|why| NotTaken {
         why,
         memo_intact: true,
         copy: None,
@@ -750,16 +752,28 @@ struct Plan<'t> {
 
 /// Finds the one unit an edit is inside and checks, without changing `memo`, that re-walking it
 /// alone can give what a whole analysis would; `Err` says why not.
-fn unit_to_rewalk<'t>(memo: &Memo, edit: &Edit, tree: &'t Tree) -> Result<Plan<'t>, Fallback> {
+fn unit_to_rewalk<'t>(
+    memo: &Memo,
+    edit: &Edit,
+    text: &str,
+    tree: &'t Tree,
+) -> Result<Plan<'t>, Fallback> {
+    let root = tree.root_node();
     let index = memo
         .units
         .iter()
-        .position(|unit| unit.body <= edit.start && edit.old_end <= unit.end)
+        .position(|unit| unit.start < edit.start && edit.old_end <= unit.end)
         .ok_or(Fallback::OutsideFunctionBodies)?;
+    let unit = &memo.units[index];
+    if edit.start < unit.body
+        && !function_at(root, unit.start)
+            .is_some_and(|function| only_in_an_annotation(memo, index, edit, text, function))
+    {
+        return Err(Fallback::OutsideFunctionBodies);
+    }
     if memo.units[index].stale {
         return Err(Fallback::StaleFunction);
     }
-    let root = tree.root_node();
     if root.named_child_count() != memo.top_level {
         return Err(Fallback::Reshaped);
     }
@@ -792,6 +806,63 @@ fn unit_to_rewalk<'t>(memo: &Memo, edit: &Edit, tree: &'t Tree) -> Result<Plan<'
         return Err(Fallback::Reshaped);
     }
     plan_for(memo, Some(*edit), index, node, errors)
+}
+
+/// Whether an edit in the signature of unit `index` (`function` in the new tree) only changed
+/// a name inside the annotation of a parameter or of what the function returns. Only the
+/// body's walk reads a parameter's annotation (the parameter holds an instance of that type),
+/// and nothing reads the return's. The edit adds or removes name characters only, and the
+/// signature parses cleanly before and after it, so the parameters are the same: the same
+/// names, and the same ones with defaults.
+fn only_in_an_annotation(
+    memo: &Memo,
+    index: usize,
+    edit: &Edit,
+    text: &str,
+    function: Node,
+) -> bool {
+    let name_characters = |t: Option<&str>| {
+        t.is_some_and(|t| t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
+    };
+    let unit = &memo.units[index];
+    let clean_before = memo
+        .errors
+        .iter()
+        .all(|&(from, to)| to <= unit.start || unit.body <= from);
+    let body = function.child_by_field_name("body");
+    let mut cursor = function.walk();
+    let clean_now = function
+        .children(&mut cursor)
+        .filter(|child| Some(*child) != body)
+        .all(|child| !child.has_error() && !child.is_missing());
+    if !name_characters(memo.text.get(edit.start..edit.old_end))
+        || !name_characters(text.get(edit.start..edit.new_end))
+        || !clean_before
+        || !clean_now
+    {
+        return false;
+    }
+    let holds_the_edit = |annotation: Option<Node>| {
+        annotation.is_some_and(|a| a.start_byte() <= edit.start && edit.new_end <= a.end_byte())
+    };
+    let mut in_annotation = holds_the_edit(function.child_by_field_name("return_type"));
+    let (mut names, mut defaults) = (Vec::new(), Vec::new());
+    if let Some(parameters) = function.child_by_field_name("parameters") {
+        let mut cursor = parameters.walk();
+        for param in parameters.named_children(&mut cursor) {
+            in_annotation |= holds_the_edit(param.child_by_field_name("type"));
+            if let Some(name) = param_name(param, text) {
+                names.push(name);
+                defaults.push(param.child_by_field_name("value").is_some());
+            }
+        }
+    }
+    let info = &memo.summaries.functions[unit.function];
+    in_annotation
+        && names.iter().copied().eq(info.params.iter().map(|p| &**p))
+        && defaults
+            .into_iter()
+            .eq(info.param_defaults.iter().map(Option::is_some))
 }
 
 /// Plans to walk again `memo`'s unit `index` (a function reading what a re-walk changed), whose
