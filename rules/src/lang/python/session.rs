@@ -311,23 +311,19 @@ fn reanalyse(
     // Only a text without syntax errors can be taken up again (see [`Session::earlier`]).
     let copy = memo.errors.is_empty().then(|| Box::new(memo.snapshot()));
     let errors = plan.errors.clone();
-    let walk_again = |memo: &mut Memo, plan, changes_allowed| {
-        reanalyse_unit(
-            memo,
-            plan,
-            changes_allowed,
-            catalogue,
-            text,
-            tree,
-            lines,
-            context,
-        )
+    let version = Version {
+        catalogue,
+        text,
+        lines,
+        context,
+        imports: import_context(tree.root_node(), text),
     };
     // The functions that read what the edited one now passes on differently read it again;
     // what they pass on must then stay the same.
-    let readers = walk_again(memo, plan, true).and_then(|readers| {
+    let readers = reanalyse_unit(memo, plan, true, &version).and_then(|readers| {
         for &reader in &readers {
-            walk_again(memo, reader_to_rewalk(memo, reader, tree, &errors)?, false)?;
+            let plan = reader_to_rewalk(memo, reader, tree, &errors)?;
+            reanalyse_unit(memo, plan, false, &version)?;
         }
         Ok(readers)
     });
@@ -928,16 +924,11 @@ fn plan_for<'t>(
 /// Re-walks the unit `plan` found, and returns the units that read what it now passes on
 /// differently (only where `changes_allowed`: the unit the edit is inside); `Err` when the whole
 /// file must be analysed again (the memo is then half-updated: it is dropped).
-#[allow(clippy::too_many_arguments)]
 fn reanalyse_unit(
     memo: &mut Memo,
     plan: Plan,
     changes_allowed: bool,
-    catalogue: &Catalogue,
-    text: &str,
-    tree: &Tree,
-    lines: &LineIndex,
-    context: &FileContext,
+    version: &Version,
 ) -> Result<Vec<u32>, Fallback> {
     let Plan {
         edit,
@@ -963,11 +954,7 @@ fn reanalyse_unit(
         nested: &nested,
         classes: &classes,
         node,
-        catalogue,
-        text,
-        lines,
-        context,
-        imports: import_context(tree.root_node(), text),
+        version,
     };
     unit.forget_what_it_defines(&mut memo.summaries);
     let (old_effects, others): (Vec<_>, Vec<_>) = std::mem::take(&mut memo.effects)
@@ -1072,12 +1059,15 @@ fn reanalyse_unit(
     memo.findings
         .extend(emitter.findings.into_iter().zip(emitter.provenance));
     sort(&mut memo.findings);
-    for (finding, provenance) in &mut memo.findings {
-        if provenance.owner != unit_id {
-            render_again(finding, provenance, text, lines);
+    // A reader walked again after the edit's unit finds the rest rendered for this text.
+    if edit.is_some() {
+        for (finding, provenance) in &mut memo.findings {
+            if provenance.owner != unit_id {
+                render_again(finding, provenance, version.text, version.lines);
+            }
         }
+        memo.text = version.text.to_string();
     }
-    memo.text = text.to_string();
     Ok(readers)
 }
 
@@ -1245,6 +1235,11 @@ struct UnitWalk<'a, 't> {
     nested: &'a [usize],
     classes: &'a [usize],
     node: Node<'t>,
+    version: &'a Version<'a>,
+}
+
+/// The new version of the text, as every re-walk after one edit reads it.
+struct Version<'a> {
     catalogue: &'a Catalogue,
     text: &'a str,
     lines: &'a LineIndex,
@@ -1276,15 +1271,16 @@ impl<'a, 't> UnitWalk<'a, 't> {
     /// it found and its effects. Attributes it set on other units' classes go back to what
     /// they were.
     fn walk(&self, memo: &mut Memo) -> (Emitter<'a>, Vec<(u32, Effect)>) {
-        let mut emitter = Emitter::new(self.catalogue, self.text, self.lines, Language::Python);
-        emitter.imports = self.imports.clone();
-        let mut walker = Walker::new(
-            self.catalogue,
-            self.text,
-            &mut emitter,
-            &mut memo.summaries,
-            self.context,
-        );
+        let Version {
+            catalogue,
+            text,
+            lines,
+            context,
+            imports,
+        } = self.version;
+        let mut emitter = Emitter::new(catalogue, text, lines, Language::Python);
+        emitter.imports = imports.clone();
+        let mut walker = Walker::new(catalogue, text, &mut emitter, &mut memo.summaries, context);
         walker.star_imports = memo.star_imports.clone();
         walker.units = std::mem::take(&mut memo.units);
         walker.deferred.module_done = true;
