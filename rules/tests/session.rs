@@ -934,3 +934,38 @@ class Store:
     );
     assert_eq!(analyse(&defaulted).2, Some(Fallback::OutsideFunctionBodies));
 }
+
+/// A call that is a statement of its own drops what the function returns: its caller read
+/// nothing of it, so a change to the return walks the function alone.
+#[test]
+fn a_caller_that_drops_the_result_did_not_read_it() {
+    let original = "\
+def fetch():
+    return input()
+
+
+def warm_up():
+    fetch()
+
+
+def run():
+    eval(fetch())
+";
+    let mut session = Session::new();
+    next_version(&mut session, original);
+    let edited = original.replace("return input()", "return 'x'");
+    next_version(&mut session, &edited);
+    assert_eq!(
+        session.last_reuse(),
+        Some(Reuse::FunctionAndItsReaders),
+        "`run` reads it"
+    );
+    let dropped = original.replace("eval(fetch())", "fetch()");
+    let mut session = Session::new();
+    next_version(&mut session, &dropped);
+    next_version(
+        &mut session,
+        &dropped.replace("return input()", "return 'x'"),
+    );
+    assert_eq!(session.last_reuse(), Some(Reuse::AllButOneFunction));
+}

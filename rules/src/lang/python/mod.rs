@@ -881,6 +881,9 @@ struct Walker<'a, 'e, 't> {
     undo: Option<Vec<AttrBefore>>,
     /// Class attributes set are only recorded in [`Walker::effects`] (see [`Rewalk`]).
     defer_attrs: bool,
+    /// The range of the call being evaluated as a statement of its own, whose result nothing
+    /// reads (`walk(child)`).
+    discarded_call: Option<Range>,
 }
 
 /// A class attribute as it was before a replayed unit overwrote it: (class, name, value).
@@ -989,6 +992,7 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
             effects: Vec::new(),
             undo: None,
             defer_attrs: false,
+            discarded_call: None,
         }
     }
 
@@ -1180,7 +1184,10 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
                         }
                         "augmented_assignment" => self.visit_augmented(child, ctx),
                         _ => {
+                            // Restored after: a body walked ahead meanwhile sets its own.
+                            let outer = self.discarded_call.replace(range(child));
                             self.eval(child, ctx);
+                            self.discarded_call = outer;
                         }
                     }
                 }
@@ -2900,14 +2907,17 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
                     usize::from(bound && self.is_method(function)),
                 );
                 self.walk_ahead(function);
+                // A call that is a statement of its own reads nothing of what the function
+                // returns (its result is dropped).
+                let read = self.discarded_call != Some(range(node));
                 let info = &mut self.summaries.functions[function];
                 // A recursive call reads what the body has returned so far; a return learned
                 // after it means another pass, which reads them all (else what the call gives
                 // would depend on how many passes other code needed).
-                if info.return_readers.last() != Some(&self.current_unit) {
+                if read && info.return_readers.last() != Some(&self.current_unit) {
                     info.return_readers.push(self.current_unit);
                 }
-                if info.walking && info.unit != self.current_unit {
+                if read && info.walking && info.unit != self.current_unit {
                     if info.walking_readers.last() != Some(&self.current_unit) {
                         info.walking_readers.push(self.current_unit);
                     }
