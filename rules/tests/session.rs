@@ -891,7 +891,8 @@ def refine(topic):
 
 /// Typing in a parameter's annotation changes what the body's walk makes of the parameter
 /// (here, what `unpickler.load` is), and nothing callers see: the function is walked again
-/// alone. Renaming a parameter changes what callers bind, and the whole file is analysed.
+/// alone. So does renaming a parameter that no call passes by keyword; one that a call could
+/// pass by keyword changes what callers bind, and the whole file is analysed.
 #[test]
 fn typing_in_a_parameter_annotation_re_walks_one_function() {
     let original = "\
@@ -918,21 +919,22 @@ class Store:
     assert_eq!(analyse(original), (1, one_function, None));
     let returns = original.replace("-> bytes", "-> bytesx");
     assert_eq!(analyse(&returns), (1, one_function, None));
+    // The body's `unpickler` is no longer the parameter.
     let renamed = returns.replace("self, unpickler", "self, unpicklerx");
-    assert_eq!(
-        analyse(&renamed),
-        (
-            0,
-            Some(Reuse::Nothing),
-            Some(Fallback::OutsideFunctionBodies)
-        )
-    );
+    assert_eq!(analyse(&renamed), (0, one_function, None));
+    assert_eq!(analyse(&returns), (1, one_function, None));
     // A default given (not name characters): the callers' view changes.
     let defaulted = renamed.replace(
         "unpicklerx: pickle.Unpickler,",
         "unpicklerx: pickle.Unpickler=1,",
     );
     assert_eq!(analyse(&defaulted).2, Some(Fallback::OutsideFunctionBodies));
+    // A call that passes `path` by keyword binds to the parameter only while it has that name.
+    let called =
+        format!("{original}\n\ndef run(f):\n    Store().load(pickle.Unpickler(f), path=input())\n");
+    analyse(&called);
+    let renamed = called.replace(", path: str", ", pathx: str");
+    assert_eq!(analyse(&renamed).2, Some(Fallback::OutsideFunctionBodies));
 }
 
 /// A call that is a statement of its own drops what the function returns: its caller read

@@ -3214,6 +3214,11 @@ fn is_statement(kind: &str) -> bool {
 }
 
 fn param_name<'a>(param: Node, text: &'a str) -> Option<&'a str> {
+    Some(node_text(param_name_node(param)?, text))
+}
+
+/// The identifier that names a parameter.
+fn param_name_node(param: Node) -> Option<Node> {
     let name = match kind_of(param) {
         "identifier" => param,
         "typed_parameter" | "list_splat_pattern" | "dictionary_splat_pattern" => {
@@ -3229,7 +3234,7 @@ fn param_name<'a>(param: Node, text: &'a str) -> Option<&'a str> {
         }
         _ => return None,
     };
-    Some(node_text(name, text))
+    Some(name)
 }
 
 /// `a . b` written with spaces is still `a.b`.

@@ -8,8 +8,8 @@
 //! alone only when that is certain to be the case, and the whole file is analysed otherwise:
 //! - the last whole analysis settled (no summary changed after it was read, see [`Unit::stale`]);
 //! - the edit is inside the unit's body (or only changes a name in the annotation of a
-//!   parameter or of what it returns: only the body's walk reads those), and the new tree
-//!   agrees: the same definition, ending where the edit moved its end, the same number of
+//!   parameter or of what it returns, or the name of a parameter that no call passes by
+//!   keyword: only the body's walk reads those), and the new tree agrees: the same definition, ending where the edit moved its end, the same number of
 //!   top-level statements, the syntax errors outside the unit where they were (recovering from
 //!   one error can depend on another), and none around it (inside an error, the edit can change
 //!   how the rest of it is read);
@@ -32,12 +32,13 @@
 
 use super::{
     ClassInfo, Effect, FunctionInfo, MODULE, Reads, Scope, ScopeRef, Summaries, Unit, Walker,
-    analyse_whole, import_context, kind_of, param_name,
+    analyse_whole, import_context, kind_of, param_name, param_name_node,
 };
 use crate::analyse::FileContext;
 use crate::catalogue::{Catalogue, Language};
 use crate::engine::{Emitter, ImportContext, Provenance, render_again};
 use crate::finding::{Finding, Span};
+use crate::lang::node_text;
 use crate::source::LineIndex;
 use crate::value::{Range, Shape, Sym, Taint};
 use rustc_hash::FxHashMap as HashMap;
@@ -763,7 +764,7 @@ fn unit_to_rewalk<'t>(
     let unit = &memo.units[index];
     if edit.start < unit.body
         && !function_at(root, unit.start)
-            .is_some_and(|function| only_in_an_annotation(memo, index, edit, text, function))
+            .is_some_and(|function| only_in_the_signature(memo, index, edit, text, function))
     {
         return Err(Fallback::OutsideFunctionBodies);
     }
@@ -805,12 +806,14 @@ fn unit_to_rewalk<'t>(
 }
 
 /// Whether an edit in the signature of unit `index` (`function` in the new tree) only changed
-/// a name inside the annotation of a parameter or of what the function returns. Only the
-/// body's walk reads a parameter's annotation (the parameter holds an instance of that type),
-/// and nothing reads the return's. The edit adds or removes name characters only, and the
-/// signature parses cleanly before and after it, so the parameters are the same: the same
-/// names, and the same ones with defaults.
-fn only_in_an_annotation(
+/// what the body's walk alone reads: a name inside the annotation of a parameter (the
+/// parameter holds an instance of that type) or of what the function returns (nothing reads
+/// it), or the name of a parameter that no call can pass by keyword (neither its old nor its
+/// new name is written as a keyword, `name=`, or as a string, which a `**{"name": …}` could be,
+/// anywhere outside the parameters). The edit adds or removes name characters only, and the
+/// signature parses cleanly before and after it, so the parameters are the same but for that
+/// name: the same number, and the same ones with defaults.
+fn only_in_the_signature(
     memo: &Memo,
     index: usize,
     edit: &Edit,
@@ -831,6 +834,9 @@ fn only_in_an_annotation(
         .children(&mut cursor)
         .filter(|child| Some(*child) != body)
         .all(|child| !child.has_error() && !child.is_missing());
+    let Some(parameters) = function.child_by_field_name("parameters") else {
+        return false;
+    };
     if !name_characters(memo.text.get(edit.start..edit.old_end))
         || !name_characters(text.get(edit.start..edit.new_end))
         || !clean_before
@@ -838,27 +844,64 @@ fn only_in_an_annotation(
     {
         return false;
     }
-    let holds_the_edit = |annotation: Option<Node>| {
-        annotation.is_some_and(|a| a.start_byte() <= edit.start && edit.new_end <= a.end_byte())
+    let holds_the_edit = |node: Option<Node>| {
+        node.is_some_and(|n| n.start_byte() <= edit.start && edit.new_end <= n.end_byte())
     };
     let mut in_annotation = holds_the_edit(function.child_by_field_name("return_type"));
+    let mut renamed = None;
     let (mut names, mut defaults) = (Vec::new(), Vec::new());
-    if let Some(parameters) = function.child_by_field_name("parameters") {
-        let mut cursor = parameters.walk();
-        for param in parameters.named_children(&mut cursor) {
-            in_annotation |= holds_the_edit(param.child_by_field_name("type"));
-            if let Some(name) = param_name(param, text) {
-                names.push(name);
-                defaults.push(param.child_by_field_name("value").is_some());
+    let mut cursor = parameters.walk();
+    for param in parameters.named_children(&mut cursor) {
+        in_annotation |= holds_the_edit(param.child_by_field_name("type"));
+        if let Some(name) = param_name_node(param) {
+            if holds_the_edit(Some(name)) {
+                renamed = Some(names.len());
             }
+            names.push(node_text(name, text));
+            defaults.push(param.child_by_field_name("value").is_some());
         }
     }
     let info = &memo.summaries.functions[unit.function];
-    in_annotation
-        && names.iter().copied().eq(info.params.iter().map(|p| &**p))
+    let same_but = |renamed: Option<usize>| {
+        names.len() == info.params.len()
+            && (0..names.len()).all(|i| Some(i) == renamed || names[i] == &*info.params[i])
+    };
+    let outside = [
+        &text[..parameters.start_byte()],
+        &text[parameters.end_byte()..],
+    ];
+    let signature_fits = match renamed {
+        _ if in_annotation => same_but(None),
+        Some(at) => {
+            same_but(Some(at))
+                && ![names[at], &*info.params[at]]
+                    .iter()
+                    .any(|name| outside.iter().any(|part| passed_by_keyword(part, name)))
+        }
+        None => false,
+    };
+    signature_fits
         && defaults
             .into_iter()
             .eq(info.param_defaults.iter().map(Option::is_some))
+}
+
+/// Whether `text` may pass an argument named `name` by keyword: `name=` (not `name==`) after
+/// something that is not part of a name, or `name` quoted.
+fn passed_by_keyword(text: &str, name: &str) -> bool {
+    let bytes = text.as_bytes();
+    let part_of_a_name = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    memchr::memmem::find_iter(bytes, name.as_bytes()).any(|at| {
+        let end = at + name.len();
+        let before = at.checked_sub(1).map(|i| bytes[i]);
+        if before.is_some_and(part_of_a_name) {
+            return false;
+        }
+        let quoted = matches!(before, Some(b'"' | b'\'')) && bytes.get(end) == before.as_ref();
+        let rest = bytes[end..].trim_ascii_start();
+        let keyword = matches!(rest, [b'=', next, ..] if *next != b'=') || rest == b"=";
+        (keyword && !bytes.get(end).copied().is_some_and(part_of_a_name)) || quoted
+    })
 }
 
 /// Plans to walk again `memo`'s unit `index` (a function reading what a re-walk changed), whose
@@ -942,6 +985,18 @@ fn reanalyse_unit(
     let function = memo.units[index].function;
     if let Some(edit) = &edit {
         memo.shift(edit);
+        // A parameter renamed (see [`only_in_the_signature`]): a call binds the new name.
+        if let Some(parameters) = node.child_by_field_name("parameters") {
+            let mut cursor = parameters.walk();
+            let names: Vec<&str> = parameters
+                .named_children(&mut cursor)
+                .filter_map(|param| param_name(param, version.text))
+                .collect();
+            let params = &mut memo.summaries.functions[function].params;
+            if !names.iter().copied().eq(params.iter().map(|p| &**p)) {
+                *params = names.into_iter().map(Rc::from).collect();
+            }
+        }
     }
     let before = take_returns(&mut memo.summaries.functions[function]);
     let nested_before: Vec<Returns> = nested
@@ -1402,6 +1457,29 @@ mod tests {
         let long = "x".repeat(1000);
         let edit = Edit::between(&format!("{long}a{long}"), &format!("{long}{long}"));
         assert_eq!((edit.start, edit.old_end, edit.new_end), (1000, 1001, 1000));
+    }
+
+    #[test]
+    fn a_keyword_argument_is_a_name_followed_by_one_equals_sign_or_a_quoted_name() {
+        for passes in [
+            "f(path=p)",
+            "f(path = p)",
+            "{'path': p}",
+            "f(**{\"path\": p})",
+            "path=",
+        ] {
+            assert!(passed_by_keyword(passes, "path"), "{passes}");
+        }
+        for does_not in [
+            "path == p",
+            "f(subpath=p)",
+            "f(path_x=p)",
+            "path",
+            "'paths'",
+            "path.x = 1",
+        ] {
+            assert!(!passed_by_keyword(does_not, "path"), "{does_not}");
+        }
     }
 
     #[test]
