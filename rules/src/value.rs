@@ -132,15 +132,29 @@ impl Sym {
         Sym {
             konst: constant.then(|| Const::Str(text.as_str().into())),
             template: (!constant).then(|| text.into()),
-            taint: parts.iter().find_map(|p| p.taint.clone()),
+            taint: Sym::taint_of(parts),
             sanitised: !constant && parts.iter().all(Sym::is_safe_part),
             ..Sym::default()
         }
     }
 
-    /// Keeps the first taint seen: `a` wins over `b`.
+    /// The taint of a value built from two: the one that starts first in the file, so that
+    /// which source a finding cites does not depend on which parts the walk knew to be tainted
+    /// at the time (a parameter learns its taint in a later pass than a source in the body).
     pub fn merge_taint(a: Option<Rc<Taint>>, b: &Option<Rc<Taint>>) -> Option<Rc<Taint>> {
-        a.or_else(|| b.clone())
+        if Self::earlier_taint(b, &a) {
+            b.clone()
+        } else {
+            a
+        }
+    }
+
+    /// The taint of a value built from `parts`: the one that starts first (see
+    /// [`Self::merge_taint`]).
+    pub fn taint_of<'s>(parts: impl IntoIterator<Item = &'s Sym>) -> Option<Rc<Taint>> {
+        parts
+            .into_iter()
+            .fold(None, |taint, part| Self::merge_taint(taint, &part.taint))
     }
 
     /// Whether `new` should replace `known` in a summary: a summary keeps the taint that starts

@@ -962,10 +962,6 @@ fn concat(parts: &[&str]) -> Rc<str> {
     std::str::from_utf8(&buffer[..length]).map_or_else(|_| parts.concat().into(), Into::into)
 }
 
-fn taint_of<'s>(syms: impl IntoIterator<Item = &'s Sym>) -> Option<Rc<Taint>> {
-    syms.into_iter().find_map(|s| s.taint.clone())
-}
-
 impl<'a, 'e, 't> Walker<'a, 'e, 't> {
     fn new(
         catalogue: &'a Catalogue,
@@ -2098,7 +2094,7 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
                     .map(|strings| Const::Str(strings.concat().into()));
                 let sym = Sym {
                     konst,
-                    taint: taint_of(&parts),
+                    taint: Sym::taint_of(&parts),
                     literal: Some(range(node)),
                     ..Sym::default()
                 };
@@ -2166,7 +2162,7 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
                     .filter(|_| kind_of(node) == "tuple")
                     .map(|consts| Const::Tuple(consts.into()));
                 Sym {
-                    taint: taint_of(&items),
+                    taint: Sym::taint_of(&items),
                     sanitised: !items.is_empty() && items.iter().all(Sym::is_safe_part),
                     konst,
                     shape: Shape::Seq(Rc::new(items)),
@@ -2760,7 +2756,7 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
             }
         }
         let grown = Sym {
-            taint: taint_of(&items),
+            taint: Sym::taint_of(&items),
             sanitised: !items.is_empty() && items.iter().all(Sym::is_safe_part),
             shape: Shape::Seq(Rc::new(items)),
             ..Sym::default()
@@ -2778,7 +2774,7 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
         args: &[Arg],
         receiver: Option<(&Sym, &str)>,
     ) -> Sym {
-        let arg_taint = taint_of(args.iter().map(|a| &a.sym));
+        let arg_taint = Sym::taint_of(args.iter().map(|a| &a.sym));
         let bound = receiver.is_some();
         let positional: Vec<&Sym> = args
             .iter()
