@@ -448,6 +448,15 @@ fn next_version(session: &mut Session, text: &str) -> Vec<threatlens_rules::Find
     whole
 }
 
+/// The severities of the `eval`/`exec` findings (TL401), in order.
+fn eval_severities(findings: &[threatlens_rules::Finding]) -> Vec<Severity> {
+    findings
+        .iter()
+        .filter(|f| f.rule == "TL401")
+        .map(|f| f.severity)
+        .collect()
+}
+
 /// An old output can sustain itself: a method that reads an attribute it sets from that
 /// attribute, or two functions that return each other's result, keep the taint of a source
 /// that an edit removed if the re-walked function reads its own output from before the edit.
@@ -641,20 +650,13 @@ def handler(path):
     assert_eq!(session.last_reuse(), Some(Reuse::AllButOneFunction));
     // Once a caller reads it, a change to what it returns walks the caller again.
     let called = format!("{edited}\n\ndef caller(path):\n    eval(handler(path))\n");
-    let eval = |findings: &[threatlens_rules::Finding]| -> Vec<_> {
-        findings
-            .iter()
-            .filter(|f| f.rule == "TL401")
-            .map(|f| f.severity)
-            .collect()
-    };
     assert_eq!(
-        eval(&next_version(&mut session, &called)),
+        eval_severities(&next_version(&mut session, &called)),
         [Severity::Medium]
     );
     let tainted = called.replace("return data", "return input()");
     assert_eq!(
-        eval(&next_version(&mut session, &tainted)),
+        eval_severities(&next_version(&mut session, &tainted)),
         [Severity::High]
     );
     assert_eq!(session.last_reuse(), Some(Reuse::FunctionAndItsReaders));
@@ -853,21 +855,14 @@ def refine(topic):
     draft = ask(topic)
     eval(ask(draft))
 ";
-    let eval = |findings: &[threatlens_rules::Finding]| -> Vec<_> {
-        findings
-            .iter()
-            .filter(|f| f.rule == "TL401")
-            .map(|f| f.severity)
-            .collect()
-    };
     let mut session = Session::new();
     assert_eq!(
-        eval(&next_version(&mut session, original)),
+        eval_severities(&next_version(&mut session, original)),
         [Severity::High]
     );
     let no_source = original.replace("messages.create", "messages.crxeate");
     assert_eq!(
-        eval(&next_version(&mut session, &no_source)),
+        eval_severities(&next_version(&mut session, &no_source)),
         [Severity::Medium]
     );
     assert_eq!(
@@ -877,10 +872,13 @@ def refine(topic):
     // Without the loop, the reader is walked again with the function.
     let mut session = Session::new();
     let once = original.replace("eval(ask(draft))", "eval(draft)");
-    assert_eq!(eval(&next_version(&mut session, &once)), [Severity::High]);
+    assert_eq!(
+        eval_severities(&next_version(&mut session, &once)),
+        [Severity::High]
+    );
     let no_source = once.replace("messages.create", "messages.crxeate");
     assert_eq!(
-        eval(&next_version(&mut session, &no_source)),
+        eval_severities(&next_version(&mut session, &no_source)),
         [Severity::Medium]
     );
     assert_eq!(

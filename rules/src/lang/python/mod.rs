@@ -474,13 +474,17 @@ pub fn module_constants<'a>(
 pub(super) struct Reads(HashMap<u32, Vec<u32>>);
 
 impl Reads {
-    /// The units that read, directly or through the readers of readers, what `unit` passed on.
-    fn reached_from(&self, unit: u32) -> std::collections::HashSet<u32> {
+    /// The units that read, directly or through the readers of readers, what `unit` passed on;
+    /// `more` are further (writer, reader) pairs.
+    fn reached_from(&self, unit: u32, more: &[(u32, u32)]) -> std::collections::HashSet<u32> {
         let mut readers_of: HashMap<u32, Vec<u32>> = HashMap::default();
         for (&reader, from) in &self.0 {
             for &writer in from {
                 readers_of.entry(writer).or_default().push(reader);
             }
+        }
+        for &(writer, reader) in more {
+            readers_of.entry(writer).or_default().push(reader);
         }
         let mut reached = std::collections::HashSet::new();
         let mut next = vec![unit];

@@ -9,10 +9,10 @@
 //! - the last whole analysis settled (no summary changed after it was read, see [`Unit::stale`]);
 //! - the edit is inside the unit's body (or only changes a name in the annotation of a
 //!   parameter or of what it returns, or the name of a parameter that no call passes by
-//!   keyword: only the body's walk reads those), and the new tree agrees: the same definition, ending where the edit moved its end, the same number of
-//!   top-level statements, the syntax errors outside the unit where they were (recovering from
-//!   one error can depend on another), and none around it (inside an error, the edit can change
-//!   how the rest of it is read);
+//!   keyword: only the body's walk reads those), and the new tree agrees: the same definition,
+//!   ending where the edit moved its end, the same number of top-level statements, the syntax
+//!   errors outside the unit where they were (recovering from one error can depend on another),
+//!   and none around it (inside an error, the edit can change how the rest of it is read);
 //! - nothing outside the unit wrote into functions or classes defined inside it;
 //! - the re-walk writes the same facts for other units to read as before (what it and the
 //!   functions defined inside it return, where code outside the unit read that; what it
@@ -866,10 +866,13 @@ fn only_in_the_signature(
         names.len() == info.params.len()
             && (0..names.len()).all(|i| Some(i) == renamed || names[i] == &*info.params[i])
     };
-    let outside = [
-        &text[..parameters.start_byte()],
-        &text[parameters.end_byte()..],
-    ];
+    let (Some(before), Some(after)) = (
+        text.get(..parameters.start_byte()),
+        text.get(parameters.end_byte()..),
+    ) else {
+        return false;
+    };
+    let outside = [before, after];
     let signature_fits = match renamed {
         _ if in_annotation => same_but(None),
         Some(at) => {
@@ -900,7 +903,7 @@ fn passed_by_keyword(text: &str, name: &str) -> bool {
         let quoted = matches!(before, Some(b'"' | b'\'')) && bytes.get(end) == before.as_ref();
         let rest = bytes[end..].trim_ascii_start();
         let keyword = matches!(rest, [b'=', next, ..] if *next != b'=') || rest == b"=";
-        (keyword && !bytes.get(end).copied().is_some_and(part_of_a_name)) || quoted
+        keyword || quoted
     })
 }
 
@@ -1133,43 +1136,30 @@ fn reanalyse_unit(
 /// in the module's notes.)
 fn feeds_its_own_parameters(memo: &Memo, unit: u32, effects: &[(u32, Effect)]) -> bool {
     let functions = &memo.summaries.functions;
-    let mut readers_of: HashMap<u32, Vec<u32>> = HashMap::default();
-    for (&reader, writers) in &memo.reads.0 {
-        for &writer in writers {
-            readers_of.entry(writer).or_default().push(reader);
-        }
-    }
-    let passes_to = |(owner, effect): &(u32, Effect)| match effect {
-        Effect::Param {
-            callee,
-            taint,
-            qname,
-            ..
-        } => Some((
-            *owner,
-            functions[*callee].unit,
-            taint.is_some() || qname.is_some(),
-        )),
-        Effect::Attr { .. } => None,
-    };
-    let arguments: Vec<_> = memo
+    // (caller, the unit of the function called, whether the argument has a taint or a name)
+    let arguments: Vec<(u32, u32, bool)> = memo
         .effects
         .iter()
         .chain(effects)
-        .filter_map(passes_to)
+        .filter_map(|(owner, effect)| match effect {
+            Effect::Param {
+                callee,
+                taint,
+                qname,
+                ..
+            } => Some((
+                *owner,
+                functions[*callee].unit,
+                taint.is_some() || qname.is_some(),
+            )),
+            Effect::Attr { .. } => None,
+        })
         .collect();
-    for &(owner, callee, _) in &arguments {
-        readers_of.entry(owner).or_default().push(callee);
-    }
-    let mut reached = std::collections::HashSet::new();
-    let mut next = vec![unit];
-    while let Some(writer) = next.pop() {
-        for &reader in readers_of.get(&writer).into_iter().flatten() {
-            if reached.insert(reader) {
-                next.push(reader);
-            }
-        }
-    }
+    let calls: Vec<(u32, u32)> = arguments
+        .iter()
+        .map(|&(owner, callee, _)| (owner, callee))
+        .collect();
+    let reached = memo.reads.reached_from(unit, &calls);
     arguments.iter().any(|&(owner, callee, carries)| {
         carries && callee == unit && owner != unit && reached.contains(&owner)
     })
@@ -1379,7 +1369,7 @@ impl<'a, 't> UnitWalk<'a, 't> {
             .0
             .remove(&id)
             .unwrap_or_default();
-        let reached = memo.reads.reached_from(id);
+        let reached = memo.reads.reached_from(id, &[]);
         let blank_returns: Vec<usize> = (0..summaries.functions.len())
             .filter(|&f| {
                 let info = &summaries.functions[f];
