@@ -308,7 +308,7 @@ fn a_session_says_why_it_analysed_the_whole_file() {
     let mut analyse = |text: &str| {
         let tree = lang::parse(Language::Python, text, None).expect("parse");
         analyse_python_in_session(&mut session, catalogue, text, &tree, &context);
-        (session.last_reuse(), session.last_fallback())
+        outcome(&session)
     };
     assert_eq!(
         analyse(original),
@@ -446,6 +446,11 @@ fn next_version(session: &mut Session, text: &str) -> Vec<threatlens_rules::Find
     let whole = analyse_tree_in(catalogue, Language::Python, text, &tree, &context);
     assert_eq!(incremental, whole, "{text}");
     whole
+}
+
+/// What the session's last analysis reused, and why it analysed the whole file if it did.
+fn outcome(session: &Session) -> (Option<Reuse>, Option<Fallback>) {
+    (session.last_reuse(), session.last_fallback())
 }
 
 /// The severities of the `eval`/`exec` findings (TL401), in order.
@@ -792,7 +797,7 @@ fn typing_an_attribute_that_nothing_else_reads_re_walks_one_function() {
             let text = typed_in(&original, at, &statement[..typed]);
             next_version(&mut session, &text);
             if typed >= "self.cache = d".len() {
-                steps.push((session.last_reuse(), session.last_fallback()));
+                steps.push(outcome(&session));
             }
         }
         steps
@@ -829,10 +834,7 @@ fn an_attribute_the_method_read_before_the_edit_may_be_written_after_it() {
     let mut session = Session::new();
     next_version(&mut session, &reading);
     next_version(&mut session, &writing);
-    assert_eq!(
-        (session.last_reuse(), session.last_fallback()),
-        (Some(Reuse::AllButOneFunction), None)
-    );
+    assert_eq!(outcome(&session), (Some(Reuse::AllButOneFunction), None));
 }
 
 /// When what a function returns changes, the functions that read it are walked again; but
@@ -882,7 +884,7 @@ def refine(topic):
         [Severity::Medium]
     );
     assert_eq!(
-        (session.last_reuse(), session.last_fallback()),
+        outcome(&session),
         (Some(Reuse::FunctionAndItsReaders), None)
     );
 }
@@ -997,8 +999,5 @@ def page():
     assert!(before[0].ends_with("user input (line 5)."), "{before:?}");
     let edited = original.replace("' '.join", "', '.join");
     assert_eq!(cited(next_version(&mut session, &edited)), before);
-    assert_eq!(
-        (session.last_reuse(), session.last_fallback()),
-        (Some(Reuse::AllButOneFunction), None)
-    );
+    assert_eq!(outcome(&session), (Some(Reuse::AllButOneFunction), None));
 }
