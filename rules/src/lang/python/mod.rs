@@ -565,11 +565,7 @@ impl ClassInfo {
             || (entry.taint.is_none() && value.taint.is_some());
         let mut overwritten = false;
         if entry.qname.is_none() || value.qname.is_some() {
-            let taint = if Sym::earlier_taint(&value.taint, &entry.taint) {
-                value.taint.clone()
-            } else {
-                entry.taint.clone()
-            };
+            let taint = Sym::merge_taint(entry.taint.clone(), &value.taint);
             let new = Sym { taint, ..value };
             overwritten = *entry != new;
             *entry = new;
