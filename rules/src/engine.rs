@@ -18,6 +18,29 @@ pub struct ImportContext {
     pub insert_at: usize,
 }
 
+/// The module the secret fix reads the environment from.
+const ENVIRONMENT_MODULE: &str = "os";
+
+impl ImportContext {
+    /// Whether every fix the catalogue can build comes out the same under `other`: a new
+    /// import line goes to the same place, and each module a fix can import is bound in both or
+    /// in neither.
+    pub fn builds_the_same_fixes(&self, other: &ImportContext, catalogue: &Catalogue) -> bool {
+        let fix_imports = catalogue
+            .rules
+            .iter()
+            .filter_map(|rule| match &rule.fix {
+                Some(FixDef::WrapSubject { import, .. }) => import.as_deref(),
+                _ => None,
+            })
+            .chain([ENVIRONMENT_MODULE]);
+        self.insert_at == other.insert_at
+            && fix_imports
+                .into_iter()
+                .all(|module| self.bound.contains(module) == other.bound.contains(module))
+    }
+}
+
 /// Collects the findings of one analysed text.
 pub struct Emitter<'a> {
     pub catalogue: &'a Catalogue,
@@ -468,8 +491,8 @@ impl<'a> Emitter<'a> {
             return None;
         }
         let env = env?;
-        let mut edits = vec![self.edit(range, format!("os.environ[\"{env}\"]"))];
-        edits.extend(self.import_edit("os"));
+        let mut edits = vec![self.edit(range, format!("{ENVIRONMENT_MODULE}.environ[\"{env}\"]"))];
+        edits.extend(self.import_edit(ENVIRONMENT_MODULE));
         Some(Fix {
             title: def.title().replace("{env}", env),
             edits,

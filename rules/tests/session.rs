@@ -95,13 +95,49 @@ fn identifiers(text: &str) -> Vec<(usize, &str)> {
     found
 }
 
+/// Each line of `text` with the offset it starts at.
+fn line_starts(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    text.split_inclusive('\n').scan(0, |at, line| {
+        let start = *at;
+        *at += line.len();
+        Some((start, line))
+    })
+}
+
 /// One random edit of `text`.
 fn edit(text: &str, random: &mut Random) -> String {
     let mut at = random.below(text.len());
     while !text.is_char_boundary(at) {
         at -= 1;
     }
-    match random.below(9) {
+    match random.below(10) {
+        // A name typed into or deleted from an import at module level (what it binds changes).
+        9 => {
+            let imports: Vec<(usize, usize)> = line_starts(text)
+                .filter(|&(_, line)| line.starts_with("import ") || line.starts_with("from "))
+                .filter_map(|(start, line)| {
+                    let names = line.find("import ")? + "import ".len();
+                    Some((start + names, start + line.trim_end().len()))
+                })
+                .filter(|(from, to)| from < to)
+                .collect();
+            if imports.is_empty() {
+                return edit(text, random);
+            }
+            let (from, to) = imports[random.below(imports.len())];
+            let at = from + random.below(to - from);
+            if !text.is_char_boundary(at) {
+                return edit(text, random);
+            }
+            match random.below(3) {
+                0 => format!("{}x{}", &text[..at], &text[at..]),
+                1 => format!("{} as alias{}", &text[..to], &text[to..]),
+                _ => {
+                    let end = text[at..].chars().next().map_or(at, |c| at + c.len_utf8());
+                    format!("{}{}", &text[..at], &text[end..])
+                }
+            }
+        }
         // An identifier replaced by another of the file's (what names resolve to changes).
         8 => {
             let names = identifiers(text);
@@ -201,6 +237,7 @@ fn a_session_gives_the_findings_of_a_whole_analysis_after_every_edit() {
         .unwrap_or(0x7e57_ab1e);
     let mut random = Random(seed);
     let (mut edits, mut partial, mut comments, mut docstrings, mut back) = (0, 0, 0, 0, 0);
+    let mut imports = 0;
     for (index, path) in files.iter().enumerate() {
         let Ok(mut text) = std::fs::read_to_string(path) else {
             continue;
@@ -230,6 +267,7 @@ fn a_session_gives_the_findings_of_a_whole_analysis_after_every_edit() {
                 ));
                 docstrings += usize::from(session.last_reuse() == Some(Reuse::Docstring));
                 back += usize::from(session.last_reuse() == Some(Reuse::EarlierText));
+                imports += usize::from(session.last_reuse() == Some(Reuse::Import));
             }
             if incremental != whole {
                 // The summaries below leave out some fields (the fingerprint, the fix).
@@ -266,9 +304,13 @@ fn a_session_gives_the_findings_of_a_whole_analysis_after_every_edit() {
     }
     // The point of a session: most edits inside functions re-walk only that function.
     eprintln!(
-        "bundled corpora: {partial} of {edits} edits re-analysed one function, {comments} only moved findings ({docstrings} in a docstring), {back} went back to the earlier text kept"
+        "bundled corpora: {partial} of {edits} edits re-analysed one function, {comments} only moved findings ({docstrings} in a docstring), {back} went back to the earlier text kept, {imports} edited an import"
     );
     assert!(docstrings > 0, "no edit was only in a docstring");
+    assert!(
+        imports > 0,
+        "no edit of an import was taken without the whole file"
+    );
     assert!(
         back > 0,
         "no undone edit went back to the earlier text kept"
@@ -316,13 +358,14 @@ fn a_session_says_why_it_analysed_the_whole_file() {
     );
     let in_a_body = original.replace("data = open", "blob = 1\n        data = open");
     assert_eq!(analyse(&in_a_body), (Some(Reuse::AllButOneFunction), None));
-    let import = in_a_body.replace("import pickle", "import pickle as pk");
+    let module_level = in_a_body.replace("import pickle", "import pickle\nLIMIT = 1");
     assert_eq!(
-        analyse(&import),
+        analyse(&module_level),
         (Some(Reuse::Nothing), Some(Fallback::OutsideFunctionBodies))
     );
     // Typing in a docstring only moves the findings, unless a provider token may be in it.
-    let documented = import.replace("class Store:\n", "class Store:\n    \"\"\"Pickles.\"\"\"\n");
+    let documented =
+        module_level.replace("class Store:\n", "class Store:\n    \"\"\"Pickles.\"\"\"\n");
     analyse(&documented);
     let reworded = documented.replace("Pickles.", "Pickled values.");
     assert_eq!(analyse(&reworded), (Some(Reuse::Docstring), None));
@@ -1000,4 +1043,82 @@ def page():
     let edited = original.replace("' '.join", "', '.join");
     assert_eq!(cited(next_version(&mut session, &edited)), before);
     assert_eq!(outcome(&session), (Some(Reuse::AllButOneFunction), None));
+}
+
+/// Typing in an import at module level binds other names: the functions that name what it
+/// bound before or binds now are walked again (and only they), unless code outside a function
+/// body names one of them, or a fix would import differently.
+#[test]
+fn editing_an_import_re_walks_the_functions_that_name_what_it_binds() {
+    let original = "\
+import pickle
+import yaml
+from json import loads
+
+
+def restore(path):
+    # pickle, in a comment, is not a use
+    return pickle.loads(open(path, 'rb').read())
+
+
+def settings(text):
+    return yaml.load(text)
+
+
+def parsed(text):
+    return loads(text)
+";
+    let mut session = Session::new();
+    let mut analyse = |text: &str| {
+        let findings = next_version(&mut session, text);
+        let rules: Vec<String> = findings.iter().map(|f| f.rule.clone()).collect();
+        (rules, outcome(&session))
+    };
+    let (both, _) = analyse(original);
+    assert_eq!(both.len(), 2, "{both:?}");
+    let import = (Some(Reuse::Import), None);
+    // A typo in the module's name: `pickle` is no longer bound, and the body that names it is
+    // walked again.
+    let typo = original.replace("import pickle", "import pickl");
+    let (rules, how) = analyse(&typo);
+    assert_eq!((rules.len(), how), (1, import));
+    assert_eq!(analyse(original), (both.clone(), import));
+    // An alias binds another name; a name imported from a module that was not used.
+    let aliased = original.replace("import yaml", "import yaml as yml");
+    assert_eq!(analyse(&aliased).1, import);
+    let from = aliased.replace("from json import loads", "from json import loads, dumps");
+    assert_eq!(analyse(&from).1, import);
+    // The name is used at module level: that code would have to be walked again.
+    let used = format!("{original}\nLOADER = yaml.load\n");
+    analyse(&used);
+    let edited = used.replace("import yaml", "import yaml as yml");
+    assert_eq!(
+        analyse(&edited).1,
+        (Some(Reuse::Nothing), Some(Fallback::OutsideFunctionBodies))
+    );
+    // A default value is evaluated where the function is defined, not in its body.
+    let default = original.replace("def parsed(text)", "def parsed(text, parse=loads)");
+    analyse(&default);
+    let renamed = default.replace("from json import loads", "from json import loadsx");
+    assert_eq!(analyse(&renamed).1.1, Some(Fallback::OutsideFunctionBodies));
+    // What a reader returns changes where module-level code reads it.
+    let read = format!("{original}\nLOADED = restore('x')\n");
+    analyse(&read);
+    let typo = read.replace("import pickle", "import pickl");
+    assert_eq!(
+        analyse(&typo).1,
+        (Some(Reuse::Nothing), Some(Fallback::PassesOnSomethingElse))
+    );
+    // A fix that reads a secret from the environment imports `os` unless the file does.
+    let secret = format!(
+        "{original}\n\ndef connect():\n    return Client(api_key='sk-live-0123456789abcdef0123')\n"
+    );
+    analyse(&secret);
+    let with_os = secret.replace("import yaml\n", "import yaml\nimport o\n");
+    analyse(&with_os);
+    let os = with_os.replace("import o\n", "import os\n");
+    assert_eq!(
+        analyse(&os).1,
+        (Some(Reuse::Nothing), Some(Fallback::OutsideFunctionBodies))
+    );
 }

@@ -715,6 +715,9 @@ impl Inner {
                     (Some(Reuse::FunctionAndItsReaders), _) => {
                         " (one function and those reading what it changed re-analysed)".into()
                     }
+                    (Some(Reuse::Import), _) => {
+                        " (an import edited: the functions naming what it binds re-analysed)".into()
+                    }
                     (Some(Reuse::Everything), _) => " (text unchanged)".into(),
                     (Some(Reuse::EarlierText), _) => " (back to an earlier text)".into(),
                     (Some(Reuse::Comment), _) => " (a comment edited)".into(),
@@ -748,6 +751,7 @@ impl Inner {
             Some(
                 Reuse::AllButOneFunction
                     | Reuse::FunctionAndItsReaders
+                    | Reuse::Import
                     | Reuse::Comment
                     | Reuse::Docstring
                     | Reuse::EarlierText

@@ -259,6 +259,7 @@ fn analyse_repeating(
             return_readers,
             attribute_readers,
             star_imports,
+            imports: imports.clone(),
         });
         return (findings, memo, whole_walks);
     }
@@ -1188,8 +1189,7 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
                     }
                 }
             }
-            "import_statement" => self.visit_import(node, ctx),
-            "import_from_statement" => self.visit_import_from(node, ctx),
+            "import_statement" | "import_from_statement" => self.visit_import(node, ctx),
             "future_import_statement" => {}
             "function_definition" => self.visit_function_def(node, ctx, &[]),
             "class_definition" => self.visit_class_def(node, ctx, &[]),
@@ -1366,78 +1366,15 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
     // ----- imports ------------------------------------------------------------------------
 
     fn canonical_module(&self, module: &str) -> Rc<str> {
-        self.catalogue
-            .canonical(module)
-            .map_or_else(|| module.into(), Into::into)
+        canonical_module(self.catalogue, module)
     }
 
     fn visit_import(&mut self, node: Node<'t>, ctx: &Ctx) {
-        let mut cursor = node.walk();
-        for name in node.children_by_field_id(FIELDS.name, &mut cursor) {
-            match kind_of(name) {
-                "dotted_name" => {
-                    // `import a.b.c` binds `a`.
-                    let full = self.text(name);
-                    let first = full.split('.').next().unwrap_or(full).trim();
-                    let qname = self.canonical_module(first);
-                    self.bind_name(ctx, first, Sym::named(qname));
-                }
-                "aliased_import" => {
-                    let (Some(module), Some(alias)) = (
-                        name.child_by_field_id(FIELDS.name.get()),
-                        name.child_by_field_id(FIELDS.alias.get()),
-                    ) else {
-                        continue;
-                    };
-                    let qname = self.canonical_module(&compact(self.text(module)));
-                    self.bind_name(ctx, self.text(alias), Sym::named(qname));
-                }
-                _ => {}
-            }
-        }
-    }
-
-    fn visit_import_from(&mut self, node: Node<'t>, ctx: &Ctx) {
-        let Some(module) = node.child_by_field_id(FIELDS.module_name.get()) else {
-            return;
-        };
-        let module = compact(self.text(module));
-        // One pass over the children: import lists can be long, and each step between
-        // tree-sitter siblings costs hundreds of instructions.
-        let mut cursor = node.walk();
-        let (mut any_name, mut wildcard) = (false, false);
-        let mut more = cursor.goto_first_child();
-        while more {
-            let child = cursor.node();
-            let is_name = cursor.field_id() == Some(FIELDS.name);
-            more = cursor.goto_next_sibling();
-            if !is_name {
-                wildcard |= kind_of(child) == "wildcard_import";
-                continue;
-            }
-            any_name = true;
-            let (imported, local) = match kind_of(child) {
-                "aliased_import" => {
-                    let (Some(imported), Some(alias)) = (
-                        child.child_by_field_id(FIELDS.name.get()),
-                        child.child_by_field_id(FIELDS.alias.get()),
-                    ) else {
-                        continue;
-                    };
-                    (compact(self.text(imported)), self.text(alias).to_string())
-                }
-                _ => {
-                    let imported = compact(self.text(child));
-                    (imported.clone(), imported)
-                }
-            };
-            let qname = self.canonical_module(&format!("{module}.{imported}"));
-            self.bind_name(ctx, &local, Sym::named(qname));
-        }
-        if wildcard || !any_name {
-            let canonical = self.canonical_module(&module);
-            self.star_imports.push(canonical);
-        }
+        let (catalogue, text) = (self.catalogue, self.text);
+        let star = import_bindings(catalogue, node, text, |name, qname| {
+            self.bind_name(ctx, name, Sym::named(qname));
+        });
+        self.star_imports.extend(star);
     }
 
     // ----- definitions --------------------------------------------------------------------
@@ -3231,6 +3168,89 @@ fn param_name_node(param: Node) -> Option<Node> {
         _ => return None,
     };
     Some(name)
+}
+
+/// The name a module is known by (an alias of a module resolved to the module).
+fn canonical_module(catalogue: &Catalogue, module: &str) -> Rc<str> {
+    catalogue
+        .canonical(module)
+        .map_or_else(|| module.into(), Into::into)
+}
+
+/// What an import statement (`import_statement` or `import_from_statement`) binds: `bind` is
+/// given each name and the qualified name it stands for, in order. Returns the module a
+/// `from m import *` (or a `from m import` without names) brings every name from.
+fn import_bindings(
+    catalogue: &Catalogue,
+    node: Node,
+    text: &str,
+    mut bind: impl FnMut(&str, Rc<str>),
+) -> Option<Rc<str>> {
+    let canonical = |module: &str| canonical_module(catalogue, module);
+    if kind_of(node) == "import_statement" {
+        let mut cursor = node.walk();
+        for name in node.children_by_field_id(FIELDS.name, &mut cursor) {
+            match kind_of(name) {
+                "dotted_name" => {
+                    // `import a.b.c` binds `a`.
+                    let full = node_text(name, text);
+                    let first = full.split('.').next().unwrap_or(full).trim();
+                    bind(first, canonical(first));
+                }
+                "aliased_import" => {
+                    let (Some(module), Some(alias)) = (
+                        name.child_by_field_id(FIELDS.name.get()),
+                        name.child_by_field_id(FIELDS.alias.get()),
+                    ) else {
+                        continue;
+                    };
+                    bind(
+                        node_text(alias, text),
+                        canonical(&compact(node_text(module, text))),
+                    );
+                }
+                _ => {}
+            }
+        }
+        return None;
+    }
+    let module = compact(node_text(
+        node.child_by_field_id(FIELDS.module_name.get())?,
+        text,
+    ));
+    // One pass over the children: import lists can be long, and each step between tree-sitter
+    // siblings costs hundreds of instructions.
+    let mut cursor = node.walk();
+    let (mut any_name, mut wildcard) = (false, false);
+    let mut more = cursor.goto_first_child();
+    while more {
+        let child = cursor.node();
+        let is_name = cursor.field_id() == Some(FIELDS.name);
+        more = cursor.goto_next_sibling();
+        if !is_name {
+            wildcard |= kind_of(child) == "wildcard_import";
+            continue;
+        }
+        any_name = true;
+        let (imported, local) = match kind_of(child) {
+            "aliased_import" => {
+                let (Some(imported), Some(alias)) = (
+                    child.child_by_field_id(FIELDS.name.get()),
+                    child.child_by_field_id(FIELDS.alias.get()),
+                ) else {
+                    continue;
+                };
+                let alias = node_text(alias, text).to_string();
+                (compact(node_text(imported, text)), alias)
+            }
+            _ => {
+                let imported = compact(node_text(child, text));
+                (imported.clone(), imported)
+            }
+        };
+        bind(&local, canonical(&format!("{module}.{imported}")));
+    }
+    (wildcard || !any_name).then(|| canonical(&module))
 }
 
 /// `a . b` written with spaces is still `a.b`.

@@ -32,7 +32,7 @@
 
 use super::{
     ClassInfo, Effect, FunctionInfo, MODULE, Reads, Scope, ScopeRef, Summaries, Unit, Walker,
-    analyse_whole, import_context, kind_of, param_name, param_name_node,
+    analyse_whole, import_bindings, import_context, kind_of, param_name, param_name_node,
 };
 use crate::analyse::FileContext;
 use crate::catalogue::{Catalogue, Language};
@@ -65,6 +65,8 @@ pub(super) struct Memo {
     /// [`Summaries::attribute_readers`]).
     pub(super) attribute_readers: HashMap<Rc<str>, Vec<u32>>,
     pub(super) star_imports: Vec<Rc<str>>,
+    /// Where a fix adds an import line, and which modules the text imports.
+    pub(super) imports: ImportContext,
 }
 
 impl Memo {
@@ -102,6 +104,7 @@ impl Memo {
             return_readers: self.return_readers.clone(),
             attribute_readers: self.attribute_readers.clone(),
             star_imports: self.star_imports.clone(),
+            imports: self.imports.clone(),
         }
     }
 }
@@ -127,6 +130,9 @@ pub enum Reuse {
     /// The edit was inside a docstring (a string that is a statement of its own) that holds no
     /// provider token: the findings moved with the text.
     Docstring,
+    /// The edit was inside an import at module level: the names it binds were set again, and
+    /// the functions that name one of them walked again.
+    Import,
     /// The text had not changed.
     Everything,
     /// The text is that of the earlier analysis the session keeps (a typo deleted, an edit
@@ -304,11 +310,34 @@ fn reanalyse(
     if only_in_a_docstring(memo, catalogue, &edit, text, tree) {
         return Ok((Reuse::Docstring, move_findings(memo, &edit, text, lines)));
     }
-    let plan = unit_to_rewalk(memo, &edit, text, tree).map_err(|why| NotTaken {
+    let not_taken = |why| NotTaken {
         why,
         memo_intact: true,
         copy: None,
-    })?;
+    };
+    let plan = match unit_to_rewalk(memo, &edit, text, tree) {
+        Ok(plan) => plan,
+        Err(Fallback::OutsideFunctionBodies) => {
+            let rebinding =
+                import_to_rebind(memo, catalogue, &edit, text, tree).map_err(not_taken)?;
+            let copy = memo.errors.is_empty().then(|| Box::new(memo.snapshot()));
+            let version = Version {
+                catalogue,
+                text,
+                lines,
+                context,
+                imports: rebinding.imports.clone(),
+            };
+            rebind(memo, rebinding, &edit, tree, &version).map_err(|why| NotTaken {
+                why,
+                memo_intact: false,
+                copy,
+            })?;
+            let findings = memo.findings.iter().map(|(f, _)| f.clone()).collect();
+            return Ok((Reuse::Import, findings));
+        }
+        Err(why) => return Err(not_taken(why)),
+    };
     // Only a text without syntax errors can be taken up again (see [`Session::earlier`]).
     let copy = memo.errors.is_empty().then(|| Box::new(memo.snapshot()));
     let errors = plan.errors.clone();
@@ -524,6 +553,7 @@ impl Memo {
                 .map(|(start, id)| (edit.start(start), id))
                 .collect();
         }
+        self.imports.insert_at = edit.start(self.imports.insert_at);
         let mut scopes = std::collections::HashSet::new();
         for unit in &mut self.units {
             unit.start = edit.start(unit.start);
@@ -803,6 +833,195 @@ fn unit_to_rewalk<'t>(
         return Err(Fallback::Reshaped);
     }
     plan_for(memo, Some(*edit), index, node, errors)
+}
+
+/// An edit inside one import statement at module level, found by [`import_to_rebind`].
+struct Rebinding {
+    /// The names the statement now binds to something else, and to what (`None`: to nothing).
+    rebound: Vec<(Rc<str>, Option<Rc<str>>)>,
+    /// The units whose bodies name one of them, in order.
+    readers: Vec<u32>,
+    /// The new tree's syntax errors.
+    errors: Vec<Range>,
+    imports: ImportContext,
+}
+
+/// When the edit is inside one import statement at module level, finds the names it now binds
+/// to something else and the functions that name them, and checks, without changing `memo`,
+/// that walking those functions again over the module's names, set again, can give what a whole
+/// analysis would: the statement parses cleanly before and after the edit, imports no `*`, and
+/// no other code names them outside a function body (module-level code, a class body, a
+/// decorator, a default or another binding of the name would have to be walked again too);
+/// every fix the catalogue builds comes out the same. `Err` says why not.
+fn import_to_rebind(
+    memo: &Memo,
+    catalogue: &Catalogue,
+    edit: &Edit,
+    text: &str,
+    tree: &Tree,
+) -> Result<Rebinding, Fallback> {
+    let root = tree.root_node();
+    let mut cursor = root.walk();
+    let statement = root
+        .named_children(&mut cursor)
+        .find(|s| s.start_byte() <= edit.start && edit.new_end <= s.end_byte())
+        .filter(|s| matches!(kind_of(*s), "import_statement" | "import_from_statement"))
+        .ok_or(Fallback::OutsideFunctionBodies)?;
+    let errors = syntax_errors(root);
+    if root.named_child_count() != memo.top_level
+        || statement.has_error()
+        || errors
+            .iter()
+            .copied()
+            .ne(memo.errors.iter().map(|&r| edit.range(r)))
+    {
+        return Err(Fallback::Reshaped);
+    }
+    // The statement before the edit, parsed on its own: an import at module level reads the
+    // same anywhere.
+    let (start, end) = (statement.start_byte(), statement.end_byte());
+    let old_text = memo
+        .text
+        .get(start..end + edit.old_end - edit.new_end)
+        .ok_or(Fallback::OutsideFunctionBodies)?;
+    let old_tree = crate::lang::parse(Language::Python, old_text, None)
+        .ok_or(Fallback::OutsideFunctionBodies)?;
+    let old_root = old_tree.root_node();
+    let old_statement = old_root
+        .named_child(0)
+        .filter(|s| kind_of(*s) == kind_of(statement))
+        .filter(|_| !old_root.has_error() && old_root.named_child_count() == 1)
+        .ok_or(Fallback::OutsideFunctionBodies)?;
+    let bindings = |node: Node, text: &str| {
+        let mut bound: Vec<(Rc<str>, Rc<str>)> = Vec::new();
+        let star = import_bindings(catalogue, node, text, |name, qname| {
+            bound.push((name.into(), qname));
+        });
+        star.is_none().then_some(bound)
+    };
+    let (Some(before), Some(after)) =
+        (bindings(old_statement, old_text), bindings(statement, text))
+    else {
+        return Err(Fallback::OutsideFunctionBodies);
+    };
+    // With a `*` import, a name no longer bound would be looked up there.
+    if !memo.star_imports.is_empty() {
+        return Err(Fallback::OutsideFunctionBodies);
+    }
+    let last = |bound: &[(Rc<str>, Rc<str>)], name: &str| {
+        bound
+            .iter()
+            .rev()
+            .find(|(bound, _)| &**bound == name)
+            .map(|(_, qname)| qname.clone())
+    };
+    let mut rebound: Vec<(Rc<str>, Option<Rc<str>>)> = Vec::new();
+    for (name, _) in before.iter().chain(&after) {
+        let now = last(&after, name);
+        if !rebound.iter().any(|(seen, _)| seen == name) && last(&before, name) != now {
+            rebound.push((name.clone(), now));
+        }
+    }
+    let imports = import_context(root, text);
+    let mut imports_before = memo.imports.clone();
+    imports_before.insert_at = edit.start(imports_before.insert_at);
+    if !imports.builds_the_same_fixes(&imports_before, catalogue) {
+        return Err(Fallback::OutsideFunctionBodies);
+    }
+    // Where each unit starts, where its body starts and where it ends in the new text; units
+    // do not overlap.
+    let mut units: Vec<(usize, usize, usize, u32)> = Vec::with_capacity(memo.units.len());
+    for (id, unit) in memo.units.iter().enumerate() {
+        let id = u32::try_from(id).map_err(|_| Fallback::OutsideFunctionBodies)?;
+        units.push((
+            edit.start(unit.start),
+            edit.start(unit.body),
+            edit.end(unit.end),
+            id,
+        ));
+    }
+    units.sort_unstable();
+    let in_a_comment = |at: usize| {
+        root.descendant_for_byte_range(at, at + 1)
+            .is_some_and(|node| kind_of(node) == "comment")
+    };
+    let mut readers = Vec::new();
+    for (name, _) in &rebound {
+        for at in occurrences(text, name) {
+            if start <= at && at < end {
+                continue;
+            }
+            let unit = units.partition_point(|&(from, ..)| from <= at);
+            match unit.checked_sub(1).map(|unit| units[unit]) {
+                Some((_, body, end, id)) if body <= at && at < end => readers.push(id),
+                _ if in_a_comment(at) => {}
+                _ => return Err(Fallback::OutsideFunctionBodies),
+            }
+        }
+    }
+    readers.sort_unstable();
+    readers.dedup();
+    Ok(Rebinding {
+        rebound,
+        readers,
+        errors,
+        imports,
+    })
+}
+
+/// Where `name` occurs in `text` as a whole word (not inside a longer name). A name in a string
+/// is found too.
+fn occurrences<'a>(text: &'a str, name: &'a str) -> impl Iterator<Item = usize> + 'a {
+    let bytes = text.as_bytes();
+    let part_of_a_name = |b: &u8| b.is_ascii_alphanumeric() || *b == b'_';
+    memchr::memmem::find_iter(bytes, name.as_bytes()).filter(move |&at| {
+        !at.checked_sub(1)
+            .and_then(|before| bytes.get(before))
+            .is_some_and(part_of_a_name)
+            && !bytes.get(at + name.len()).is_some_and(part_of_a_name)
+    })
+}
+
+/// Applies an edit [`import_to_rebind`] checked: moves what the memo holds, binds the module's
+/// names again, and walks the functions that name them again; each must pass on what it did
+/// before. `Err` when the whole file must be analysed again (the memo is then half-updated).
+fn rebind(
+    memo: &mut Memo,
+    rebinding: Rebinding,
+    edit: &Edit,
+    tree: &Tree,
+    version: &Version,
+) -> Result<(), Fallback> {
+    let Rebinding {
+        rebound,
+        readers,
+        errors,
+        imports,
+    } = rebinding;
+    memo.shift(edit);
+    memo.errors.clone_from(&errors);
+    memo.imports = imports;
+    // Every unit's walk starts from the module's scope.
+    if let Some(module) = memo.units.first().and_then(|unit| unit.chain.first()) {
+        let mut module = module.borrow_mut();
+        for (name, qname) in rebound {
+            match qname {
+                Some(qname) => module.vars.insert(name, Sym::named(qname)),
+                None => module.vars.remove(&name),
+            };
+        }
+    }
+    for &reader in &readers {
+        let plan = reader_to_rewalk(memo, reader, tree, &errors)?;
+        reanalyse_unit(memo, plan, false, version)?;
+    }
+    for (finding, provenance) in &mut memo.findings {
+        if readers.binary_search(&provenance.owner).is_err() {
+            render_again(finding, provenance, version.text, version.lines);
+        }
+    }
+    memo.text = version.text.to_string();
+    Ok(())
 }
 
 /// Whether an edit in the signature of unit `index` (`function` in the new tree) only changed
