@@ -110,7 +110,25 @@ fn edit(text: &str, random: &mut Random) -> String {
     while !text.is_char_boundary(at) {
         at -= 1;
     }
-    match random.below(10) {
+    match random.below(11) {
+        // A character typed into or deleted from a function's name.
+        10 => {
+            let names: Vec<usize> = text
+                .match_indices("def ")
+                .map(|(at, _)| at + "def ".len())
+                .filter(|&at| text[at..].starts_with(|c: char| c.is_ascii_alphabetic()))
+                .collect();
+            if names.is_empty() {
+                return edit(text, random);
+            }
+            let at = names[random.below(names.len())] + 1;
+            if random.below(2) == 0 {
+                format!("{}x{}", &text[..at], &text[at..])
+            } else {
+                let end = text[at..].chars().next().map_or(at, |c| at + c.len_utf8());
+                format!("{}{}", &text[..at], &text[end..])
+            }
+        }
         // A name typed into or deleted from an import at module level (what it binds changes).
         9 => {
             let imports: Vec<(usize, usize)> = line_starts(text)
@@ -237,7 +255,7 @@ fn a_session_gives_the_findings_of_a_whole_analysis_after_every_edit() {
         .unwrap_or(0x7e57_ab1e);
     let mut random = Random(seed);
     let (mut edits, mut partial, mut comments, mut docstrings, mut back) = (0, 0, 0, 0, 0);
-    let mut imports = 0;
+    let (mut imports, mut renamed) = (0, 0);
     for (index, path) in files.iter().enumerate() {
         let Ok(mut text) = std::fs::read_to_string(path) else {
             continue;
@@ -268,6 +286,7 @@ fn a_session_gives_the_findings_of_a_whole_analysis_after_every_edit() {
                 docstrings += usize::from(session.last_reuse() == Some(Reuse::Docstring));
                 back += usize::from(session.last_reuse() == Some(Reuse::EarlierText));
                 imports += usize::from(session.last_reuse() == Some(Reuse::Import));
+                renamed += usize::from(session.last_reuse() == Some(Reuse::FunctionRenamed));
             }
             if incremental != whole {
                 // The summaries below leave out some fields (the fingerprint, the fix).
@@ -304,7 +323,7 @@ fn a_session_gives_the_findings_of_a_whole_analysis_after_every_edit() {
     }
     // The point of a session: most edits inside functions re-walk only that function.
     eprintln!(
-        "bundled corpora: {partial} of {edits} edits re-analysed one function, {comments} only moved findings ({docstrings} in a docstring), {back} went back to the earlier text kept, {imports} edited an import"
+        "bundled corpora: {partial} of {edits} edits re-analysed one function, {comments} only moved findings ({docstrings} in a docstring), {back} went back to the earlier text kept, {imports} edited an import, {renamed} renamed a function"
     );
     assert!(docstrings > 0, "no edit was only in a docstring");
     assert!(
@@ -1109,6 +1128,35 @@ def parsed(text):
         analyse(&typo).1,
         (Some(Reuse::Nothing), Some(Fallback::PassesOnSomethingElse))
     );
+    // What a reader returns changes where another function reads it: that one is walked
+    // again too.
+    let flask = "\
+from flask import request
+
+
+def query():
+    return request.args.get('q')
+
+
+def run():
+    eval(query())
+";
+    let mut session = Session::new();
+    let findings = next_version(&mut session, flask);
+    assert_eq!(
+        eval_severities(&findings),
+        vec![Severity::High],
+        "request data"
+    );
+    let findings = next_version(
+        &mut session,
+        &flask.replace("import request", "import requestx"),
+    );
+    assert_eq!(
+        (eval_severities(&findings), outcome(&session)),
+        (vec![Severity::Medium], import),
+        "an unknown value"
+    );
     // A fix that reads a secret from the environment imports `os` unless the file does.
     let secret = format!(
         "{original}\n\ndef connect():\n    return Client(api_key='sk-live-0123456789abcdef0123')\n"
@@ -1119,6 +1167,74 @@ def parsed(text):
     let os = with_os.replace("import o\n", "import os\n");
     assert_eq!(
         analyse(&os).1,
+        (Some(Reuse::Nothing), Some(Fallback::OutsideFunctionBodies))
+    );
+}
+
+/// Renaming a function (at module level or in a class body) changes what the code that names
+/// it calls: those functions are walked again, and only they.
+#[test]
+fn renaming_a_function_re_walks_the_functions_that_name_it() {
+    let original = "\
+import pickle
+
+
+class Store:
+    def raw(self):
+        return open(self.path, 'rb').read()
+
+    def load(self):
+        return pickle.loads(self.raw())
+
+    def __init__(self, path):
+        self.path = path
+
+
+def restore(path):
+    return Store(path).load()
+
+
+def helper(text):
+    return eval(text)
+
+
+def run():
+    helper(input())
+";
+    let mut session = Session::new();
+    let mut analyse = |text: &str| {
+        next_version(&mut session, text);
+        outcome(&session)
+    };
+    analyse(original);
+    let renamed = (Some(Reuse::FunctionRenamed), None);
+    let method = original.replace("def raw(", "def rawx(");
+    assert_eq!(analyse(&method), renamed);
+    assert_eq!(analyse(original), renamed);
+    // A method whose result the function that names it returns (nothing reads that).
+    let returned = original.replace("def load(", "def lo(");
+    assert_eq!(analyse(&returned), renamed);
+    analyse(original);
+    // The caller no longer passes request data to it: what the function's parameter holds
+    // changes, which is more than walking the caller again can tell (as for any function that
+    // a call passes arguments to).
+    let called = original.replace("def helper(", "def helpe(");
+    assert_eq!(
+        analyse(&called),
+        (Some(Reuse::Nothing), Some(Fallback::PassesOnSomethingElse))
+    );
+    // Special methods are called without being named.
+    let init = original.replace("def __init__(", "def __initx__(");
+    assert_eq!(
+        analyse(&init),
+        (Some(Reuse::Nothing), Some(Fallback::OutsideFunctionBodies))
+    );
+    // Code outside function bodies names it.
+    let named = format!("{original}\nLOADER = Store.load\n");
+    analyse(&named);
+    let edited = named.replace("def load(", "def loads(");
+    assert_eq!(
+        analyse(&edited),
         (Some(Reuse::Nothing), Some(Fallback::OutsideFunctionBodies))
     );
 }

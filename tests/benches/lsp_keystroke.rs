@@ -75,7 +75,7 @@ fn in_process(text: &str, iterations: usize) -> Vec<String> {
     let (mut session, mut in_session) = (Session::new(), Vec::new());
     let (mut one_function, mut with_readers, mut comment, mut earlier, mut fell_back) =
         (Vec::new(), Vec::new(), 0, 0, Vec::new());
-    let mut imports = Vec::new();
+    let (mut imports, mut renamed) = (Vec::new(), Vec::new());
     let mut whole: BTreeMap<String, usize> = BTreeMap::new();
     let show_fallbacks = std::env::var_os("THREATLENS_BENCH_FALLBACKS").is_some();
     analyse_python_in_session(
@@ -110,6 +110,7 @@ fn in_process(text: &str, iterations: usize) -> Vec<String> {
             Some(Reuse::AllButOneFunction) => one_function.push(took),
             Some(Reuse::FunctionAndItsReaders) => with_readers.push(took),
             Some(Reuse::Import) => imports.push(took),
+            Some(Reuse::FunctionRenamed) => renamed.push(took),
             Some(Reuse::Comment | Reuse::Docstring) => comment += 1,
             Some(Reuse::EarlierText) => earlier += 1,
             Some(Reuse::Nothing) => {
@@ -149,14 +150,16 @@ fn in_process(text: &str, iterations: usize) -> Vec<String> {
         Stats(reparse).row("in process: edit + incremental re-parse"),
         Stats(analysis).row("in process: analysis of the whole file"),
         Stats(in_session).row(&format!(
-            "in process: analysis in an editing session (of {iterations}: {} re-walked one function, {} one function and its readers, {} an import and the functions naming what it binds, {comment} only moved findings, {earlier} were back at an earlier text; the whole file: {whole})",
+            "in process: analysis in an editing session (of {iterations}: {} re-walked one function, {} one function and its readers, {} an import and the functions naming what it binds, {} a function's name and the functions naming it, {comment} only moved findings, {earlier} were back at an earlier text; the whole file: {whole})",
             one_function.len(),
             with_readers.len(),
-            imports.len()
+            imports.len(),
+            renamed.len()
         )),
         Stats(one_function).row("in process: … the keystrokes that re-walked one function"),
         Stats(with_readers).row("in process: … the keystrokes that re-walked one function and its readers"),
         Stats(imports).row("in process: … the keystrokes in an import"),
+        Stats(renamed).row("in process: … the keystrokes in a function's name"),
         Stats(fell_back).row("in process: … the keystrokes that analysed the whole file"),
         Stats(full).row("in process: full parse, for comparison"),
     ]

@@ -718,6 +718,9 @@ impl Inner {
                     (Some(Reuse::Import), _) => {
                         " (an import edited: the functions naming what it binds re-analysed)".into()
                     }
+                    (Some(Reuse::FunctionRenamed), _) => {
+                        " (a function renamed: the functions naming it re-analysed)".into()
+                    }
                     (Some(Reuse::Everything), _) => " (text unchanged)".into(),
                     (Some(Reuse::EarlierText), _) => " (back to an earlier text)".into(),
                     (Some(Reuse::Comment), _) => " (a comment edited)".into(),
@@ -752,6 +755,7 @@ impl Inner {
                 Reuse::AllButOneFunction
                     | Reuse::FunctionAndItsReaders
                     | Reuse::Import
+                    | Reuse::FunctionRenamed
                     | Reuse::Comment
                     | Reuse::Docstring
                     | Reuse::EarlierText

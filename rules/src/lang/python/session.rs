@@ -27,6 +27,12 @@
 //!   are not followed (every call whose result the caller uses is one); the language server
 //!   analyses the whole file once more when the edits stop.
 //!
+//! Two edits outside function bodies only change what names are bound to: an edit inside an
+//! import at module level, and one that renames a function defined at module level or in a
+//! class body. The session binds the names again and walks again the functions whose bodies
+//! name what was or is now bound (then, as above, the functions that read what those pass on
+//! differently), unless code outside function bodies names it too (see [`units_naming`]).
+//!
 //! Everything the session keeps is in the coordinates of the text it last analysed: after an
 //! edit, positions after it are moved first, then the unit is walked in the new text.
 
@@ -133,6 +139,9 @@ pub enum Reuse {
     /// The edit was inside an import at module level: the names it binds were set again, and
     /// the functions that name one of them walked again.
     Import,
+    /// The edit only renamed a function defined at module level or in a class body: the
+    /// functions that name it, by its old name or its new one, were walked again.
+    FunctionRenamed,
     /// The text had not changed.
     Everything,
     /// The text is that of the earlier analysis the session keeps (a typo deleted, an edit
@@ -318,8 +327,15 @@ fn reanalyse(
     let plan = match unit_to_rewalk(memo, &edit, text, tree) {
         Ok(plan) => plan,
         Err(Fallback::OutsideFunctionBodies) => {
-            let rebinding =
-                import_to_rebind(memo, catalogue, &edit, text, tree).map_err(not_taken)?;
+            let rebinding = match import_to_rebind(memo, catalogue, &edit, text, tree) {
+                Err(Fallback::OutsideFunctionBodies) => function_renamed(memo, &edit, text, tree),
+                import => import,
+            }
+            .map_err(not_taken)?;
+            let reuse = match rebinding.rebound {
+                Rebound::Module(_) => Reuse::Import,
+                Rebound::Function { .. } => Reuse::FunctionRenamed,
+            };
             let copy = memo.errors.is_empty().then(|| Box::new(memo.snapshot()));
             let version = Version {
                 catalogue,
@@ -334,7 +350,7 @@ fn reanalyse(
                 copy,
             })?;
             let findings = memo.findings.iter().map(|(f, _)| f.clone()).collect();
-            return Ok((Reuse::Import, findings));
+            return Ok((reuse, findings));
         }
         Err(why) => return Err(not_taken(why)),
     };
@@ -835,15 +851,24 @@ fn unit_to_rewalk<'t>(
     plan_for(memo, Some(*edit), index, node, errors)
 }
 
-/// An edit inside one import statement at module level, found by [`import_to_rebind`].
+/// An edit that binds names to something else, found by [`import_to_rebind`] or
+/// [`function_renamed`].
 struct Rebinding {
-    /// The names the statement now binds to something else, and to what (`None`: to nothing).
-    rebound: Vec<(Rc<str>, Option<Rc<str>>)>,
-    /// The units whose bodies name one of them, in order.
+    rebound: Rebound,
+    /// The units whose bodies name what was or is now bound, in order.
     readers: Vec<u32>,
     /// The new tree's syntax errors.
     errors: Vec<Range>,
     imports: ImportContext,
+}
+
+/// What an edit binds anew.
+enum Rebound {
+    /// Names an import at module level now binds to something else, and to what (`None`: to
+    /// nothing).
+    Module(Vec<(Rc<str>, Option<Rc<str>>)>),
+    /// The function that unit `unit` defines is now called `name`.
+    Function { unit: usize, name: Rc<str> },
 }
 
 /// When the edit is inside one import statement at module level, finds the names it now binds
@@ -928,6 +953,102 @@ fn import_to_rebind(
     if !imports.builds_the_same_fixes(&imports_before, catalogue) {
         return Err(Fallback::OutsideFunctionBodies);
     }
+    let names: Vec<&str> = rebound.iter().map(|(name, _)| &**name).collect();
+    let readers = units_naming(memo, edit, text, root, &names, (start, end))?;
+    Ok(Rebinding {
+        rebound: Rebound::Module(rebound),
+        readers,
+        errors,
+        imports,
+    })
+}
+
+/// When the edit only changed the name of the function unit defines (at module level or in a
+/// class body), the unit and that name, and the functions that name it before or after the
+/// edit; checks, without changing `memo`, that walking those functions again can give what a
+/// whole analysis would. As for an import, no code outside function bodies may name it (a
+/// decorator, a class body, another definition of that name…). A special method (`__init__`,
+/// `__call__`, …) is called without being named, so renaming one, or to one, is not taken.
+fn function_renamed(
+    memo: &Memo,
+    edit: &Edit,
+    text: &str,
+    tree: &Tree,
+) -> Result<Rebinding, Fallback> {
+    let root = tree.root_node();
+    let index = memo
+        .units
+        .iter()
+        .position(|unit| unit.start < edit.start && edit.old_end <= unit.body)
+        .ok_or(Fallback::OutsideFunctionBodies)?;
+    let unit = &memo.units[index];
+    let function = function_at(root, unit.start)
+        .filter(|function| function.end_byte() == edit.end(unit.end))
+        .ok_or(Fallback::OutsideFunctionBodies)?;
+    let name = function
+        .child_by_field_name("name")
+        .filter(|name| name.start_byte() <= edit.start && edit.new_end <= name.end_byte())
+        .ok_or(Fallback::OutsideFunctionBodies)?;
+    let name_characters = |t: Option<&str>| {
+        t.is_some_and(|t| t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
+    };
+    if !name_characters(memo.text.get(edit.start..edit.old_end))
+        || !name_characters(text.get(edit.start..edit.new_end))
+    {
+        return Err(Fallback::OutsideFunctionBodies);
+    }
+    let errors = syntax_errors(root);
+    let body = function.child_by_field_name("body");
+    let mut cursor = function.walk();
+    let signature_clean = function
+        .children(&mut cursor)
+        .filter(|child| Some(*child) != body)
+        .all(|child| !child.has_error() && !child.is_missing());
+    if root.named_child_count() != memo.top_level
+        || !signature_clean
+        || errors
+            .iter()
+            .copied()
+            .ne(memo.errors.iter().map(|&r| edit.range(r)))
+    {
+        return Err(Fallback::Reshaped);
+    }
+    let old_name = memo.summaries.functions[unit.function].name.clone();
+    let new_name = node_text(name, text);
+    let special = |name: &str| name.len() > 4 && name.starts_with("__") && name.ends_with("__");
+    if special(&old_name) || special(new_name) || !memo.star_imports.is_empty() {
+        return Err(Fallback::OutsideFunctionBodies);
+    }
+    let readers = units_naming(
+        memo,
+        edit,
+        text,
+        root,
+        &[&old_name, new_name],
+        (name.start_byte(), name.end_byte()),
+    )?;
+    Ok(Rebinding {
+        rebound: Rebound::Function {
+            unit: index,
+            name: new_name.into(),
+        },
+        readers,
+        errors,
+        imports: import_context(root, text),
+    })
+}
+
+/// The units whose bodies name one of `names` in the new text, outside `skip` (the edited
+/// binding), in order; `Err` when code outside every function body names one, other than in a
+/// comment.
+fn units_naming(
+    memo: &Memo,
+    edit: &Edit,
+    text: &str,
+    root: Node,
+    names: &[&str],
+    skip: Range,
+) -> Result<Vec<u32>, Fallback> {
     // Where each unit starts, where its body starts and where it ends in the new text; units
     // do not overlap.
     let mut units: Vec<(usize, usize, usize, u32)> = Vec::with_capacity(memo.units.len());
@@ -946,9 +1067,9 @@ fn import_to_rebind(
             .is_some_and(|node| kind_of(node) == "comment")
     };
     let mut readers = Vec::new();
-    for (name, _) in &rebound {
+    for name in names {
         for at in occurrences(text, name) {
-            if start <= at && at < end {
+            if skip.0 <= at && at < skip.1 {
                 continue;
             }
             let unit = units.partition_point(|&(from, ..)| from <= at);
@@ -961,12 +1082,7 @@ fn import_to_rebind(
     }
     readers.sort_unstable();
     readers.dedup();
-    Ok(Rebinding {
-        rebound,
-        readers,
-        errors,
-        imports,
-    })
+    Ok(readers)
 }
 
 /// Where `name` occurs in `text` as a whole word (not inside a longer name). A name in a string
@@ -983,8 +1099,9 @@ fn occurrences<'a>(text: &'a str, name: &'a str) -> impl Iterator<Item = usize> 
 }
 
 /// Applies an edit [`import_to_rebind`] checked: moves what the memo holds, binds the module's
-/// names again, and walks the functions that name them again; each must pass on what it did
-/// before. `Err` when the whole file must be analysed again (the memo is then half-updated).
+/// names again, and walks the functions that name them again, then the functions that read
+/// what those now pass on differently. `Err` when the whole file must be analysed again (the
+/// memo is then half-updated).
 fn rebind(
     memo: &mut Memo,
     rebinding: Rebinding,
@@ -1002,21 +1119,72 @@ fn rebind(
     memo.errors.clone_from(&errors);
     memo.imports = imports;
     // Every unit's walk starts from the module's scope.
-    if let Some(module) = memo.units.first().and_then(|unit| unit.chain.first()) {
-        let mut module = module.borrow_mut();
-        for (name, qname) in rebound {
-            match qname {
-                Some(qname) => module.vars.insert(name, Sym::named(qname)),
-                None => module.vars.remove(&name),
-            };
+    let module = memo
+        .units
+        .first()
+        .and_then(|unit| unit.chain.first())
+        .cloned();
+    match rebound {
+        Rebound::Module(rebound) => {
+            if let Some(module) = module {
+                let mut module = module.borrow_mut();
+                for (name, qname) in rebound {
+                    match qname {
+                        Some(qname) => module.vars.insert(name, Sym::named(qname)),
+                        None => module.vars.remove(&name),
+                    };
+                }
+            }
+        }
+        Rebound::Function { unit, name } => {
+            let (function, class) = (memo.units[unit].function, memo.units[unit].class);
+            let old = std::mem::replace(&mut memo.summaries.functions[function].name, name.clone());
+            // What the definition binds its name to, as the walk binds it.
+            match class {
+                Some(class) => {
+                    let methods = &mut memo.summaries.classes[class].methods;
+                    if methods.get(&old) == Some(&function) {
+                        methods.remove(&old);
+                    }
+                    methods.insert(name, function);
+                }
+                None => {
+                    if let Some(module) = module {
+                        let mut module = module.borrow_mut();
+                        module.vars.remove(&old);
+                        let qname = Some(super::concat(&["<local>.", &name]));
+                        let shape = Shape::Function(function);
+                        module.vars.insert(
+                            name,
+                            Sym {
+                                qname,
+                                shape,
+                                ..Sym::default()
+                            },
+                        );
+                    }
+                }
+            }
         }
     }
+    // Those functions may pass on something else, as a function edited may; the functions
+    // reading that are walked once all of them have been, and must pass on what they did.
+    let mut walked = readers.clone();
+    let mut next = Vec::new();
     for &reader in &readers {
+        let plan = reader_to_rewalk(memo, reader, tree, &errors)?;
+        next.extend(reanalyse_unit(memo, plan, true, version)?);
+    }
+    next.sort_unstable();
+    next.dedup();
+    for &reader in &next {
         let plan = reader_to_rewalk(memo, reader, tree, &errors)?;
         reanalyse_unit(memo, plan, false, version)?;
     }
+    walked.extend(next);
+    walked.sort_unstable();
     for (finding, provenance) in &mut memo.findings {
-        if readers.binary_search(&provenance.owner).is_err() {
+        if walked.binary_search(&provenance.owner).is_err() {
             render_again(finding, provenance, version.text, version.lines);
         }
     }
