@@ -110,7 +110,26 @@ fn edit(text: &str, random: &mut Random) -> String {
     while !text.is_char_boundary(at) {
         at -= 1;
     }
-    match random.below(11) {
+    match random.below(12) {
+        // Enter pressed at the start of a line (a blank line, maybe indented), or a blank line
+        // deleted.
+        11 => {
+            let lines: Vec<(usize, &str)> = line_starts(text).collect();
+            let blank: Vec<(usize, &str)> = lines
+                .iter()
+                .copied()
+                .filter(|(_, line)| line.trim().is_empty())
+                .collect();
+            if !blank.is_empty() && random.below(3) == 0 {
+                let (start, line) = blank[random.below(blank.len())];
+                return format!("{}{}", &text[..start], &text[start + line.len()..]);
+            }
+            let Some(&(start, _)) = lines.get(random.below(lines.len())) else {
+                return edit(text, random);
+            };
+            let indent = ["", "    ", "        ", "  \t"][random.below(4)];
+            format!("{}{indent}\n{}", &text[..start], &text[start..])
+        }
         // A character typed into or deleted from a function's name.
         10 => {
             let names: Vec<usize> = text
@@ -255,7 +274,7 @@ fn a_session_gives_the_findings_of_a_whole_analysis_after_every_edit() {
         .unwrap_or(0x7e57_ab1e);
     let mut random = Random(seed);
     let (mut edits, mut partial, mut comments, mut docstrings, mut back) = (0, 0, 0, 0, 0);
-    let (mut imports, mut renamed) = (0, 0);
+    let (mut imports, mut renamed, mut blank) = (0, 0, 0);
     for (index, path) in files.iter().enumerate() {
         let Ok(mut text) = std::fs::read_to_string(path) else {
             continue;
@@ -287,6 +306,7 @@ fn a_session_gives_the_findings_of_a_whole_analysis_after_every_edit() {
                 back += usize::from(session.last_reuse() == Some(Reuse::EarlierText));
                 imports += usize::from(session.last_reuse() == Some(Reuse::Import));
                 renamed += usize::from(session.last_reuse() == Some(Reuse::FunctionRenamed));
+                blank += usize::from(session.last_reuse() == Some(Reuse::BlankLines));
             }
             if incremental != whole {
                 // The summaries below leave out some fields (the fingerprint, the fix).
@@ -323,7 +343,7 @@ fn a_session_gives_the_findings_of_a_whole_analysis_after_every_edit() {
     }
     // The point of a session: most edits inside functions re-walk only that function.
     eprintln!(
-        "bundled corpora: {partial} of {edits} edits re-analysed one function, {comments} only moved findings ({docstrings} in a docstring), {back} went back to the earlier text kept, {imports} edited an import, {renamed} renamed a function"
+        "bundled corpora: {partial} of {edits} edits re-analysed one function, {comments} only moved findings ({docstrings} in a docstring), {back} went back to the earlier text kept, {imports} edited an import, {renamed} renamed a function, {blank} only edited blank lines"
     );
     assert!(docstrings > 0, "no edit was only in a docstring");
     assert!(
@@ -334,9 +354,10 @@ fn a_session_gives_the_findings_of_a_whole_analysis_after_every_edit() {
         back > 0,
         "no undone edit went back to the earlier text kept"
     );
-    // With room for other seeds (`THREATLENS_SESSION_SEED`): seed 1017 draws 3% of such edits.
+    // With room for other seeds (`THREATLENS_SESSION_SEED`): the default seed draws 3% of such
+    // edits, seed 1259 1.8%.
     assert!(
-        comments * 50 > edits,
+        comments * 100 > edits,
         "{comments} of {edits} edits were only in a comment"
     );
     assert!(
@@ -1237,4 +1258,43 @@ def run():
         analyse(&edited),
         (Some(Reuse::Nothing), Some(Fallback::OutsideFunctionBodies))
     );
+}
+
+/// Enter pressed between two statements, or a blank line deleted, only moves the findings:
+/// Python reads no token from a blank line. Inside a string, or after a backslash, a line
+/// break is read.
+#[test]
+fn blank_lines_only_move_the_findings() {
+    let original = "\
+import pickle
+
+
+def load(path):
+    data = open(path, 'rb').read()
+    return pickle.loads(data)
+
+
+PROMPT = \"\"\"Answer briefly.
+Use the context.\"\"\"
+TOTAL = 1 + \\
+    2
+";
+    let mut session = Session::new();
+    let mut analyse = |text: &str| {
+        let findings = next_version(&mut session, text);
+        (findings.len(), outcome(&session))
+    };
+    let (found, _) = analyse(original);
+    assert_eq!(found, 1);
+    let moved = (1, (Some(Reuse::BlankLines), None));
+    let between = original.replace("\n\ndef load", "\n\n\ndef load");
+    assert_eq!(analyse(&between), moved);
+    let indented = between.replace("read()\n", "read()\n        \n");
+    assert_eq!(analyse(&indented), moved);
+    let deleted = indented.replace("import pickle\n\n", "import pickle\n");
+    assert_eq!(analyse(&deleted), moved);
+    let in_a_string = deleted.replace("briefly.\n", "briefly.\n\n");
+    assert_ne!(analyse(&in_a_string).1.0, Some(Reuse::BlankLines));
+    let continued = in_a_string.replace("\\\n    2", "\\\n\n    2");
+    assert_ne!(analyse(&continued).1.0, Some(Reuse::BlankLines));
 }

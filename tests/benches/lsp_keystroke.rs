@@ -12,7 +12,8 @@
 //!    also reports its own re-parse and analysis times (`logTimings`).
 //!
 //! 3. **A statement typed** in process: `self.cache_key = compute(value)` on a new line in 10
-//!    methods of the file, with how many keystrokes analysed the whole file.
+//!    methods of the file, and `from hashlib import sha256` before its first import, with how
+//!    many keystrokes analysed the whole file.
 //! 4. **`ruff server`** (`--select S`), the peer the issue measures against, given the same
 //!    keystrokes end to end, when the harness's pinned peers are installed
 //!    (`python3 tests/bench/run.py --install-peers`) or `$THREATLENS_BENCH_RUFF` names a ruff
@@ -111,7 +112,7 @@ fn in_process(text: &str, iterations: usize) -> Vec<String> {
             Some(Reuse::FunctionAndItsReaders) => with_readers.push(took),
             Some(Reuse::Import) => imports.push(took),
             Some(Reuse::FunctionRenamed) => renamed.push(took),
-            Some(Reuse::Comment | Reuse::Docstring) => comment += 1,
+            Some(Reuse::Comment | Reuse::Docstring | Reuse::BlankLines) => comment += 1,
             Some(Reuse::EarlierText) => earlier += 1,
             Some(Reuse::Nothing) => {
                 let why = session
@@ -213,11 +214,8 @@ fn end_to_end(text: &str, iterations: usize) -> Vec<String> {
 
 /// Typing a new statement, `self.cache_key = compute(value)`, on a new line (Enter with the
 /// indentation first, the closing parenthesis put in by the editor) in `methods` methods spread
-/// over the file, before one of their `self.… = …` lines: in process, the session's analysis
-/// of each keystroke after the incremental re-parse, and how many analysed the whole file.
+/// over the file, before one of their `self.… = …` lines.
 fn typing_a_statement(original: &str, methods: usize) -> Vec<String> {
-    let catalogue = Catalogue::builtin();
-    let context = FileContext::default();
     let mut places = Vec::new();
     let mut offset = 0;
     for line in original.split_inclusive('\n') {
@@ -226,24 +224,69 @@ fn typing_a_statement(original: &str, methods: usize) -> Vec<String> {
         }
         offset += line.len();
     }
-    let statement = "self.cache_key = compute(value)";
-    let (mut times, mut whole) = (Vec::new(), 0);
-    for &at in places
+    let places: Vec<usize> = places
         .iter()
+        .copied()
         .step_by((places.len() / methods).max(1))
         .take(methods)
-    {
+        .collect();
+    let label = format!("into {methods} methods");
+    typing(
+        original,
+        &places,
+        "        ",
+        "self.cache_key = compute(value)",
+        &label,
+    )
+}
+
+/// Typing an import, `from hashlib import sha256`, on a new line before the file's first
+/// `import` line.
+fn typing_an_import(original: &str) -> Vec<String> {
+    let first_import = original
+        .split_inclusive('\n')
+        .scan(0, |offset, line| {
+            let start = *offset;
+            *offset += line.len();
+            Some((start, line))
+        })
+        .find(|(_, line)| line.starts_with("import "))
+        .map_or(0, |(start, _)| start);
+    typing(
+        original,
+        &[first_import],
+        "",
+        "from hashlib import sha256",
+        "before the first import",
+    )
+}
+
+/// Types `statement` on a new line at each of `places` (line starts) in turn, each time in a
+/// fresh session of `original`: Enter with `indent` first, then the statement a character at a
+/// time, the editor closing the parenthesis it opens. In process: the session's analysis of each
+/// keystroke after the incremental re-parse, and how many analysed the whole file.
+fn typing(
+    original: &str,
+    places: &[usize],
+    indent: &str,
+    statement: &str,
+    where_typed: &str,
+) -> Vec<String> {
+    let catalogue = Catalogue::builtin();
+    let context = FileContext::default();
+    let (mut times, mut whole) = (Vec::new(), 0);
+    for &at in places {
         let mut text = original.to_string();
         let mut tree = lang::parse(Language::Python, &text, None).expect("parse");
         let mut session = Session::new();
         analyse_python_in_session(&mut session, catalogue, &text, &tree, &context);
-        let mut edits = vec![(at, 0, "        \n".to_string())];
+        let mut edits = vec![(at, 0, format!("{indent}\n"))];
         // The editor closes the parenthesis it opens, and typing `)` steps over it.
         for end in 1..statement.len() {
             let prefix = &statement[..end];
             let closing = if prefix.ends_with('(') { ")" } else { "" };
             edits.push((
-                at + 8 + end - 1,
+                at + indent.len() + end - 1,
                 0,
                 format!("{}{closing}", &prefix[end - 1..]),
             ));
@@ -277,7 +320,7 @@ fn typing_a_statement(original: &str, methods: usize) -> Vec<String> {
     }
     let keystrokes = times.len();
     vec![Stats(times).row(&format!(
-        "in process: typing `{statement}` into {methods} methods, the session's analysis ({keystrokes} keystrokes, {whole} analysed the whole file)"
+        "in process: typing `{statement}` {where_typed}, the session's analysis ({keystrokes} keystrokes, {whole} analysed the whole file)"
     ))]
 }
 
@@ -356,6 +399,7 @@ fn main() {
             &text,
             if iterations > 4 { 10 } else { 1 },
         ))
+        .chain(typing_an_import(&text))
         .chain(end_to_end(&text, iterations))
         .chain(ruff_end_to_end(&text, iterations))
     {

@@ -1098,25 +1098,33 @@ fn timings_say_what_each_keystroke_re_analysed() {
         message(&log).contains("(one function re-analysed)"),
         "{log}"
     );
-    // Typing into the import analyses the whole file, and says why.
+    // Typing into the import re-walks the function that names the module.
     change(&mut server, 3, 0, 13, "x");
     let log = server.await_log("timings.py v3:");
+    assert!(
+        message(&log)
+            .contains("(an import edited: the functions naming what it binds re-analysed)"),
+        "{log}"
+    );
+    // A statement typed at module level analyses the whole file, and says why.
+    change(&mut server, 4, 1, 0, "x");
+    let log = server.await_log("timings.py v4:");
     assert!(
         message(&log).contains("(the whole file: the edit is outside a function body)"),
         "{log}"
     );
-    // Deleting that typo goes back to a text analysed before.
+    // Deleting it goes back to a text analysed before.
     server.notify(
         "textDocument/didChange",
         json!({
-            "textDocument": {"uri": uri, "version": 4},
+            "textDocument": {"uri": uri, "version": 5},
             "contentChanges": [{
-                "range": {"start": {"line": 0, "character": 13}, "end": {"line": 0, "character": 14}},
+                "range": {"start": {"line": 1, "character": 0}, "end": {"line": 1, "character": 1}},
                 "text": "",
             }],
         }),
     );
-    let log = server.await_log("timings.py v4:");
+    let log = server.await_log("timings.py v5:");
     assert!(message(&log).contains("(back to an earlier text)"), "{log}");
     assert!(server.shutdown().success());
 }

@@ -725,6 +725,7 @@ impl Inner {
                     (Some(Reuse::EarlierText), _) => " (back to an earlier text)".into(),
                     (Some(Reuse::Comment), _) => " (a comment edited)".into(),
                     (Some(Reuse::Docstring), _) => " (a docstring edited)".into(),
+                    (Some(Reuse::BlankLines), _) => " (blank lines edited)".into(),
                     (Some(Reuse::Nothing), Some(why)) => {
                         format!(" (the whole file: {})", why.describe())
                     }
@@ -758,6 +759,7 @@ impl Inner {
                     | Reuse::FunctionRenamed
                     | Reuse::Comment
                     | Reuse::Docstring
+                    | Reuse::BlankLines
                     | Reuse::EarlierText
             )
         );

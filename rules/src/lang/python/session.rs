@@ -142,6 +142,8 @@ pub enum Reuse {
     /// The edit only renamed a function defined at module level or in a class body: the
     /// functions that name it, by its old name or its new one, were walked again.
     FunctionRenamed,
+    /// The edit only added, removed or changed blank lines: the findings moved with the text.
+    BlankLines,
     /// The text had not changed.
     Everything,
     /// The text is that of the earlier analysis the session keeps (a typo deleted, an edit
@@ -319,6 +321,9 @@ fn reanalyse(
     if only_in_a_docstring(memo, catalogue, &edit, text, tree) {
         return Ok((Reuse::Docstring, move_findings(memo, &edit, text, lines)));
     }
+    if only_blank_lines(memo, &edit, text, tree) {
+        return Ok((Reuse::BlankLines, move_findings(memo, &edit, text, lines)));
+    }
     let not_taken = |why| NotTaken {
         why,
         memo_intact: true,
@@ -434,6 +439,12 @@ impl Edit {
     }
 
     fn range(&self, (start, end): Range) -> Range {
+        // An empty range is a place where text goes (a fix's new import line): it moves with
+        // the text after it.
+        if start == end {
+            let at = self.start(start);
+            return (at, at);
+        }
         (self.start(start), self.end(end))
     }
 
@@ -762,6 +773,74 @@ fn only_in_a_docstring(
         })
     };
     no_token(old_string) && no_token(new_string)
+}
+
+/// Whether the edit only added, removed or changed lines that hold nothing but whitespace
+/// (Enter pressed between two statements, a blank line deleted), outside strings and findings:
+/// Python reads no token from such a line, so the lines around it are read as before. The new
+/// tree agrees: the same number of top-level statements, and the syntax errors where they were,
+/// none holding the edit; and a fix's new import line goes where it went.
+fn only_blank_lines(memo: &Memo, edit: &Edit, text: &str, tree: &Tree) -> bool {
+    // The lines that are not blank among the whole lines the edit touches (from `start` to
+    // `end`); the text around them is the same before and after.
+    fn lines_left(text: &str, start: usize, end: usize) -> Option<Vec<&str>> {
+        let from = text.get(..start)?.rfind('\n').map_or(0, |n| n + 1);
+        let to = text.get(end..)?.find('\n').map_or(text.len(), |n| end + n);
+        let blank = |line: &&str| line.bytes().all(|b| matches!(b, b' ' | b'\t' | b'\r'));
+        Some(
+            text.get(from..to)?
+                .split('\n')
+                .filter(|l| !blank(l))
+                .collect(),
+        )
+    }
+    let (Some(before), Some(after)) = (
+        lines_left(&memo.text, edit.start, edit.old_end),
+        lines_left(text, edit.start, edit.new_end),
+    ) else {
+        return false;
+    };
+    // Only whitespace removed and inserted: then the edit is inside one string or outside all.
+    let whitespace = |t: Option<&str>| {
+        t.is_some_and(|t| t.bytes().all(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n')))
+    };
+    // After a backslash, a line break continues the line before.
+    let continued = text
+        .get(..edit.start)
+        .is_some_and(|t| t.trim_end_matches([' ', '\t', '\r', '\n']).ends_with('\\'));
+    // A finding's message may quote the code under it.
+    let inside = |span: &Span| span.start_byte < edit.start && edit.old_end < span.end_byte;
+    let in_a_finding = memo.findings.iter().any(|(finding, _)| {
+        inside(&finding.span) || finding.related.iter().any(|related| inside(&related.span))
+    });
+    if before != after
+        || continued
+        || in_a_finding
+        || !whitespace(memo.text.get(edit.start..edit.old_end))
+        || !whitespace(text.get(edit.start..edit.new_end))
+    {
+        return false;
+    }
+    let root = tree.root_node();
+    let errors = syntax_errors(root);
+    let in_a_string = root
+        .descendant_for_byte_range(edit.start, edit.new_end)
+        .is_some_and(|node| {
+            std::iter::successors(Some(node), Node::parent)
+                .any(|n| matches!(kind_of(n), "string" | "string_content"))
+        });
+    // A fix's new import line goes at the start of a line, maybe where a blank line now is.
+    let import_line = import_context(root, text).insert_at;
+    root.named_child_count() == memo.top_level
+        && !in_a_string
+        && import_line == edit.start(memo.imports.insert_at)
+        && errors
+            .iter()
+            .copied()
+            .eq(memo.errors.iter().map(|&r| edit.range(r)))
+        && !errors
+            .iter()
+            .any(|&(start, end)| start <= edit.start && edit.new_end <= end)
 }
 
 /// The last analysis's findings, moved with an edit that changed nothing they depend on.
