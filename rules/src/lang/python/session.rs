@@ -337,11 +337,6 @@ fn reanalyse(
                 import => import,
             }
             .map_err(not_taken)?;
-            let reuse = match rebinding.rebound {
-                Rebound::Module(_) => Reuse::Import,
-                Rebound::Function { .. } => Reuse::FunctionRenamed,
-            };
-            let copy = memo.errors.is_empty().then(|| Box::new(memo.snapshot()));
             let version = Version {
                 catalogue,
                 text,
@@ -349,13 +344,7 @@ fn reanalyse(
                 context,
                 imports: rebinding.imports.clone(),
             };
-            rebind(memo, rebinding, &edit, tree, &version).map_err(|why| NotTaken {
-                why,
-                memo_intact: false,
-                copy,
-            })?;
-            let findings = memo.findings.iter().map(|(f, _)| f.clone()).collect();
-            return Ok((reuse, findings));
+            return rebind(memo, rebinding, &edit, tree, &version);
         }
         Err(why) => return Err(not_taken(why)),
     };
@@ -1177,11 +1166,33 @@ fn occurrences<'a>(text: &'a str, name: &'a str) -> impl Iterator<Item = usize> 
     })
 }
 
-/// Applies an edit [`import_to_rebind`] checked: moves what the memo holds, binds the module's
-/// names again, and walks the functions that name them again, then the functions that read
-/// what those now pass on differently. `Err` when the whole file must be analysed again (the
-/// memo is then half-updated).
+/// Analyses the text after an edit that [`import_to_rebind`] or [`function_renamed`] checked.
 fn rebind(
+    memo: &mut Memo,
+    rebinding: Rebinding,
+    edit: &Edit,
+    tree: &Tree,
+    version: &Version,
+) -> Result<(Reuse, Vec<Finding>), NotTaken> {
+    let reuse = match rebinding.rebound {
+        Rebound::Module(_) => Reuse::Import,
+        Rebound::Function { .. } => Reuse::FunctionRenamed,
+    };
+    // Only a text without syntax errors can be taken up again (see [`Session::earlier`]).
+    let copy = memo.errors.is_empty().then(|| Box::new(memo.snapshot()));
+    rebind_and_walk(memo, rebinding, edit, tree, version).map_err(|why| NotTaken {
+        why,
+        memo_intact: false,
+        copy,
+    })?;
+    let findings = memo.findings.iter().map(|(f, _)| f.clone()).collect();
+    Ok((reuse, findings))
+}
+
+/// Moves what the memo holds, binds the names again, and walks the functions that name them
+/// again, then the functions that read what those now pass on differently. `Err` when the whole
+/// file must be analysed again (the memo is then half-updated).
+fn rebind_and_walk(
     memo: &mut Memo,
     rebinding: Rebinding,
     edit: &Edit,
