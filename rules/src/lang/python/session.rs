@@ -610,6 +610,33 @@ impl Memo {
     }
 }
 
+/// Whether the edit only typed or deleted name characters (letters, digits, `_`).
+fn only_name_characters(memo: &Memo, edit: &Edit, text: &str) -> bool {
+    let name_characters = |t: Option<&str>| {
+        t.is_some_and(|t| t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
+    };
+    name_characters(memo.text.get(edit.start..edit.old_end))
+        && name_characters(text.get(edit.start..edit.new_end))
+}
+
+/// Whether a function definition's signature (all but its body) parses cleanly.
+fn signature_is_clean(function: Node) -> bool {
+    let body = function.child_by_field_name("body");
+    let mut cursor = function.walk();
+    function
+        .children(&mut cursor)
+        .filter(|child| Some(*child) != body)
+        .all(|child| !child.has_error() && !child.is_missing())
+}
+
+/// Whether the new tree's syntax errors (`errors`) are the memo's, moved with the edit.
+fn errors_where_they_were(memo: &Memo, edit: &Edit, errors: &[Range]) -> bool {
+    errors
+        .iter()
+        .copied()
+        .eq(memo.errors.iter().map(|&r| edit.range(r)))
+}
+
 /// The byte ranges of the tree's syntax errors (`ERROR` and missing nodes).
 pub(super) fn syntax_errors(root: Node) -> Vec<Range> {
     let mut errors = Vec::new();
@@ -683,9 +710,8 @@ fn only_in_a_comment(memo: &Memo, edit: &Edit, text: &str, tree: &Tree) -> bool 
     // a syntax error (skipped text has a cost): the errors must be where they were, and none
     // may hold the comment (inside one, the rest can be read differently in the same range).
     let errors = syntax_errors(tree.root_node());
-    let errors_moved = memo.errors.iter().map(|&r| edit.range(r));
     if !typed_plainly(memo, edit, text)
-        || errors.iter().copied().ne(errors_moved)
+        || !errors_where_they_were(memo, edit, &errors)
         || errors
             .iter()
             .any(|&(start, end)| start <= edit.start && edit.new_end <= end)
@@ -823,10 +849,7 @@ fn only_blank_lines(memo: &Memo, edit: &Edit, text: &str, tree: &Tree) -> bool {
     root.named_child_count() == memo.top_level
         && !in_a_string
         && import_line == edit.start(memo.imports.insert_at)
-        && errors
-            .iter()
-            .copied()
-            .eq(memo.errors.iter().map(|&r| edit.range(r)))
+        && errors_where_they_were(memo, edit, &errors)
         && !errors
             .iter()
             .any(|&(start, end)| start <= edit.start && edit.new_end <= end)
@@ -963,10 +986,7 @@ fn import_to_rebind(
     let errors = syntax_errors(root);
     if root.named_child_count() != memo.top_level
         || statement.has_error()
-        || errors
-            .iter()
-            .copied()
-            .ne(memo.errors.iter().map(|&r| edit.range(r)))
+        || !errors_where_they_were(memo, edit, &errors)
     {
         return Err(Fallback::Reshaped);
     }
@@ -1057,27 +1077,13 @@ fn function_renamed(
         .child_by_field_name("name")
         .filter(|name| name.start_byte() <= edit.start && edit.new_end <= name.end_byte())
         .ok_or(Fallback::OutsideFunctionBodies)?;
-    let name_characters = |t: Option<&str>| {
-        t.is_some_and(|t| t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
-    };
-    if !name_characters(memo.text.get(edit.start..edit.old_end))
-        || !name_characters(text.get(edit.start..edit.new_end))
-    {
+    if !only_name_characters(memo, edit, text) {
         return Err(Fallback::OutsideFunctionBodies);
     }
     let errors = syntax_errors(root);
-    let body = function.child_by_field_name("body");
-    let mut cursor = function.walk();
-    let signature_clean = function
-        .children(&mut cursor)
-        .filter(|child| Some(*child) != body)
-        .all(|child| !child.has_error() && !child.is_missing());
     if root.named_child_count() != memo.top_level
-        || !signature_clean
-        || errors
-            .iter()
-            .copied()
-            .ne(memo.errors.iter().map(|&r| edit.range(r)))
+        || !signature_is_clean(function)
+        || !errors_where_they_were(memo, edit, &errors)
     {
         return Err(Fallback::Reshaped);
     }
@@ -1297,28 +1303,15 @@ fn only_in_the_signature(
     text: &str,
     function: Node,
 ) -> bool {
-    let name_characters = |t: Option<&str>| {
-        t.is_some_and(|t| t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
-    };
     let unit = &memo.units[index];
     let clean_before = memo
         .errors
         .iter()
         .all(|&(from, to)| to <= unit.start || unit.body <= from);
-    let body = function.child_by_field_name("body");
-    let mut cursor = function.walk();
-    let clean_now = function
-        .children(&mut cursor)
-        .filter(|child| Some(*child) != body)
-        .all(|child| !child.has_error() && !child.is_missing());
     let Some(parameters) = function.child_by_field_name("parameters") else {
         return false;
     };
-    if !name_characters(memo.text.get(edit.start..edit.old_end))
-        || !name_characters(text.get(edit.start..edit.new_end))
-        || !clean_before
-        || !clean_now
-    {
+    if !only_name_characters(memo, edit, text) || !clean_before || !signature_is_clean(function) {
         return false;
     }
     let holds_the_edit = |node: Option<Node>| {
