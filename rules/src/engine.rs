@@ -266,19 +266,9 @@ impl<'a> Emitter<'a> {
     /// Checks a string constant for secrets. `name` is the credential-like name it is bound to
     /// (keyword argument, assignment target, dict key), when there is one.
     pub fn on_string(&mut self, value: &str, range: Range, name: Option<&str>) {
-        if value.len() < 8 {
-            return;
-        }
-        let anchored = self.catalogue.secret_anchors.candidates(value);
-        for secret_index in 0..self.catalogue.secrets.len() {
-            let secret = &self.catalogue.secrets[secret_index];
-            let tokens_possible = anchored & (1 << secret_index) != 0;
-            if let Some(env) = secret_match(secret, value, name, tokens_possible) {
-                let rule_index = secret.rule;
-                let fix = self.secret_fix(rule_index, range, env.as_deref());
-                self.push(rule_index, range, "", None, false, fix);
-                return;
-            }
+        if let Some((rule_index, env)) = secret_in(self.catalogue, value, name) {
+            let fix = self.secret_fix(rule_index, range, env.as_deref());
+            self.push(rule_index, range, "", None, false, fix);
         }
     }
 
@@ -947,6 +937,32 @@ fn token_match<'v>(token: &crate::catalogue::Token, value: &'v str) -> Option<re
 /// When `value` is a secret for `secret`, the environment variable a fix should read instead.
 /// `tokens_possible`: the string holds one of the rule's anchors (see
 /// [`crate::catalogue::SecretAnchors`]).
+/// The rule of the first secret that `value` (a string bound to `name`, if it is) is, and the
+/// environment variable its fix reads it from.
+fn secret_in(
+    catalogue: &Catalogue,
+    value: &str,
+    name: Option<&str>,
+) -> Option<(usize, Option<String>)> {
+    if value.len() < 8 {
+        return None;
+    }
+    let anchored = catalogue.secret_anchors.candidates(value);
+    catalogue
+        .secrets
+        .iter()
+        .enumerate()
+        .find_map(|(index, secret)| {
+            let tokens_possible = anchored & (1 << index) != 0;
+            secret_match(secret, value, name, tokens_possible).map(|env| (secret.rule, env))
+        })
+}
+
+/// Whether a string bound to `name` is reported as a secret.
+pub fn is_a_named_secret(catalogue: &Catalogue, value: &str, name: &str) -> bool {
+    secret_in(catalogue, value, Some(name)).is_some()
+}
+
 fn secret_match(
     secret: &SecretMatcher,
     value: &str,

@@ -130,11 +130,19 @@ fn edit(text: &str, random: &mut Random) -> String {
             let indent = ["", "    ", "        ", "  \t"][random.below(4)];
             format!("{}{indent}\n{}", &text[..start], &text[start..])
         }
-        // A character typed into or deleted from a function's name.
+        // A character typed into or deleted from a function's name, or the name of an
+        // attribute a class body sets (`    name = …` or `    name: … = …`).
         10 => {
-            let names: Vec<usize> = text
-                .match_indices("def ")
-                .map(|(at, _)| at + "def ".len())
+            let defs = text.match_indices("def ").map(|(at, _)| at + "def ".len());
+            let attributes = line_starts(text)
+                .filter(|(_, line)| {
+                    line.starts_with("    ")
+                        && line[4..].starts_with(|c: char| c.is_ascii_alphabetic())
+                        && line.contains(" = ")
+                })
+                .map(|(start, _)| start + 4);
+            let names: Vec<usize> = defs
+                .chain(attributes)
                 .filter(|&at| text[at..].starts_with(|c: char| c.is_ascii_alphabetic()))
                 .collect();
             if names.is_empty() {
@@ -305,7 +313,7 @@ fn a_session_gives_the_findings_of_a_whole_analysis_after_every_edit() {
                 docstrings += usize::from(session.last_reuse() == Some(Reuse::Docstring));
                 back += usize::from(session.last_reuse() == Some(Reuse::EarlierText));
                 imports += usize::from(session.last_reuse() == Some(Reuse::Import));
-                renamed += usize::from(session.last_reuse() == Some(Reuse::FunctionRenamed));
+                renamed += usize::from(session.last_reuse() == Some(Reuse::Renamed));
                 blank += usize::from(session.last_reuse() == Some(Reuse::BlankLines));
             }
             if incremental != whole {
@@ -343,7 +351,7 @@ fn a_session_gives_the_findings_of_a_whole_analysis_after_every_edit() {
     }
     // The point of a session: most edits inside functions re-walk only that function.
     eprintln!(
-        "bundled corpora: {partial} of {edits} edits re-analysed one function, {comments} only moved findings ({docstrings} in a docstring), {back} went back to the earlier text kept, {imports} edited an import, {renamed} renamed a function, {blank} only edited blank lines"
+        "bundled corpora: {partial} of {edits} edits re-analysed one function, {comments} only moved findings ({docstrings} in a docstring), {back} went back to the earlier text kept, {imports} edited an import, {renamed} renamed a function or a class attribute, {blank} only edited blank lines"
     );
     assert!(docstrings > 0, "no edit was only in a docstring");
     assert!(
@@ -1228,7 +1236,7 @@ def run():
         outcome(&session)
     };
     analyse(original);
-    let renamed = (Some(Reuse::FunctionRenamed), None);
+    let renamed = (Some(Reuse::Renamed), None);
     let method = original.replace("def raw(", "def rawx(");
     assert_eq!(analyse(&method), renamed);
     assert_eq!(analyse(original), renamed);
@@ -1297,4 +1305,61 @@ TOTAL = 1 + \\
     assert_ne!(analyse(&in_a_string).1.0, Some(Reuse::BlankLines));
     let continued = in_a_string.replace("\\\n    2", "\\\n\n    2");
     assert_ne!(analyse(&continued).1.0, Some(Reuse::BlankLines));
+}
+
+/// Renaming an attribute that a class body sets re-walks the functions that name it.
+#[test]
+fn renaming_a_class_attribute_re_walks_the_functions_that_name_it() {
+    let original = "\
+import subprocess
+
+
+class Runner:
+    shell = True
+    timeout: int = 30
+    token = 'abc'
+
+    def run(self, command):
+        return subprocess.run(command, shell=self.shell, timeout=self.timeout)
+
+    def close(self):
+        self.closed = True
+";
+    let mut session = Session::new();
+    let mut analyse = |text: &str| {
+        let findings = next_version(&mut session, text);
+        (findings.len(), outcome(&session))
+    };
+    let (found, _) = analyse(original);
+    assert_eq!(found, 1, "shell=True");
+    let renamed = Some(Reuse::Renamed);
+    // `self.shell` is no longer known to be `True`.
+    let shell = original.replace("    shell = True", "    shellx = True");
+    assert_eq!(analyse(&shell).1.0, renamed);
+    assert_eq!(analyse(original).1.0, renamed);
+    let annotated = original.replace("timeout: int = 30", "timeoutx: int = 30");
+    assert_eq!(analyse(&annotated).1.0, renamed);
+    analyse(original);
+    // A string bound to a name may be a credential by that name.
+    let secret = original.replace("token = 'abc'", "token = 'a1b2c3d4e5f6g7h8'");
+    assert_eq!(analyse(&secret).0, 2, "a hard-coded token");
+    let not_a_secret = secret.replace("token = 'a1", "tokens = 'a1");
+    assert_eq!(
+        analyse(&not_a_secret).1,
+        (Some(Reuse::Nothing), Some(Fallback::OutsideFunctionBodies))
+    );
+    analyse(original);
+    let string = original.replace("token = 'abc'", "tokex = 'abc'");
+    assert_eq!(
+        analyse(&string).1,
+        (renamed, None),
+        "too short to be a secret"
+    );
+    analyse(original);
+    // A method sets an attribute of the new name: the class's value merges its writes.
+    let closed = original.replace("    shell = True", "    closed = True");
+    assert_eq!(
+        analyse(&closed).1,
+        (Some(Reuse::Nothing), Some(Fallback::OutsideFunctionBodies))
+    );
 }

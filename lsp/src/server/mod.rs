@@ -718,8 +718,8 @@ impl Inner {
                     (Some(Reuse::Import), _) => {
                         " (an import edited: the functions naming what it binds re-analysed)".into()
                     }
-                    (Some(Reuse::FunctionRenamed), _) => {
-                        " (a function renamed: the functions naming it re-analysed)".into()
+                    (Some(Reuse::Renamed), _) => {
+                        " (a name renamed: the functions naming it re-analysed)".into()
                     }
                     (Some(Reuse::Everything), _) => " (text unchanged)".into(),
                     (Some(Reuse::EarlierText), _) => " (back to an earlier text)".into(),
@@ -756,7 +756,7 @@ impl Inner {
                 Reuse::AllButOneFunction
                     | Reuse::FunctionAndItsReaders
                     | Reuse::Import
-                    | Reuse::FunctionRenamed
+                    | Reuse::Renamed
                     | Reuse::Comment
                     | Reuse::Docstring
                     | Reuse::BlankLines

@@ -27,9 +27,9 @@
 //!   are not followed (every call whose result the caller uses is one); the language server
 //!   analyses the whole file once more when the edits stop.
 //!
-//! Two edits outside function bodies only change what names are bound to: an edit inside an
+//! Some edits outside function bodies only change what names are bound to: an edit inside an
 //! import at module level, and one that renames a function defined at module level or in a
-//! class body. The session binds the names again and walks again the functions whose bodies
+//! class body, or an attribute a class body sets. The session binds the names again and walks again the functions whose bodies
 //! name what was or is now bound (then, as above, the functions that read what those pass on
 //! differently), unless code outside function bodies names it too (see [`units_naming`]).
 //!
@@ -42,7 +42,7 @@ use super::{
 };
 use crate::analyse::FileContext;
 use crate::catalogue::{Catalogue, Language};
-use crate::engine::{Emitter, ImportContext, Provenance, render_again};
+use crate::engine::{Emitter, ImportContext, Provenance, is_a_named_secret, render_again};
 use crate::finding::{Finding, Span};
 use crate::lang::node_text;
 use crate::source::LineIndex;
@@ -139,9 +139,10 @@ pub enum Reuse {
     /// The edit was inside an import at module level: the names it binds were set again, and
     /// the functions that name one of them walked again.
     Import,
-    /// The edit only renamed a function defined at module level or in a class body: the
-    /// functions that name it, by its old name or its new one, were walked again.
-    FunctionRenamed,
+    /// The edit only renamed a function defined at module level or in a class body, or an
+    /// attribute a class body sets: the functions that name it, by its old name or its new one,
+    /// were walked again.
+    Renamed,
     /// The edit only added, removed or changed blank lines: the findings moved with the text.
     BlankLines,
     /// The text had not changed.
@@ -332,11 +333,18 @@ fn reanalyse(
     let plan = match unit_to_rewalk(memo, &edit, text, tree) {
         Ok(plan) => plan,
         Err(Fallback::OutsideFunctionBodies) => {
-            let rebinding = match import_to_rebind(memo, catalogue, &edit, text, tree) {
-                Err(Fallback::OutsideFunctionBodies) => function_renamed(memo, &edit, text, tree),
-                import => import,
-            }
-            .map_err(not_taken)?;
+            let rebinding = import_to_rebind(memo, catalogue, &edit, text, tree)
+                .or_else(|why| match why {
+                    Fallback::OutsideFunctionBodies => function_renamed(memo, &edit, text, tree),
+                    why => Err(why),
+                })
+                .or_else(|why| match why {
+                    Fallback::OutsideFunctionBodies => {
+                        class_attribute_renamed(memo, catalogue, &edit, text, tree)
+                    }
+                    why => Err(why),
+                })
+                .map_err(not_taken)?;
             let version = Version {
                 catalogue,
                 text,
@@ -960,6 +968,12 @@ enum Rebound {
     Module(Vec<(Rc<str>, Option<Rc<str>>)>),
     /// The function that unit `unit` defines is now called `name`.
     Function { unit: usize, name: Rc<str> },
+    /// The attribute `old` that a class body sets is now called `new`.
+    Attribute {
+        class: usize,
+        old: Rc<str>,
+        new: Rc<str>,
+    },
 }
 
 /// When the edit is inside one import statement at module level, finds the names it now binds
@@ -1112,6 +1126,103 @@ fn function_renamed(
     })
 }
 
+/// When the edit only changed the name a class body assigns (`timeout = 30` in `class
+/// Client:`), that class attribute's old and new name and the functions that name either;
+/// checks, without changing `memo`, that walking those functions again can give what a whole
+/// analysis would. As for a function renamed, no code outside function bodies may name it
+/// (another class body among it); nor may any function set an attribute of either name (the
+/// class's value is then merged from their writes), and a string value must not be a secret by
+/// either name.
+fn class_attribute_renamed(
+    memo: &Memo,
+    catalogue: &Catalogue,
+    edit: &Edit,
+    text: &str,
+    tree: &Tree,
+) -> Result<Rebinding, Fallback> {
+    let root = tree.root_node();
+    // A deletion at the end of a name leaves an empty range after it.
+    let target = [edit.start, edit.start.saturating_sub(1)]
+        .into_iter()
+        .filter_map(|from| root.descendant_for_byte_range(from, edit.new_end.max(from + 1)))
+        .find(|node| {
+            kind_of(*node) == "identifier"
+                && node.start_byte() <= edit.start
+                && edit.new_end <= node.end_byte()
+        })
+        .ok_or(Fallback::OutsideFunctionBodies)?;
+    let assignment = target
+        .parent()
+        .filter(|a| kind_of(*a) == "assignment" && a.child_by_field_name("left") == Some(target))
+        .filter(|a| {
+            a.child_by_field_name("right")
+                .is_none_or(|right| kind_of(right) != "assignment")
+        })
+        .ok_or(Fallback::OutsideFunctionBodies)?;
+    let class_node = assignment
+        .parent()
+        .filter(|s| kind_of(*s) == "expression_statement" && s.named_child_count() == 1)
+        .and_then(|statement| statement.parent())
+        .filter(|block| kind_of(*block) == "block")
+        .and_then(|block| block.parent())
+        .filter(|class| kind_of(*class) == "class_definition")
+        .ok_or(Fallback::OutsideFunctionBodies)?;
+    if !only_name_characters(memo, edit, text) {
+        return Err(Fallback::OutsideFunctionBodies);
+    }
+    let errors = syntax_errors(root);
+    if root.named_child_count() != memo.top_level
+        || assignment.has_error()
+        || !errors_where_they_were(memo, edit, &errors)
+    {
+        return Err(Fallback::Reshaped);
+    }
+    let &class = memo
+        .summaries
+        .class_by_node
+        .get(&class_node.start_byte())
+        .ok_or(Fallback::OutsideFunctionBodies)?;
+    let new = node_text(target, text);
+    let old = memo
+        .text
+        .get(target.start_byte()..target.end_byte() + edit.old_end - edit.new_end)
+        .ok_or(Fallback::OutsideFunctionBodies)?;
+    let special = |name: &str| name.starts_with("__") && name.ends_with("__");
+    let set_by_a_function = memo.effects.iter().any(|(_, effect)| {
+        matches!(effect, Effect::Attr { name, .. } if **name == *old || **name == *new)
+    });
+    let attrs = &memo.summaries.classes[class].attrs;
+    let a_secret = attrs
+        .get(old)
+        .and_then(Sym::str_value)
+        .is_some_and(|value| {
+            [old, new]
+                .iter()
+                .any(|name| is_a_named_secret(catalogue, value, name))
+        });
+    if special(old) || special(new) || set_by_a_function || a_secret || attrs.contains_key(new) {
+        return Err(Fallback::OutsideFunctionBodies);
+    }
+    let readers = units_naming(
+        memo,
+        edit,
+        text,
+        root,
+        &[old, new],
+        (target.start_byte(), target.end_byte()),
+    )?;
+    Ok(Rebinding {
+        rebound: Rebound::Attribute {
+            class,
+            old: old.into(),
+            new: new.into(),
+        },
+        readers,
+        errors,
+        imports: import_context(root, text),
+    })
+}
+
 /// The units whose bodies name one of `names` in the new text, outside `skip` (the edited
 /// binding), in order; `Err` when code outside every function body names one, other than in a
 /// comment.
@@ -1182,7 +1293,7 @@ fn rebind(
 ) -> Result<(Reuse, Vec<Finding>), NotTaken> {
     let reuse = match rebinding.rebound {
         Rebound::Module(_) => Reuse::Import,
-        Rebound::Function { .. } => Reuse::FunctionRenamed,
+        Rebound::Function { .. } | Rebound::Attribute { .. } => Reuse::Renamed,
     };
     // Only a text without syntax errors can be taken up again (see [`Session::earlier`]).
     let copy = memo.errors.is_empty().then(|| Box::new(memo.snapshot()));
@@ -1260,6 +1371,12 @@ fn rebind_and_walk(
                         );
                     }
                 }
+            }
+        }
+        Rebound::Attribute { class, old, new } => {
+            let attrs = &mut memo.summaries.classes[class].attrs;
+            if let Some(value) = attrs.remove(&old) {
+                attrs.insert(new, value);
             }
         }
     }
