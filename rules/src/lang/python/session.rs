@@ -637,6 +637,25 @@ fn signature_is_clean(function: Node) -> bool {
         .all(|child| !child.has_error() && !child.is_missing())
 }
 
+/// The new tree's syntax errors, when the tree agrees with the memo's around an edit that only
+/// binds names anew: the same number of top-level statements, the edited statement `clean`, and
+/// the errors where they were; `Err` otherwise.
+fn errors_if_the_rest_agrees(
+    memo: &Memo,
+    edit: &Edit,
+    root: Node,
+    clean: bool,
+) -> Result<Vec<Range>, Fallback> {
+    let errors = syntax_errors(root);
+    if root.named_child_count() != memo.top_level
+        || !clean
+        || !errors_where_they_were(memo, edit, &errors)
+    {
+        return Err(Fallback::Reshaped);
+    }
+    Ok(errors)
+}
+
 /// Whether the new tree's syntax errors (`errors`) are the memo's, moved with the edit.
 fn errors_where_they_were(memo: &Memo, edit: &Edit, errors: &[Range]) -> bool {
     errors
@@ -997,13 +1016,7 @@ fn import_to_rebind(
         .find(|s| s.start_byte() <= edit.start && edit.new_end <= s.end_byte())
         .filter(|s| matches!(kind_of(*s), "import_statement" | "import_from_statement"))
         .ok_or(Fallback::OutsideFunctionBodies)?;
-    let errors = syntax_errors(root);
-    if root.named_child_count() != memo.top_level
-        || statement.has_error()
-        || !errors_where_they_were(memo, edit, &errors)
-    {
-        return Err(Fallback::Reshaped);
-    }
+    let errors = errors_if_the_rest_agrees(memo, edit, root, !statement.has_error())?;
     // The statement before the edit, parsed on its own: an import at module level reads the
     // same anywhere.
     let (start, end) = (statement.start_byte(), statement.end_byte());
@@ -1094,13 +1107,7 @@ fn function_renamed(
     if !only_name_characters(memo, edit, text) {
         return Err(Fallback::OutsideFunctionBodies);
     }
-    let errors = syntax_errors(root);
-    if root.named_child_count() != memo.top_level
-        || !signature_is_clean(function)
-        || !errors_where_they_were(memo, edit, &errors)
-    {
-        return Err(Fallback::Reshaped);
-    }
+    let errors = errors_if_the_rest_agrees(memo, edit, root, signature_is_clean(function))?;
     let old_name = memo.summaries.functions[unit.function].name.clone();
     let new_name = node_text(name, text);
     let special = |name: &str| name.len() > 4 && name.starts_with("__") && name.ends_with("__");
@@ -1170,13 +1177,7 @@ fn class_attribute_renamed(
     if !only_name_characters(memo, edit, text) {
         return Err(Fallback::OutsideFunctionBodies);
     }
-    let errors = syntax_errors(root);
-    if root.named_child_count() != memo.top_level
-        || assignment.has_error()
-        || !errors_where_they_were(memo, edit, &errors)
-    {
-        return Err(Fallback::Reshaped);
-    }
+    let errors = errors_if_the_rest_agrees(memo, edit, root, !assignment.has_error())?;
     let &class = memo
         .summaries
         .class_by_node
