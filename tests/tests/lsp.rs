@@ -1126,5 +1126,16 @@ fn timings_say_what_each_keystroke_re_analysed() {
     );
     let log = server.await_log("timings.py v5:");
     assert!(message(&log).contains("(back to an earlier text)"), "{log}");
+    // Enter on a blank line only moves the findings.
+    change(&mut server, 6, 1, 0, "\n");
+    let log = server.await_log("timings.py v6:");
+    assert!(message(&log).contains("(blank lines edited)"), "{log}");
+    // Renaming the function re-walks the functions that name it (none).
+    change(&mut server, 7, 4, 8, "x");
+    let log = server.await_log("timings.py v7:");
+    assert!(
+        message(&log).contains("(a name renamed: the functions naming it re-analysed)"),
+        "{log}"
+    );
     assert!(server.shutdown().success());
 }
