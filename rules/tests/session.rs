@@ -282,7 +282,7 @@ fn a_session_gives_the_findings_of_a_whole_analysis_after_every_edit() {
         .unwrap_or(0x7e57_ab1e);
     let mut random = Random(seed);
     let (mut edits, mut partial, mut comments, mut docstrings, mut back) = (0, 0, 0, 0, 0);
-    let (mut imports, mut renamed, mut blank) = (0, 0, 0);
+    let (mut imports, mut renamed, mut blank, mut constants) = (0, 0, 0, 0);
     for (index, path) in files.iter().enumerate() {
         let Ok(mut text) = std::fs::read_to_string(path) else {
             continue;
@@ -315,6 +315,7 @@ fn a_session_gives_the_findings_of_a_whole_analysis_after_every_edit() {
                 imports += usize::from(session.last_reuse() == Some(Reuse::Import));
                 renamed += usize::from(session.last_reuse() == Some(Reuse::Renamed));
                 blank += usize::from(session.last_reuse() == Some(Reuse::BlankLines));
+                constants += usize::from(session.last_reuse() == Some(Reuse::Constant));
             }
             if incremental != whole {
                 // The summaries below leave out some fields (the fingerprint, the fix).
@@ -351,7 +352,7 @@ fn a_session_gives_the_findings_of_a_whole_analysis_after_every_edit() {
     }
     // The point of a session: most edits inside functions re-walk only that function.
     eprintln!(
-        "bundled corpora: {partial} of {edits} edits re-analysed one function, {comments} only moved findings ({docstrings} in a docstring), {back} went back to the earlier text kept, {imports} edited an import, {renamed} renamed a function or a class attribute, {blank} only edited blank lines"
+        "bundled corpora: {partial} of {edits} edits re-analysed one function, {comments} only moved findings ({docstrings} in a docstring), {back} went back to the earlier text kept, {imports} edited an import, {renamed} renamed a function or a class attribute, {blank} only edited blank lines, {constants} edited a module constant"
     );
     assert!(docstrings > 0, "no edit was only in a docstring");
     assert!(
@@ -1360,6 +1361,58 @@ class Runner:
     let closed = original.replace("    shell = True", "    closed = True");
     assert_eq!(
         analyse(&closed).1,
+        (Some(Reuse::Nothing), Some(Fallback::OutsideFunctionBodies))
+    );
+}
+
+/// Typing inside a module-level constant (a prompt, a model id) walks that statement again
+/// (a string may become a secret) and the functions that name the constant.
+#[test]
+fn editing_a_module_constant_re_walks_it_and_the_functions_that_name_it() {
+    let original = "\
+from transformers import AutoModel
+
+MODEL_ID = \"org/model\"
+SYSTEM_PROMPT = \"\"\"You are a careful assistant.
+Answer briefly.\"\"\"
+API_KEY = None
+
+
+def load():
+    return AutoModel.from_pretrained(MODEL_ID)
+
+
+def ask(client, question):
+    return client.complete(SYSTEM_PROMPT + question)
+";
+    let mut session = Session::new();
+    let mut analyse = |text: &str| {
+        let findings = next_version(&mut session, text);
+        let rules: Vec<String> = findings.iter().map(|f| f.rule.clone()).collect();
+        (rules, outcome(&session))
+    };
+    let (before, _) = analyse(original);
+    let constant = (Some(Reuse::Constant), None);
+    let prompt = original.replace("Answer briefly.", "Answer briefly and cite.");
+    assert_eq!(analyse(&prompt), (before.clone(), constant));
+    let model = prompt.replace("org/model", "org/other-model");
+    assert_eq!(analyse(&model).1, constant);
+    // A secret typed into a constant is found in the statement walked again.
+    let secret = model.replace(
+        "API_KEY = None",
+        "API_KEY = \"sk-live-0123456789abcdef0123\"",
+    );
+    analyse(&secret);
+    let typed = secret.replace("0123\"", "01234\"");
+    let (rules, how) = analyse(&typed);
+    assert_eq!(how, constant);
+    assert_eq!(rules.len(), before.len() + 1, "{rules:?}");
+    // Code outside function bodies names it.
+    let named = format!("{original}\nPROMPTS = [SYSTEM_PROMPT]\n");
+    analyse(&named);
+    let edited = named.replace("Answer briefly.", "Answer.");
+    assert_eq!(
+        analyse(&edited).1,
         (Some(Reuse::Nothing), Some(Fallback::OutsideFunctionBodies))
     );
 }

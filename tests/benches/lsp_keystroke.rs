@@ -110,7 +110,7 @@ fn in_process(text: &str, iterations: usize) -> Vec<String> {
         match session.last_reuse() {
             Some(Reuse::AllButOneFunction) => one_function.push(took),
             Some(Reuse::FunctionAndItsReaders) => with_readers.push(took),
-            Some(Reuse::Import) => imports.push(took),
+            Some(Reuse::Import | Reuse::Constant) => imports.push(took),
             Some(Reuse::Renamed) => renamed.push(took),
             Some(Reuse::Comment | Reuse::Docstring | Reuse::BlankLines) => comment += 1,
             Some(Reuse::EarlierText) => earlier += 1,
@@ -151,7 +151,7 @@ fn in_process(text: &str, iterations: usize) -> Vec<String> {
         Stats(reparse).row("in process: edit + incremental re-parse"),
         Stats(analysis).row("in process: analysis of the whole file"),
         Stats(in_session).row(&format!(
-            "in process: analysis in an editing session (of {iterations}: {} re-walked one function, {} one function and its readers, {} an import and the functions naming what it binds, {} a function's or a class attribute's name and the functions naming it, {comment} only moved findings, {earlier} were back at an earlier text; the whole file: {whole})",
+            "in process: analysis in an editing session (of {iterations}: {} re-walked one function, {} one function and its readers, {} an import or a module constant and the functions naming what it binds, {} a function's or a class attribute's name and the functions naming it, {comment} only moved findings, {earlier} were back at an earlier text; the whole file: {whole})",
             one_function.len(),
             with_readers.len(),
             imports.len(),
@@ -159,7 +159,7 @@ fn in_process(text: &str, iterations: usize) -> Vec<String> {
         )),
         Stats(one_function).row("in process: … the keystrokes that re-walked one function"),
         Stats(with_readers).row("in process: … the keystrokes that re-walked one function and its readers"),
-        Stats(imports).row("in process: … the keystrokes in an import"),
+        Stats(imports).row("in process: … the keystrokes in an import or a module constant"),
         Stats(renamed).row("in process: … the keystrokes in a function's or a class attribute's name"),
         Stats(fell_back).row("in process: … the keystrokes that analysed the whole file"),
         Stats(full).row("in process: full parse, for comparison"),

@@ -726,6 +726,10 @@ impl Inner {
                     (Some(Reuse::Comment), _) => " (a comment edited)".into(),
                     (Some(Reuse::Docstring), _) => " (a docstring edited)".into(),
                     (Some(Reuse::BlankLines), _) => " (blank lines edited)".into(),
+                    (Some(Reuse::Constant), _) => {
+                        " (a module constant edited: it and the functions naming it re-analysed)"
+                            .into()
+                    }
                     (Some(Reuse::Nothing), Some(why)) => {
                         format!(" (the whole file: {})", why.describe())
                     }
@@ -760,6 +764,7 @@ impl Inner {
                     | Reuse::Comment
                     | Reuse::Docstring
                     | Reuse::BlankLines
+                    | Reuse::Constant
                     | Reuse::EarlierText
             )
         );

@@ -143,6 +143,9 @@ pub enum Reuse {
     /// attribute a class body sets: the functions that name it, by its old name or its new one,
     /// were walked again.
     Renamed,
+    /// The edit was inside a module-level statement that binds a name to a literal (a prompt,
+    /// a model id): the statement and the functions that name it were walked again.
+    Constant,
     /// The edit only added, removed or changed blank lines: the findings moved with the text.
     BlankLines,
     /// The text had not changed.
@@ -342,6 +345,10 @@ fn reanalyse(
                     Fallback::OutsideFunctionBodies => {
                         class_attribute_renamed(memo, catalogue, &edit, text, tree)
                     }
+                    why => Err(why),
+                })
+                .or_else(|why| match why {
+                    Fallback::OutsideFunctionBodies => constant_edited(memo, &edit, text, tree),
                     why => Err(why),
                 })
                 .map_err(not_taken)?;
@@ -993,6 +1000,13 @@ enum Rebound {
         old: Rc<str>,
         new: Rc<str>,
     },
+    /// The module-level statement starting at `statement` binds `new` (`old` before) to a
+    /// literal: it is walked again.
+    Constant {
+        statement: usize,
+        old: Rc<str>,
+        new: Rc<str>,
+    },
 }
 
 /// When the edit is inside one import statement at module level, finds the names it now binds
@@ -1224,6 +1238,122 @@ fn class_attribute_renamed(
     })
 }
 
+/// When the edit is inside a module-level statement that binds a name to a literal (`MODEL_ID =
+/// "org/model"`, a prompt in a triple-quoted string, `RETRIES = 3`), before and after the edit,
+/// that statement and the functions that name the old or the new name; checks, without changing
+/// `memo`, that walking the statement and those functions again can give what a whole analysis
+/// would. A literal reads nothing when evaluated, so the module's walk only bound the name (and
+/// looked for a secret in a string); as for an import, no other code outside function bodies
+/// may name it.
+fn constant_edited(
+    memo: &Memo,
+    edit: &Edit,
+    text: &str,
+    tree: &Tree,
+) -> Result<Rebinding, Fallback> {
+    // The name a statement binds to a literal.
+    fn constant_name<'s>(statement: Node, text: &'s str) -> Option<&'s str> {
+        let assignment = statement.named_child(0)?;
+        let (left, right) = (
+            assignment.child_by_field_name("left")?,
+            assignment.child_by_field_name("right")?,
+        );
+        let plain_string = |node: Node| {
+            let mut cursor = node.walk();
+            kind_of(node) == "string"
+                && node
+                    .named_children(&mut cursor)
+                    .all(|part| kind_of(part) != "interpolation")
+        };
+        let literal = match kind_of(right) {
+            "integer" | "float" | "true" | "false" | "none" => true,
+            "concatenated_string" => {
+                let mut cursor = right.walk();
+                right.named_children(&mut cursor).all(plain_string)
+            }
+            _ => plain_string(right),
+        };
+        (kind_of(statement) == "expression_statement"
+            && statement.named_child_count() == 1
+            && kind_of(assignment) == "assignment"
+            && kind_of(left) == "identifier"
+            && literal)
+            .then(|| node_text(left, text))
+    }
+    let root = tree.root_node();
+    let mut cursor = root.walk();
+    let statement = root
+        .named_children(&mut cursor)
+        .find(|s| s.start_byte() <= edit.start && edit.new_end <= s.end_byte())
+        .ok_or(Fallback::OutsideFunctionBodies)?;
+    let new = constant_name(statement, text).ok_or(Fallback::OutsideFunctionBodies)?;
+    let errors = errors_if_the_rest_agrees(memo, edit, root, !statement.has_error())?;
+    // The statement before the edit, parsed on its own: at module level it reads the same.
+    let (start, end) = (statement.start_byte(), statement.end_byte());
+    let old_text = memo
+        .text
+        .get(start..end + edit.old_end - edit.new_end)
+        .ok_or(Fallback::OutsideFunctionBodies)?;
+    let old_tree = crate::lang::parse(Language::Python, old_text, None)
+        .ok_or(Fallback::OutsideFunctionBodies)?;
+    let old_root = old_tree.root_node();
+    let old = old_root
+        .named_child(0)
+        .filter(|_| !old_root.has_error() && old_root.named_child_count() == 1)
+        .and_then(|statement| constant_name(statement, old_text))
+        .ok_or(Fallback::OutsideFunctionBodies)?;
+    let special = |name: &str| name.starts_with("__") && name.ends_with("__");
+    // With a `*` import, a name no longer bound would be looked up there.
+    if special(old) || special(new) || (old != new && !memo.star_imports.is_empty()) {
+        return Err(Fallback::OutsideFunctionBodies);
+    }
+    let readers = units_naming(memo, edit, text, root, &[old, new], (start, end))?;
+    Ok(Rebinding {
+        rebound: Rebound::Constant {
+            statement: start,
+            old: old.into(),
+            new: new.into(),
+        },
+        readers,
+        errors,
+        imports: import_context(root, text),
+    })
+}
+
+/// Walks one module-level statement again over the module's scope (`module`), as the module's
+/// walk did; returns what it found.
+fn walk_module_statement(
+    memo: &mut Memo,
+    statement: Node,
+    module: ScopeRef,
+    version: &Version,
+) -> Vec<(Finding, Provenance)> {
+    let Version {
+        catalogue,
+        text,
+        lines,
+        context,
+        imports,
+    } = version;
+    let mut emitter = Emitter::new(catalogue, text, lines, Language::Python);
+    emitter.imports = imports.clone();
+    let mut walker = Walker::new(catalogue, text, &mut emitter, &mut memo.summaries, context);
+    walker.star_imports = memo.star_imports.clone();
+    walker.visit_stmt(
+        statement,
+        &super::Ctx {
+            chain: vec![module],
+            ..super::Ctx::default()
+        },
+    );
+    drop(walker);
+    emitter
+        .findings
+        .into_iter()
+        .zip(emitter.provenance)
+        .collect()
+}
+
 /// The units whose bodies name one of `names` in the new text, outside `skip` (the edited
 /// binding), in order; `Err` when code outside every function body names one, other than in a
 /// comment.
@@ -1295,6 +1425,7 @@ fn rebind(
     let reuse = match rebinding.rebound {
         Rebound::Module(_) => Reuse::Import,
         Rebound::Function { .. } | Rebound::Attribute { .. } => Reuse::Renamed,
+        Rebound::Constant { .. } => Reuse::Constant,
     };
     // Only a text without syntax errors can be taken up again (see [`Session::earlier`]).
     let copy = memo.errors.is_empty().then(|| Box::new(memo.snapshot()));
@@ -1379,6 +1510,32 @@ fn rebind_and_walk(
             if let Some(value) = attrs.remove(&old) {
                 attrs.insert(new, value);
             }
+        }
+        Rebound::Constant {
+            statement,
+            old,
+            new,
+        } => {
+            let root = tree.root_node();
+            let mut cursor = root.walk();
+            let node = root
+                .named_children(&mut cursor)
+                .find(|node| node.start_byte() == statement)
+                .ok_or(Fallback::Reshaped)?;
+            let module = module.ok_or(Fallback::OutsideFunctionBodies)?;
+            if old != new {
+                module.borrow_mut().vars.remove(&old);
+            }
+            // What the module's walk found in the statement (a secret) is found again.
+            let inside = |finding: &Finding| {
+                node.start_byte() <= finding.span.start_byte
+                    && finding.span.end_byte <= node.end_byte()
+            };
+            memo.findings
+                .retain(|(finding, provenance)| provenance.owner != MODULE || !inside(finding));
+            let found = walk_module_statement(memo, node, module, version);
+            memo.findings.extend(found);
+            sort(&mut memo.findings);
         }
     }
     // Those functions may pass on something else, as a function edited may; the functions
