@@ -1009,6 +1009,32 @@ enum Rebound {
     },
 }
 
+/// The module-level statement that holds the edit, in the new tree.
+fn top_level_statement_at<'t>(root: Node<'t>, edit: &Edit) -> Option<Node<'t>> {
+    let mut cursor = root.walk();
+    root.named_children(&mut cursor)
+        .find(|s| s.start_byte() <= edit.start && edit.new_end <= s.end_byte())
+}
+
+/// The text of a module-level `statement` (in the new tree) before the edit, and that text
+/// parsed on its own (a statement at module level reads the same anywhere), when it is one
+/// statement that parses cleanly.
+fn statement_before_the_edit<'m>(
+    memo: &'m Memo,
+    edit: &Edit,
+    statement: Node,
+) -> Result<(&'m str, Tree), Fallback> {
+    let old_end = statement.end_byte() + edit.old_end - edit.new_end;
+    let old_text = memo
+        .text
+        .get(statement.start_byte()..old_end)
+        .ok_or(Fallback::OutsideFunctionBodies)?;
+    let old_tree = crate::lang::parse(Language::Python, old_text, None)
+        .filter(|tree| !tree.root_node().has_error() && tree.root_node().named_child_count() == 1)
+        .ok_or(Fallback::OutsideFunctionBodies)?;
+    Ok((old_text, old_tree))
+}
+
 /// When the edit is inside one import statement at module level, finds the names it now binds
 /// to something else and the functions that name them, and checks, without changing `memo`,
 /// that walking those functions again over the module's names, set again, can give what a whole
@@ -1024,27 +1050,16 @@ fn import_to_rebind(
     tree: &Tree,
 ) -> Result<Rebinding, Fallback> {
     let root = tree.root_node();
-    let mut cursor = root.walk();
-    let statement = root
-        .named_children(&mut cursor)
-        .find(|s| s.start_byte() <= edit.start && edit.new_end <= s.end_byte())
+    let statement = top_level_statement_at(root, edit)
         .filter(|s| matches!(kind_of(*s), "import_statement" | "import_from_statement"))
         .ok_or(Fallback::OutsideFunctionBodies)?;
     let errors = errors_if_the_rest_agrees(memo, edit, root, !statement.has_error())?;
-    // The statement before the edit, parsed on its own: an import at module level reads the
-    // same anywhere.
     let (start, end) = (statement.start_byte(), statement.end_byte());
-    let old_text = memo
-        .text
-        .get(start..end + edit.old_end - edit.new_end)
-        .ok_or(Fallback::OutsideFunctionBodies)?;
-    let old_tree = crate::lang::parse(Language::Python, old_text, None)
-        .ok_or(Fallback::OutsideFunctionBodies)?;
-    let old_root = old_tree.root_node();
-    let old_statement = old_root
+    let (old_text, old_tree) = statement_before_the_edit(memo, edit, statement)?;
+    let old_statement = old_tree
+        .root_node()
         .named_child(0)
         .filter(|s| kind_of(*s) == kind_of(statement))
-        .filter(|_| !old_root.has_error() && old_root.named_child_count() == 1)
         .ok_or(Fallback::OutsideFunctionBodies)?;
     let bindings = |node: Node, text: &str| {
         let mut bound: Vec<(Rc<str>, Rc<str>)> = Vec::new();
@@ -1281,25 +1296,14 @@ fn constant_edited(
             .then(|| node_text(left, text))
     }
     let root = tree.root_node();
-    let mut cursor = root.walk();
-    let statement = root
-        .named_children(&mut cursor)
-        .find(|s| s.start_byte() <= edit.start && edit.new_end <= s.end_byte())
-        .ok_or(Fallback::OutsideFunctionBodies)?;
+    let statement = top_level_statement_at(root, edit).ok_or(Fallback::OutsideFunctionBodies)?;
     let new = constant_name(statement, text).ok_or(Fallback::OutsideFunctionBodies)?;
     let errors = errors_if_the_rest_agrees(memo, edit, root, !statement.has_error())?;
-    // The statement before the edit, parsed on its own: at module level it reads the same.
     let (start, end) = (statement.start_byte(), statement.end_byte());
-    let old_text = memo
-        .text
-        .get(start..end + edit.old_end - edit.new_end)
-        .ok_or(Fallback::OutsideFunctionBodies)?;
-    let old_tree = crate::lang::parse(Language::Python, old_text, None)
-        .ok_or(Fallback::OutsideFunctionBodies)?;
-    let old_root = old_tree.root_node();
-    let old = old_root
+    let (old_text, old_tree) = statement_before_the_edit(memo, edit, statement)?;
+    let old = old_tree
+        .root_node()
         .named_child(0)
-        .filter(|_| !old_root.has_error() && old_root.named_child_count() == 1)
         .and_then(|statement| constant_name(statement, old_text))
         .ok_or(Fallback::OutsideFunctionBodies)?;
     let special = |name: &str| name.starts_with("__") && name.ends_with("__");
