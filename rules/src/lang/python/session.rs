@@ -336,22 +336,22 @@ fn reanalyse(
     let plan = match unit_to_rewalk(memo, &edit, text, tree) {
         Ok(plan) => plan,
         Err(Fallback::OutsideFunctionBodies) => {
-            let rebinding = import_to_rebind(memo, catalogue, &edit, text, tree)
-                .or_else(|why| match why {
-                    Fallback::OutsideFunctionBodies => function_renamed(memo, &edit, text, tree),
-                    why => Err(why),
-                })
-                .or_else(|why| match why {
-                    Fallback::OutsideFunctionBodies => {
-                        class_attribute_renamed(memo, catalogue, &edit, text, tree)
-                    }
-                    why => Err(why),
-                })
-                .or_else(|why| match why {
-                    Fallback::OutsideFunctionBodies => constant_edited(memo, &edit, text, tree),
-                    why => Err(why),
-                })
-                .map_err(not_taken)?;
+            // Each kind of rebinding edit in turn, until one takes the edit or finds it of
+            // its kind but says why not.
+            let kinds: [&dyn Fn() -> Result<Rebinding, Fallback>; 4] = [
+                &|| import_to_rebind(memo, catalogue, &edit, text, tree),
+                &|| function_renamed(memo, &edit, text, tree),
+                &|| class_attribute_renamed(memo, catalogue, &edit, text, tree),
+                &|| constant_edited(memo, &edit, text, tree),
+            ];
+            let mut rebinding = Err(Fallback::OutsideFunctionBodies);
+            for kind in kinds {
+                rebinding = kind();
+                if !matches!(rebinding, Err(Fallback::OutsideFunctionBodies)) {
+                    break;
+                }
+            }
+            let rebinding = rebinding.map_err(not_taken)?;
             let version = Version {
                 catalogue,
                 text,
@@ -376,10 +376,7 @@ fn reanalyse(
     // The functions that read what the edited one now passes on differently read it again;
     // what they pass on must then stay the same.
     let readers = reanalyse_unit(memo, plan, true, &version).and_then(|readers| {
-        for &reader in &readers {
-            let plan = reader_to_rewalk(memo, reader, tree, &errors)?;
-            reanalyse_unit(memo, plan, false, &version)?;
-        }
+        walk_readers_again(memo, &readers, tree, &errors, &version)?;
         Ok(readers)
     });
     let readers = readers.map_err(|why| NotTaken {
@@ -1139,8 +1136,7 @@ fn function_renamed(
     let errors = errors_if_the_rest_agrees(memo, edit, root, signature_is_clean(function))?;
     let old_name = memo.summaries.functions[unit.function].name.clone();
     let new_name = node_text(name, text);
-    let special = |name: &str| name.len() > 4 && name.starts_with("__") && name.ends_with("__");
-    if special(&old_name) || special(new_name) || !memo.star_imports.is_empty() {
+    if special_name(&old_name) || special_name(new_name) || !memo.star_imports.is_empty() {
         return Err(Fallback::OutsideFunctionBodies);
     }
     let readers = units_naming(
@@ -1217,7 +1213,6 @@ fn class_attribute_renamed(
         .text
         .get(target.start_byte()..target.end_byte() + edit.old_end - edit.new_end)
         .ok_or(Fallback::OutsideFunctionBodies)?;
-    let special = |name: &str| name.starts_with("__") && name.ends_with("__");
     let set_by_a_function = memo.effects.iter().any(|(_, effect)| {
         matches!(effect, Effect::Attr { name, .. } if **name == *old || **name == *new)
     });
@@ -1230,7 +1225,12 @@ fn class_attribute_renamed(
                 .iter()
                 .any(|name| is_a_named_secret(catalogue, value, name))
         });
-    if special(old) || special(new) || set_by_a_function || a_secret || attrs.contains_key(new) {
+    if special_name(old)
+        || special_name(new)
+        || set_by_a_function
+        || a_secret
+        || attrs.contains_key(new)
+    {
         return Err(Fallback::OutsideFunctionBodies);
     }
     let readers = units_naming(
@@ -1306,9 +1306,8 @@ fn constant_edited(
         .named_child(0)
         .and_then(|statement| constant_name(statement, old_text))
         .ok_or(Fallback::OutsideFunctionBodies)?;
-    let special = |name: &str| name.starts_with("__") && name.ends_with("__");
     // With a `*` import, a name no longer bound would be looked up there.
-    if special(old) || special(new) || (old != new && !memo.star_imports.is_empty()) {
+    if special_name(old) || special_name(new) || (old != new && !memo.star_imports.is_empty()) {
         return Err(Fallback::OutsideFunctionBodies);
     }
     let readers = units_naming(memo, edit, text, root, &[old, new], (start, end))?;
@@ -1356,6 +1355,12 @@ fn walk_module_statement(
         .into_iter()
         .zip(emitter.provenance)
         .collect()
+}
+
+/// Whether a name is a special one (`__init__`, `__all__`): Python uses those without code
+/// naming them.
+fn special_name(name: &str) -> bool {
+    name.len() > 4 && name.starts_with("__") && name.ends_with("__")
 }
 
 /// The units whose bodies name one of `names` in the new text, outside `skip` (the edited
@@ -1552,10 +1557,7 @@ fn rebind_and_walk(
     }
     next.sort_unstable();
     next.dedup();
-    for &reader in &next {
-        let plan = reader_to_rewalk(memo, reader, tree, &errors)?;
-        reanalyse_unit(memo, plan, false, version)?;
-    }
+    walk_readers_again(memo, &next, tree, &errors, version)?;
     walked.extend(next);
     walked.sort_unstable();
     for (finding, provenance) in &mut memo.findings {
@@ -1654,6 +1656,22 @@ fn passed_by_keyword(text: &str, name: &str) -> bool {
         let keyword = matches!(rest, [b'=', next, ..] if *next != b'=') || rest == b"=";
         keyword || quoted
     })
+}
+
+/// Walks again each of `readers` (functions that read what a re-walk changed); each must pass
+/// on what it did before.
+fn walk_readers_again(
+    memo: &mut Memo,
+    readers: &[u32],
+    tree: &Tree,
+    errors: &[Range],
+    version: &Version,
+) -> Result<(), Fallback> {
+    for &reader in readers {
+        let plan = reader_to_rewalk(memo, reader, tree, errors)?;
+        reanalyse_unit(memo, plan, false, version)?;
+    }
+    Ok(())
 }
 
 /// Plans to walk again `memo`'s unit `index` (a function reading what a re-walk changed), whose
