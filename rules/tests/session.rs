@@ -1094,6 +1094,31 @@ def page():
     assert_eq!(outcome(&session), (Some(Reuse::AllButOneFunction), None));
 }
 
+/// The parser reads a name typed straight after a digit (`1marshal`, a typo) as a number and
+/// the name: a function that names it so reads what an import binds to it, and is walked again
+/// when the import changes (seed 411 of the differential test found it was not).
+#[test]
+fn a_name_typed_after_a_digit_still_reads_the_import() {
+    let original = "\
+import marshal
+
+
+def load(path):
+    with open(path, \"rb\") as fh:
+        code = 1marshal.loads(fh.read())
+    return code
+";
+    let mut session = Session::new();
+    let found = next_version(&mut session, original);
+    assert!(found.iter().any(|f| f.rule == "TL105"), "{found:?}");
+    let aliased = next_version(
+        &mut session,
+        &original.replace("import marshal", "import marshal as m"),
+    );
+    assert_eq!(session.last_reuse(), Some(Reuse::Import));
+    assert!(!aliased.iter().any(|f| f.rule == "TL105"), "{aliased:?}");
+}
+
 /// Typing in an import at module level binds other names: the functions that name what it
 /// bound before or binds now are walked again (and only they), unless code outside a function
 /// body names one of them, or a fix would import differently.

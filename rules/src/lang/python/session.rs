@@ -1414,13 +1414,29 @@ fn units_naming(
 /// is found too.
 fn occurrences<'a>(text: &'a str, name: &'a str) -> impl Iterator<Item = usize> + 'a {
     let bytes = text.as_bytes();
-    let part_of_a_name = |b: &u8| b.is_ascii_alphanumeric() || *b == b'_';
     memchr::memmem::find_iter(bytes, name.as_bytes()).filter(move |&at| {
-        !at.checked_sub(1)
-            .and_then(|before| bytes.get(before))
-            .is_some_and(part_of_a_name)
-            && !bytes.get(at + name.len()).is_some_and(part_of_a_name)
+        may_start_a_name(bytes, at) && !bytes.get(at + name.len()).is_some_and(part_of_a_name)
     })
+}
+
+fn part_of_a_name(b: &u8) -> bool {
+    b.is_ascii_alphanumeric() || *b == b'_'
+}
+
+/// Whether a name can start at `at`: it is not inside a longer name. Name characters before it
+/// only make it part of one when they start with a letter or `_`: the parser reads `1marshal`
+/// (a typo) as a number and the name `marshal`.
+fn may_start_a_name(bytes: &[u8], at: usize) -> bool {
+    let before = bytes.get(..at).unwrap_or_default();
+    let word = before.len()
+        - before
+            .iter()
+            .rev()
+            .take_while(|b| part_of_a_name(b))
+            .count();
+    !before
+        .get(word)
+        .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
 }
 
 /// Analyses the text after an edit that [`import_to_rebind`] or [`function_renamed`] checked.
@@ -1644,11 +1660,10 @@ fn only_in_the_signature(
 /// something that is not part of a name, or `name` quoted.
 fn passed_by_keyword(text: &str, name: &str) -> bool {
     let bytes = text.as_bytes();
-    let part_of_a_name = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
     memchr::memmem::find_iter(bytes, name.as_bytes()).any(|at| {
         let end = at + name.len();
         let before = at.checked_sub(1).map(|i| bytes[i]);
-        if before.is_some_and(part_of_a_name) {
+        if !may_start_a_name(bytes, at) {
             return false;
         }
         let quoted = matches!(before, Some(b'"' | b'\'')) && bytes.get(end) == before.as_ref();
