@@ -283,6 +283,7 @@ fn a_session_gives_the_findings_of_a_whole_analysis_after_every_edit() {
     let mut random = Random(seed);
     let (mut edits, mut partial, mut comments, mut docstrings, mut back) = (0, 0, 0, 0, 0);
     let (mut imports, mut renamed, mut blank, mut constants) = (0, 0, 0, 0);
+    let mut readers = 0;
     for (index, path) in files.iter().enumerate() {
         let Ok(mut text) = std::fs::read_to_string(path) else {
             continue;
@@ -306,6 +307,7 @@ fn a_session_gives_the_findings_of_a_whole_analysis_after_every_edit() {
             if index < bundled {
                 edits += 1;
                 partial += usize::from(session.last_reuse() == Some(Reuse::AllButOneFunction));
+                readers += usize::from(session.last_reuse() == Some(Reuse::FunctionAndItsReaders));
                 comments += usize::from(matches!(
                     session.last_reuse(),
                     Some(Reuse::Comment | Reuse::Docstring)
@@ -352,7 +354,7 @@ fn a_session_gives_the_findings_of_a_whole_analysis_after_every_edit() {
     }
     // The point of a session: most edits inside functions re-walk only that function.
     eprintln!(
-        "bundled corpora: {partial} of {edits} edits re-analysed one function, {comments} only moved findings ({docstrings} in a docstring), {back} went back to the earlier text kept, {imports} edited an import, {renamed} renamed a function or a class attribute, {blank} only edited blank lines, {constants} edited a module constant"
+        "bundled corpora: {partial} of {edits} edits re-analysed one function, {readers} one function and its readers, {comments} only moved findings ({docstrings} in a docstring), {back} went back to the earlier text kept, {imports} edited an import, {renamed} renamed a function or a class attribute, {blank} only edited blank lines, {constants} edited a module constant"
     );
     assert!(docstrings > 0, "no edit was only in a docstring");
     assert!(
@@ -863,6 +865,100 @@ def main():
     assert_eq!(
         session.last_fallback(),
         Some(Fallback::PassesOnSomethingElse)
+    );
+}
+
+/// A call that passes a local function's parameter request data, then an unresolved name,
+/// changes the taint the parameter holds: the function is walked again after the caller, with
+/// the taint every call passes merged again (the one that starts first). What the walk merges
+/// in its own order (whether every call passes something safe, the name one passes) must stay
+/// as it was, unless no call passes the parameter anything safe or named.
+#[test]
+fn a_changed_argument_taint_re_walks_the_function_it_is_passed_to() {
+    let original = "\
+import subprocess
+from flask import request
+
+
+def run(command):
+    return subprocess.run(command, shell=True)
+
+
+def handler():
+    command = \"ls \" + request.args[\"dir\"]
+    run(command)
+";
+    let shell_severities = |findings: &[threatlens_rules::Finding]| {
+        findings
+            .iter()
+            .filter(|f| f.span.start_byte < original.find("def handler").unwrap_or(0))
+            .map(|f| (f.rule.clone(), f.severity))
+            .collect::<Vec<_>>()
+    };
+    let mut session = Session::new();
+    let tainted = shell_severities(&next_version(&mut session, original));
+    // Typing into the argument: an unresolved name carries no taint, and `run`'s finding says
+    // so (it is walked again, not the whole file).
+    let unresolved = original.replace("    run(command)", "    run(comman)");
+    let untainted = shell_severities(&next_version(&mut session, &unresolved));
+    assert_eq!(
+        outcome(&session),
+        (Some(Reuse::FunctionAndItsReaders), None)
+    );
+    assert_ne!(
+        tainted, untainted,
+        "the parameter's taint reaches the finding"
+    );
+    next_version(&mut session, original);
+    assert_eq!(
+        outcome(&session),
+        (Some(Reuse::FunctionAndItsReaders), None)
+    );
+
+    // Another caller passing a constant: the edited call still passes something neither safe
+    // nor named, so what the walk merged in its order is the same.
+    let two_callers = format!("{original}\n\ndef main():\n    run(\"ls\")\n");
+    let mut session = Session::new();
+    next_version(&mut session, &two_callers);
+    next_version(
+        &mut session,
+        &two_callers.replace("    run(command)", "    run(comman)"),
+    );
+    assert_eq!(
+        outcome(&session),
+        (Some(Reuse::FunctionAndItsReaders), None)
+    );
+    // One call fewer while another passes something safe: whether every call passes
+    // something safe is merged in the walk's order.
+    next_version(&mut session, &two_callers);
+    next_version(
+        &mut session,
+        &two_callers.replace("    run(command)", "    print(command)"),
+    );
+    assert_eq!(
+        outcome(&session),
+        (Some(Reuse::Nothing), Some(Fallback::PassesOnSomethingElse))
+    );
+    // Without the other caller, one call fewer only takes the taint away.
+    let mut session = Session::new();
+    next_version(&mut session, original);
+    next_version(
+        &mut session,
+        &original.replace("    run(command)", "    print(command)"),
+    );
+    assert_eq!(
+        outcome(&session),
+        (Some(Reuse::FunctionAndItsReaders), None)
+    );
+    // Passing a constant instead passes something safe: the whole file.
+    next_version(&mut session, original);
+    next_version(
+        &mut session,
+        &original.replace("    run(command)", "    run(\"ls\")"),
+    );
+    assert_eq!(
+        outcome(&session),
+        (Some(Reuse::Nothing), Some(Fallback::PassesOnSomethingElse))
     );
 }
 

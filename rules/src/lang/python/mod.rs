@@ -723,7 +723,35 @@ struct FunctionInfo {
     unit: u32,
 }
 
+/// What the calls of a function told one of its parameters, merged: the taint that starts
+/// first, whether every call passed something safe (`None`: no call), and a real qualified name
+/// one passed (the first walked).
+#[derive(Debug, Default, Clone, PartialEq)]
+struct ParamSummary {
+    taint: Option<Rc<Taint>>,
+    safe: Option<bool>,
+    qname: Option<Rc<str>>,
+}
+
 impl FunctionInfo {
+    fn param_summary(&self, index: usize) -> Option<ParamSummary> {
+        Some(ParamSummary {
+            taint: self.param_taint.get(index)?.clone(),
+            safe: *self.param_safe.get(index)?,
+            qname: self.param_qnames.get(index)?.clone(),
+        })
+    }
+
+    fn set_param_summary(&mut self, index: usize, summary: ParamSummary) {
+        if let (Some(taint), Some(safe), Some(qname)) = (
+            self.param_taint.get_mut(index),
+            self.param_safe.get_mut(index),
+            self.param_qnames.get_mut(index),
+        ) {
+            (*taint, *safe, *qname) = (summary.taint, summary.safe, summary.qname);
+        }
+    }
+
     /// Whether a call of it tells its caller anything (a taint, a name, a shape, a constant).
     fn says_something(&self) -> bool {
         self.returns.is_some()
@@ -877,9 +905,8 @@ struct Walker<'a, 'e, 't> {
     current_unit: u32,
     units: Vec<Unit>,
     effects: Vec<(u32, Effect)>,
-    /// Set when re-walking one unit over the summaries of a whole analysis: the attributes it
-    /// sets on other units' classes, as they were, to put back afterwards.
-    undo: Option<Vec<AttrBefore>>,
+    /// Set when re-walking one unit over the summaries of a whole analysis.
+    undo: Option<Undo>,
     /// Class attributes set are only recorded in [`Walker::effects`] (see [`Rewalk`]).
     defer_attrs: bool,
     /// The range of the call being evaluated as a statement of its own, whose result nothing
@@ -887,8 +914,16 @@ struct Walker<'a, 'e, 't> {
     discarded_call: Option<Range>,
 }
 
-/// A class attribute as it was before a replayed unit overwrote it: (class, name, value).
-type AttrBefore = (usize, Rc<str>, Option<Sym>);
+/// What a unit re-walked over a whole analysis's summaries wrote into summaries that other
+/// units own, as it was before, to put back afterwards: the session merges those writes again
+/// itself.
+#[derive(Default)]
+struct Undo {
+    /// Class attributes set on other units' classes: (class, name, value).
+    attrs: Vec<(usize, Rc<str>, Option<Sym>)>,
+    /// Parameters of other units' functions passed an argument: (function, index, summary).
+    params: Vec<(usize, usize, ParamSummary)>,
+}
 
 /// The value of a plain string literal (no interpolation, no concatenation).
 fn string_literal<'s>(node: Node, text: &'s str) -> Option<&'s str> {
@@ -1843,9 +1878,13 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
                     let info = &mut self.summaries.classes[class];
                     if let Some(undo) = &mut self.undo
                         && info.unit != self.current_unit
-                        && !undo.iter().any(|(c, n, _)| *c == class && **n == *name)
+                        && !undo
+                            .attrs
+                            .iter()
+                            .any(|(c, n, _)| *c == class && **n == *name)
                     {
-                        undo.push((class, name.into(), info.attrs.get(name).cloned()));
+                        undo.attrs
+                            .push((class, name.into(), info.attrs.get(name).cloned()));
                     }
                     let change = info.set_attr(name, value);
                     let (readers, missed) = info.outdated_readers(name, change);
@@ -2983,6 +3022,10 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
 
     fn record_param_taint(&mut self, function: usize, args: &[Arg], offset: usize) {
         let mut learned = false;
+        // A unit re-walked alone leaves it to the session to merge again what other units'
+        // functions are passed, and to walk them again (see `session::parameter_changes`).
+        let merged_by_the_session =
+            self.undo.is_some() && self.summaries.functions[function].unit != self.current_unit;
         let mut position = offset;
         for arg in args {
             let index = match &arg.keyword {
@@ -3013,6 +3056,16 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
                 },
             ));
             let info = &mut self.summaries.functions[function];
+            if let Some(undo) = &mut self.undo
+                && merged_by_the_session
+                && !undo
+                    .params
+                    .iter()
+                    .any(|(f, i, _)| (*f, *i) == (function, index))
+                && let Some(before) = info.param_summary(index)
+            {
+                undo.params.push((function, index, before));
+            }
             if let Some(slot) = info.param_taint.get_mut(index)
                 && Sym::earlier_taint(&arg.sym.taint, slot)
             {
@@ -3036,12 +3089,12 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
                 *slot = Some(qname);
                 out_of_date |= qname_consulted;
             }
-            if out_of_date && info.params_read {
+            if out_of_date && info.params_read && !merged_by_the_session {
                 let unit = info.unit;
                 self.mark_stale(unit);
             }
         }
-        if learned && self.summaries.functions[function].params_read {
+        if learned && self.summaries.functions[function].params_read && !merged_by_the_session {
             self.changed = true;
             self.mark_stale(self.summaries.functions[function].unit);
         }

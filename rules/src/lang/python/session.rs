@@ -16,10 +16,11 @@
 //! - nothing outside the unit wrote into functions or classes defined inside it;
 //! - the re-walk writes the same facts for other units to read as before (what it and the
 //!   functions defined inside it return, where code outside the unit read that; what it
-//!   passes to other local functions; the attributes it sets, unless nothing else sets an
-//!   attribute of that name), and reads nothing that changed after the whole analysis read it;
-//!   or, when what it returns or an attribute it sets changed, only functions read that (not
-//!   module-level code), and each of them, walked again in turn, passes on what it did before;
+//!   passes to other local functions, but for the taint; the attributes it sets, unless
+//!   nothing else sets an attribute of that name), and reads nothing that changed after the
+//!   whole analysis read it; or, when what it returns, an attribute it sets or the taint a
+//!   parameter of another function merges changed, only functions read that (not module-level
+//!   code), and each of them, walked again in turn, passes on what it did before;
 //! - what it writes does not rest on what it wrote before the edit: where it read an attribute
 //!   it sets itself, or a return or attribute that its own output reaches through their
 //!   readers, a second walk with those reads left empty writes the same (an old value can
@@ -37,8 +38,9 @@
 //! edit, positions after it are moved first, then the unit is walked in the new text.
 
 use super::{
-    ClassInfo, Effect, FunctionInfo, MODULE, Reads, Scope, ScopeRef, Summaries, Unit, Walker,
-    analyse_whole, import_bindings, import_context, kind_of, param_name, param_name_node,
+    ClassInfo, Effect, FunctionInfo, MODULE, ParamSummary, Reads, Scope, ScopeRef, Summaries, Undo,
+    Unit, Walker, analyse_whole, import_bindings, import_context, kind_of, param_name,
+    param_name_node,
 };
 use crate::analyse::FileContext;
 use crate::catalogue::{Catalogue, Language};
@@ -1843,15 +1845,17 @@ fn reanalyse_unit(
     let attributes = if effects == old_effects {
         Some(Vec::new())
     } else {
-        attribute_changes(
-            memo,
-            unit_id,
-            &attributes_read,
-            &classes,
-            &old_effects,
-            &effects,
-            &mut readers,
-        )
+        parameter_changes(memo, unit_id, &old_effects, &effects, &mut readers).and_then(|()| {
+            attribute_changes(
+                memo,
+                unit_id,
+                &attributes_read,
+                &classes,
+                &old_effects,
+                &effects,
+                &mut readers,
+            )
+        })
     };
     readers.sort_unstable();
     readers.dedup();
@@ -1966,14 +1970,136 @@ fn read_again<K: std::hash::Hash + Eq>(
     }
 }
 
-/// When a re-walk changed only attribute writes (`now` against `before`, the effects of
-/// `unit`), the attributes of names that no other code sets and no class has as a method
-/// (reads of a method are not recorded): the (class, name) pairs whose value must be set
-/// again, those of the classes the unit defines aside (its walk set them); the other units
-/// that read an attribute of such a name in the last analysis are added to `readers`. `None`
-/// when anything else changed, or when an attribute's value before was not the unit's writes
-/// alone (a class body set it too). An attribute the unit reads itself in this walk
-/// (`read_now`) is not taken: the walk read its value from before the edit.
+/// When a re-walk changed the taint of what `unit` passes to parameters of functions outside
+/// it (`now` against `before`, its effects), merges again the taints every call passes each
+/// such parameter, as a whole analysis settles them (the one that starts first), and adds to
+/// `readers` the units of the functions whose parameter now holds another.
+///
+/// The body of a function reads whether every call passed something safe, and the qualified
+/// name one passed, as far as the walk has merged them when it reaches the body: in the walk's
+/// order, which the session does not know (a call can walk the function's body ahead, between
+/// two calls of the unit). So `None` when what the unit passes such a parameter changed in more
+/// than its taint, unless no call passes the parameter anything safe or named. Also `None` when
+/// two taints start at the same place (the first walked wins), when what the parameter held
+/// before the edit was not the merge of the calls, and when the function is defined inside the
+/// unit (its walk merged those itself).
+fn parameter_changes(
+    memo: &mut Memo,
+    unit: u32,
+    before: &[(u32, Effect)],
+    now: &[(u32, Effect)],
+    readers: &mut Vec<u32>,
+) -> Option<()> {
+    let parameters = |effects: &[(u32, Effect)]| -> Vec<(usize, usize)> {
+        effects
+            .iter()
+            .filter_map(|(_, effect)| match effect {
+                Effect::Param { callee, index, .. } => Some((*callee, *index)),
+                Effect::Attr { .. } => None,
+            })
+            .collect()
+    };
+    let mut changed = parameters(before);
+    changed.extend(parameters(now));
+    changed.sort_unstable();
+    changed.dedup();
+    changed
+        .retain(|&(callee, index)| !passed(before, callee, index).eq(passed(now, callee, index)));
+    for (callee, index) in changed {
+        let info = &memo.summaries.functions[callee];
+        if info.unit == unit {
+            return None;
+        }
+        // The unit's own effects are out of `memo.effects` while it is walked again.
+        let others = || passed(&memo.effects, callee, index);
+        let untainted = |effects| passed(effects, callee, index).map(|p| (p.safe, p.qname));
+        let only_taints_changed = untainted(before).eq(untainted(now));
+        let nothing_safe_or_named = || {
+            others()
+                .chain(passed(before, callee, index))
+                .chain(passed(now, callee, index))
+                .all(|p| !p.safe && p.qname.is_none())
+        };
+        if !only_taints_changed && !nothing_safe_or_named() {
+            return None;
+        }
+        let held = info.param_summary(index)?;
+        if merged(others().chain(passed(before, callee, index)))? != (held.taint.clone(), held.safe)
+        {
+            return None;
+        }
+        let (taint, safe) = merged(others().chain(passed(now, callee, index)))?;
+        let owner = info.unit;
+        if taint != held.taint {
+            readers.push(owner);
+        }
+        let qname = held.qname;
+        memo.summaries.functions[callee]
+            .set_param_summary(index, ParamSummary { taint, safe, qname });
+    }
+    Some(())
+}
+
+/// What one call passes a parameter (see [`Effect::Param`]).
+#[derive(Clone, Copy, PartialEq)]
+struct Passed<'e> {
+    taint: &'e Option<Rc<Taint>>,
+    safe: bool,
+    qname: &'e Option<Rc<str>>,
+}
+
+/// What the calls among `effects` pass to parameter `index` of `callee`, in order.
+fn passed(
+    effects: &[(u32, Effect)],
+    callee: usize,
+    index: usize,
+) -> impl Iterator<Item = Passed<'_>> + Clone {
+    effects.iter().filter_map(move |(_, effect)| match effect {
+        Effect::Param {
+            callee: c,
+            index: i,
+            taint,
+            safe,
+            qname,
+        } if (*c, *i) == (callee, index) => Some(Passed {
+            taint,
+            safe: *safe,
+            qname,
+        }),
+        _ => None,
+    })
+}
+
+/// The taint a parameter holds after the calls `passed`, and whether every one passed
+/// something safe (see `Walker::record_param_taint`); `None` when two taints start at the same
+/// place, where the first walked would win.
+fn merged<'e>(
+    passed: impl Iterator<Item = Passed<'e>>,
+) -> Option<(Option<Rc<Taint>>, Option<bool>)> {
+    let (mut taint, mut all_safe): (Option<Rc<Taint>>, Option<bool>) = (None, None);
+    for passed in passed {
+        if let (Some(new), Some(held)) = (passed.taint, &taint)
+            && new.range == held.range
+            && new != held
+        {
+            return None;
+        }
+        if Sym::earlier_taint(passed.taint, &taint) {
+            taint.clone_from(passed.taint);
+        }
+        all_safe = Some(passed.safe && all_safe.unwrap_or(true));
+    }
+    Some((taint, all_safe))
+}
+
+/// When a re-walk changed attribute writes (`now` against `before`, the effects of `unit`),
+/// the attributes of names that no other code sets and no class has as a method (reads of a
+/// method are not recorded): the (class, name) pairs whose value must be set again, those of
+/// the classes the unit defines aside (its walk set them); the other units that read an
+/// attribute of such a name in the last analysis are added to `readers`. `None` when an
+/// attribute's value before was not the unit's writes alone (a class body set it too). An
+/// attribute the unit reads itself in this walk (`read_now`) is not taken: the walk read its
+/// value from before the edit.
 fn attribute_changes(
     memo: &Memo,
     unit: u32,
@@ -1983,16 +2109,6 @@ fn attribute_changes(
     now: &[(u32, Effect)],
     readers: &mut Vec<u32>,
 ) -> Option<Vec<(usize, Rc<str>)>> {
-    let params = |effects: &'_ [(u32, Effect)]| {
-        effects
-            .iter()
-            .filter(|(_, effect)| matches!(effect, Effect::Param { .. }))
-            .cloned()
-            .collect::<Vec<_>>()
-    };
-    if params(before) != params(now) {
-        return None;
-    }
     let mut changed: Vec<(usize, Rc<str>)> = before
         .iter()
         .chain(now)
@@ -2111,7 +2227,7 @@ impl<'a, 't> UnitWalk<'a, 't> {
         walker.star_imports = memo.star_imports.clone();
         walker.units = std::mem::take(&mut memo.units);
         walker.deferred.module_done = true;
-        walker.undo = Some(Vec::new());
+        walker.undo = Some(Undo::default());
         walker.walk_unit_again(self.id, self.node);
         let Walker {
             units,
@@ -2120,12 +2236,16 @@ impl<'a, 't> UnitWalk<'a, 't> {
             ..
         } = walker;
         memo.units = units;
-        for (class, name, value) in undo.unwrap_or_default().into_iter().rev() {
+        let undo = undo.unwrap_or_default();
+        for (class, name, value) in undo.attrs.into_iter().rev() {
             let attrs = &mut memo.summaries.classes[class].attrs;
             match value {
                 Some(value) => attrs.insert(name, value),
                 None => attrs.remove(&name),
             };
+        }
+        for (function, index, summary) in undo.params {
+            memo.summaries.functions[function].set_param_summary(index, summary);
         }
         (emitter, effects)
     }
