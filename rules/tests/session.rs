@@ -673,6 +673,30 @@ config = yaml.load(  # parse the settings
     assert_ne!(fingerprints[0], fingerprints[1]);
 }
 
+/// A message quotes the code a finding starts with (here the target of an assignment that
+/// tree-sitter's recovery carried over a line): a comment inside that code is quoted too, so an
+/// edit in it changes the message (seed 598 of the differential test).
+#[test]
+fn a_comment_quoted_in_a_message_is_not_only_moved() {
+    let original = "\
+import ssl
+
+
+def insecure():
+    ctx = ssl.#create_default_context()
+    ctx.check_hostname = False
+    return ctx
+";
+    let mut session = Session::new();
+    let found = next_version(&mut session, original);
+    assert!(
+        found.iter().any(|f| f.message.contains("#create_default_context")),
+        "{found:?}"
+    );
+    next_version(&mut session, &original.replace("#create", "##create"));
+    assert_ne!(session.last_reuse(), Some(Reuse::Comment));
+}
+
 /// What a function returns matters only where other code read it. A function defined inside
 /// the edited one can be read from outside through its parent's return (`outer()()`, no
 /// arguments, so nothing was passed into it): when what it returns changes, the reader must

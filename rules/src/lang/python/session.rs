@@ -734,16 +734,40 @@ fn typed_plainly(memo: &Memo, edit: &Edit, text: &str) -> bool {
     plain(memo.text.get(edit.start..edit.old_end)) && plain(text.get(edit.start..edit.new_end))
 }
 
+/// Whether the edit is inside the code under a finding (or under one of its related places),
+/// which its message may quote.
+fn in_a_finding(memo: &Memo, edit: &Edit) -> bool {
+    memo.findings.iter().any(|(finding, _)| {
+        inside(&finding.span, edit)
+            || finding
+                .related
+                .iter()
+                .any(|related| inside(&related.span, edit))
+    })
+}
+
+fn inside(span: &Span, edit: &Edit) -> bool {
+    span.start_byte < edit.start && edit.old_end < span.end_byte
+}
+
 /// Whether the edit only changed the text of one comment (the walk never reads comments): `#`
 /// stands before it and the line ends after it in both texts, since neither the removed nor the
 /// inserted text holds a line break, quote or backslash. A suppression comment is left to the
-/// whole analysis.
+/// whole analysis, and so is a comment inside a finding whose message quotes code with a `#`:
+/// a message quotes the code a finding starts with (the call as written, the target of an
+/// assignment), and a comment inside that, which only a broken statement has, would be quoted
+/// too (seed 598 of the differential test: `ctx = ssl.#create_default_context()`).
 fn only_in_a_comment(memo: &Memo, edit: &Edit, text: &str, tree: &Tree) -> bool {
     // As for a docstring, a longer or shorter comment can change how tree-sitter recovers from
     // a syntax error (skipped text has a cost): the errors must be where they were, and none
     // may hold the comment (inside one, the rest can be read differently in the same range).
     let errors = syntax_errors(tree.root_node());
+    let quoted = memo
+        .findings
+        .iter()
+        .any(|(finding, _)| inside(&finding.span, edit) && finding.message.contains('#'));
     if !typed_plainly(memo, edit, text)
+        || quoted
         || !errors_where_they_were(memo, edit, &errors)
         || errors
             .iter()
@@ -856,14 +880,9 @@ fn only_blank_lines(memo: &Memo, edit: &Edit, text: &str, tree: &Tree) -> bool {
     let continued = text
         .get(..edit.start)
         .is_some_and(|t| t.trim_end_matches([' ', '\t', '\r', '\n']).ends_with('\\'));
-    // A finding's message may quote the code under it.
-    let inside = |span: &Span| span.start_byte < edit.start && edit.old_end < span.end_byte;
-    let in_a_finding = memo.findings.iter().any(|(finding, _)| {
-        inside(&finding.span) || finding.related.iter().any(|related| inside(&related.span))
-    });
     if before != after
         || continued
-        || in_a_finding
+        || in_a_finding(memo, edit)
         || !whitespace(memo.text.get(edit.start..edit.old_end))
         || !whitespace(text.get(edit.start..edit.new_end))
     {
