@@ -110,7 +110,20 @@ fn edit(text: &str, random: &mut Random) -> String {
     while !text.is_char_boundary(at) {
         at -= 1;
     }
-    match random.below(12) {
+    match random.below(13) {
+        // The start of a statement typed on a line of its own at module level (or inside a
+        // body, where the line starts): a name or a keyword, or two.
+        12 => {
+            let lines: Vec<(usize, &str)> = line_starts(text).collect();
+            let Some(&(start, _)) = lines.get(random.below(lines.len())) else {
+                return edit(text, random);
+            };
+            let words = [
+                "f", "fro", "from", "import ", "def", "x y", "if", "print", "class C",
+            ];
+            let word = words[random.below(words.len())];
+            format!("{}{word}\n{}", &text[..start], &text[start..])
+        }
         // Enter pressed at the start of a line (a blank line, maybe indented), or a blank line
         // deleted.
         11 => {
@@ -283,7 +296,7 @@ fn a_session_gives_the_findings_of_a_whole_analysis_after_every_edit() {
     let mut random = Random(seed);
     let (mut edits, mut partial, mut comments, mut docstrings, mut back) = (0, 0, 0, 0, 0);
     let (mut imports, mut renamed, mut blank, mut constants) = (0, 0, 0, 0);
-    let mut readers = 0;
+    let (mut readers, mut bare) = (0, 0);
     for (index, path) in files.iter().enumerate() {
         let Ok(mut text) = std::fs::read_to_string(path) else {
             continue;
@@ -317,6 +330,7 @@ fn a_session_gives_the_findings_of_a_whole_analysis_after_every_edit() {
                 imports += usize::from(session.last_reuse() == Some(Reuse::Import));
                 renamed += usize::from(session.last_reuse() == Some(Reuse::Renamed));
                 blank += usize::from(session.last_reuse() == Some(Reuse::BlankLines));
+                bare += usize::from(session.last_reuse() == Some(Reuse::BareNames));
                 constants += usize::from(session.last_reuse() == Some(Reuse::Constant));
             }
             if incremental != whole {
@@ -354,9 +368,10 @@ fn a_session_gives_the_findings_of_a_whole_analysis_after_every_edit() {
     }
     // The point of a session: most edits inside functions re-walk only that function.
     eprintln!(
-        "bundled corpora: {partial} of {edits} edits re-analysed one function, {readers} one function and its readers, {comments} only moved findings ({docstrings} in a docstring), {back} went back to the earlier text kept, {imports} edited an import, {renamed} renamed a function or a class attribute, {blank} only edited blank lines, {constants} edited a module constant"
+        "bundled corpora: {partial} of {edits} edits re-analysed one function, {readers} one function and its readers, {comments} only moved findings ({docstrings} in a docstring), {back} went back to the earlier text kept, {imports} edited an import, {renamed} renamed a function or a class attribute, {blank} only edited blank lines, {bare} only lines of bare names, {constants} edited a module constant"
     );
     assert!(docstrings > 0, "no edit was only in a docstring");
+    assert!(bare > 0, "no edit only typed the start of a statement");
     assert!(
         imports > 0,
         "no edit of an import was taken without the whole file"
@@ -690,7 +705,9 @@ def insecure():
     let mut session = Session::new();
     let found = next_version(&mut session, original);
     assert!(
-        found.iter().any(|f| f.message.contains("#create_default_context")),
+        found
+            .iter()
+            .any(|f| f.message.contains("#create_default_context")),
         "{found:?}"
     );
     next_version(&mut session, &original.replace("#create", "##create"));
@@ -1451,6 +1468,75 @@ TOTAL = 1 + \\
     assert_ne!(analyse(&in_a_string).1.0, Some(Reuse::BlankLines));
     let continued = in_a_string.replace("\\\n    2", "\\\n\n    2");
     assert_ne!(analyse(&continued).1.0, Some(Reuse::BlankLines));
+}
+
+/// Typing the start of a statement at module level leaves a line of names and keywords (`f`,
+/// `fro`, `from`, `import `): the module's walk finds nothing in it and it binds nothing, so
+/// each keystroke only moves the findings. Not where the line is read on from the line before
+/// (a decorator), inside a class body, or once the line binds a name.
+#[test]
+fn typing_the_start_of_a_statement_only_moves_the_findings() {
+    let original = "\
+import pickle
+
+
+def load(path):
+    return pickle.loads(open(path, 'rb').read())
+
+
+@app.route('/')
+def index():
+    return 'ok'
+
+
+class Store:
+    path = 'store.pkl'
+";
+    // The reuse after each keystroke typing `statement` on a new line before `before`.
+    let typing = |before: &str, statement: &str| {
+        let at = original.find(before).expect("where to type");
+        let original = typed_in(original, at, "\n");
+        let mut session = Session::new();
+        next_version(&mut session, &original);
+        (1..=statement.len())
+            .map(|typed| {
+                let found =
+                    next_version(&mut session, &typed_in(&original, at, &statement[..typed]));
+                assert_eq!(found.len(), 1, "the pickle finding, moved");
+                session.last_reuse()
+            })
+            .collect::<Vec<_>>()
+    };
+    let bare = Some(Reuse::BareNames);
+    assert_eq!(typing("import pickle", "from"), [bare; 4]);
+    assert_eq!(typing("import pickle", "import "), [bare; 7]);
+    // Two names, and a keyword at the end of the file.
+    assert_eq!(typing("\nclass Store", "fro pick"), [bare; 8]);
+    let at_the_end = format!("{original}\nimport");
+    let mut session = Session::new();
+    next_version(&mut session, &at_the_end);
+    next_version(&mut session, &format!("{at_the_end} "));
+    assert_eq!(session.last_reuse(), bare);
+    // Once the line imports a name, it binds it: the import path takes it, or the whole file.
+    assert_ne!(typing("import pickle", "import o").last(), Some(&bare));
+    // After a decorator, the line is read on from the one before.
+    assert!(!typing("def index", "f").contains(&bare));
+    // Inside a class body.
+    assert!(!typing("    path =", "    f").contains(&bare));
+
+    // In a file that imports nothing, a fix's new import line goes before the first statement:
+    // a line typed there moves it.
+    let secret = "TOKEN = \"hf_abcdefghijklmnopqrstuvwxyzABCDEFGH\"\n";
+    let mut session = Session::new();
+    let found = next_version(&mut session, secret);
+    let fix = found.first().and_then(|f| f.fix.as_ref());
+    assert!(
+        fix.is_some_and(|fix| fix.edits.iter().any(|e| e.new_text == "import os\n")),
+        "{found:?}"
+    );
+    next_version(&mut session, &format!("\n{secret}"));
+    next_version(&mut session, &format!("f\n{secret}"));
+    assert_ne!(session.last_reuse(), bare);
 }
 
 /// Renaming an attribute that a class body sets re-walks the functions that name it.

@@ -112,7 +112,9 @@ fn in_process(text: &str, iterations: usize) -> Vec<String> {
             Some(Reuse::FunctionAndItsReaders) => with_readers.push(took),
             Some(Reuse::Import | Reuse::Constant) => imports.push(took),
             Some(Reuse::Renamed) => renamed.push(took),
-            Some(Reuse::Comment | Reuse::Docstring | Reuse::BlankLines) => comment += 1,
+            Some(Reuse::Comment | Reuse::Docstring | Reuse::BlankLines | Reuse::BareNames) => {
+                comment += 1
+            }
             Some(Reuse::EarlierText) => earlier += 1,
             Some(Reuse::Nothing) => {
                 let why = session

@@ -1106,33 +1106,37 @@ fn timings_say_what_each_keystroke_re_analysed() {
             .contains("(an import edited: the functions naming what it binds re-analysed)"),
         "{log}"
     );
-    // A statement typed at module level analyses the whole file, and says why.
+    // The start of a statement typed at module level only moves the findings.
     change(&mut server, 4, 1, 0, "x");
     let log = server.await_log("timings.py v4:");
     assert!(
-        message(&log).contains("(the whole file: the edit is outside a function body)"),
+        message(&log).contains("(the start of a statement typed)"),
         "{log}"
     );
+    // A bracket opened after it analyses the whole file, and says why.
+    change(&mut server, 5, 1, 1, "(");
+    let log = server.await_log("timings.py v5:");
+    assert!(message(&log).contains("(the whole file: "), "{log}");
     // Deleting it goes back to a text analysed before.
     server.notify(
         "textDocument/didChange",
         json!({
-            "textDocument": {"uri": uri, "version": 5},
+            "textDocument": {"uri": uri, "version": 6},
             "contentChanges": [{
-                "range": {"start": {"line": 1, "character": 0}, "end": {"line": 1, "character": 1}},
+                "range": {"start": {"line": 1, "character": 1}, "end": {"line": 1, "character": 2}},
                 "text": "",
             }],
         }),
     );
-    let log = server.await_log("timings.py v5:");
+    let log = server.await_log("timings.py v6:");
     assert!(message(&log).contains("(back to an earlier text)"), "{log}");
     // Enter on a blank line only moves the findings.
-    change(&mut server, 6, 1, 0, "\n");
-    let log = server.await_log("timings.py v6:");
+    change(&mut server, 7, 2, 0, "\n");
+    let log = server.await_log("timings.py v7:");
     assert!(message(&log).contains("(blank lines edited)"), "{log}");
     // Renaming the function re-walks the functions that name it (none).
-    change(&mut server, 7, 4, 8, "x");
-    let log = server.await_log("timings.py v7:");
+    change(&mut server, 8, 4, 8, "x");
+    let log = server.await_log("timings.py v8:");
     assert!(
         message(&log).contains("(a name renamed: the functions naming it re-analysed)"),
         "{log}"

@@ -726,6 +726,7 @@ impl Inner {
                     (Some(Reuse::Comment), _) => " (a comment edited)".into(),
                     (Some(Reuse::Docstring), _) => " (a docstring edited)".into(),
                     (Some(Reuse::BlankLines), _) => " (blank lines edited)".into(),
+                    (Some(Reuse::BareNames), _) => " (the start of a statement typed)".into(),
                     (Some(Reuse::Constant), _) => {
                         " (a module constant edited: it and the functions naming it re-analysed)"
                             .into()
@@ -764,6 +765,7 @@ impl Inner {
                     | Reuse::Comment
                     | Reuse::Docstring
                     | Reuse::BlankLines
+                    | Reuse::BareNames
                     | Reuse::Constant
                     | Reuse::EarlierText
             )

@@ -150,6 +150,10 @@ pub enum Reuse {
     Constant,
     /// The edit only added, removed or changed blank lines: the findings moved with the text.
     BlankLines,
+    /// The edit only changed module-level lines of bare names and keywords, as typing the
+    /// start of a statement leaves them (`fro`, `from`, `import `): the findings moved with
+    /// the text.
+    BareNames,
     /// The text had not changed.
     Everything,
     /// The text is that of the earlier analysis the session keeps (a typo deleted, an edit
@@ -329,6 +333,11 @@ fn reanalyse(
     }
     if only_blank_lines(memo, &edit, text, tree) {
         return Ok((Reuse::BlankLines, move_findings(memo, &edit, text, lines)));
+    }
+    if let Some((top_level, errors, imports)) = only_bare_names(memo, &edit, text, tree) {
+        let findings = move_findings(memo, &edit, text, lines);
+        (memo.top_level, memo.errors, memo.imports) = (top_level, errors, imports);
+        return Ok((Reuse::BareNames, findings));
     }
     let not_taken = |why| NotTaken {
         why,
@@ -905,6 +914,106 @@ fn only_blank_lines(memo: &Memo, edit: &Edit, text: &str, tree: &Tree) -> bool {
         && !errors
             .iter()
             .any(|&(start, end)| start <= edit.start && edit.new_end <= end)
+}
+
+/// When the edit only changed whole module-level lines that hold nothing but names and
+/// keywords, before it and after it, as typing the start of a statement leaves them (`f`, `fro`,
+/// `from`, `import `), or blank lines: the module's number of top-level statements and its
+/// syntax errors and where a new import line goes in the new tree. The walk of such a statement
+/// reads a name or two and finds nothing, and the statement binds nothing.
+///
+/// The lines start at the first column and the new tree agrees: they are statements of their
+/// own (nothing before them reads on into them); the other statements are those there were (as
+/// many, the syntax errors outside the lines where they were, none reaching into them); no
+/// finding spans them; a fix's new import line, if a finding has one, goes where it went.
+fn only_bare_names(
+    memo: &Memo,
+    edit: &Edit,
+    text: &str,
+    tree: &Tree,
+) -> Option<(usize, Vec<Range>, ImportContext)> {
+    // The whole lines the edit touches, from `from` to the end of the line `end` is on.
+    fn lines(text: &str, from: usize, end: usize) -> Option<(usize, &str)> {
+        let to = text.get(end..)?.find('\n').map_or(text.len(), |n| end + n);
+        Some((to, text.get(from..to)?))
+    }
+    // Statements of names and keywords alone (a keyword typed alone is a syntax error).
+    fn bare(node: Node) -> bool {
+        let mut cursor = node.walk();
+        kind_of(node) == "identifier"
+            || ((node.is_error() || kind_of(node) == "expression_statement")
+                && node.named_children(&mut cursor).all(bare))
+    }
+    let from = text.get(..edit.start)?.rfind('\n').map_or(0, |n| n + 1);
+    let (old_to, old_lines) = lines(&memo.text, from, edit.old_end)?;
+    let (new_to, new_lines) = lines(text, from, edit.new_end)?;
+    let names_and_keywords = |lines: &str| {
+        lines.split('\n').all(|line| {
+            (line.trim().is_empty() || !line.starts_with([' ', '\t']))
+                && line
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b' ' | b'\t' | b'\r'))
+        })
+    };
+    if !names_and_keywords(old_lines) || !names_and_keywords(new_lines) {
+        return None;
+    }
+    let touches = |span: &Span| span.start_byte < old_to && from < span.end_byte;
+    if memo.findings.iter().any(|(finding, _)| {
+        touches(&finding.span) || finding.related.iter().any(|related| touches(&related.span))
+    }) {
+        return None;
+    }
+    // The statements the lines held, read on their own.
+    let old_tree = crate::lang::parse(Language::Python, old_lines, None)?;
+    let old_root = old_tree.root_node();
+    let mut cursor = old_root.walk();
+    if !old_root.named_children(&mut cursor).all(bare) {
+        return None;
+    }
+    let root = tree.root_node();
+    let mut new_statements = 0;
+    let mut cursor = root.walk();
+    for statement in root.named_children(&mut cursor) {
+        let (start, end) = (statement.start_byte(), statement.end_byte());
+        if end <= from || new_to <= start {
+            continue;
+        }
+        if start < from || new_to < end || !bare(statement) {
+            return None;
+        }
+        new_statements += 1;
+    }
+    let top_level = (memo.top_level + new_statements).checked_sub(old_root.named_child_count())?;
+    // The errors outside the lines, where they were; none reaches into them.
+    let outside = |errors: &[Range], to: usize| -> Option<Vec<Range>> {
+        let mut outside = Vec::new();
+        for &(start, end) in errors {
+            if end <= from || to <= start {
+                outside.push((start, end));
+            } else if start < from || to < end {
+                return None;
+            }
+        }
+        Some(outside)
+    };
+    let errors = syntax_errors(root);
+    let moved: Vec<Range> = outside(&memo.errors, old_to)?
+        .into_iter()
+        .map(|range| edit.range(range))
+        .collect();
+    let imports = import_context(root, text);
+    let import_line = memo.imports.insert_at;
+    let a_fix_imports = || {
+        memo.findings.iter().any(|(finding, _)| {
+            finding.fix.iter().flat_map(|fix| &fix.edits).any(|edit| {
+                (edit.span.start_byte, edit.span.end_byte) == (import_line, import_line)
+            })
+        })
+    };
+    let same_fixes = imports.insert_at == edit.start(import_line) || !a_fix_imports();
+    (root.named_child_count() == top_level && outside(&errors, new_to)? == moved && same_fixes)
+        .then_some((top_level, errors, imports))
 }
 
 /// The last analysis's findings, moved with an edit that changed nothing they depend on.
