@@ -688,6 +688,39 @@ config = yaml.load(  # parse the settings
     assert_ne!(fingerprints[0], fingerprints[1]);
 }
 
+/// An agent's plan-and-execute loop passes what the model answered back as the next prompt:
+/// the taint `_ask`'s `prompt` parameter holds comes from `_ask`'s own LLM call. When an edit
+/// removes that call, only `_ask`'s old output keeps the parameter tainted; a whole analysis,
+/// starting from nothing, finds no taint, and neither must the session. The texts are those of
+/// seed 564 of the differential test (before it drew another kind of edit), which had pasted a
+/// token into the import of `anthropic` and into the client's constructor first.
+#[test]
+fn a_parameter_tainted_by_the_function_s_own_output_is_not_kept() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let original =
+        std::fs::read_to_string(root.join("tests/corpus/labelled/agentsmith/planner.py"))
+            .expect("the bundled agent");
+    let token = "hf_abcdefghijklmnopqrstuvwxyzABCDEFGH";
+    let original = original
+        .replacen("import anthropic", &format!("import {token} anthropic"), 1)
+        .replacen("Anthropic(", &format!("Ant {token}hropic("), 1);
+    let mut session = Session::new();
+    let found = next_version(&mut session, &original);
+    let llm_eval = |findings: &[threatlens_rules::Finding]| {
+        findings
+            .iter()
+            .any(|f| f.rule == "TL401" && f.message.contains("LLM completion"))
+    };
+    assert!(llm_eval(&found), "{found:?}");
+    // A token pasted into the call's name: the call is broken, the model no longer called.
+    let edited = original.replacen(
+        "messages.create(",
+        "messages.crea hf_abcdefghijklmnopqrstuvwxyzABCDEFGHte(",
+        1,
+    );
+    assert!(!llm_eval(&next_version(&mut session, &edited)));
+}
+
 /// A message quotes the code a finding starts with (here the target of an assignment that
 /// tree-sitter's recovery carried over a line): a comment inside that code is quoted too, so an
 /// edit in it changes the message (seed 598 of the differential test).

@@ -24,9 +24,11 @@
 //! - what it writes does not rest on what it wrote before the edit: where it read an attribute
 //!   it sets itself, or a return or attribute that its own output reaches through their
 //!   readers, a second walk with those reads left empty writes the same (an old value can
-//!   otherwise keep itself alive after the edit removed its source). Loops through parameters
-//!   are not followed (every call whose result the caller uses is one); the language server
-//!   analyses the whole file once more when the edits stop.
+//!   otherwise keep itself alive after the edit removed its source). So is a parameter whose
+//!   taint comes from a source inside the unit (an LLM's answer passed back as the next
+//!   prompt). Other loops through parameters are not followed (a taint from elsewhere that
+//!   the unit passes on and that comes back to another of its parameters); the language
+//!   server analyses the whole file once more when the edits stop.
 //!
 //! Some edits outside function bodies only change what names are bound to: an edit inside an
 //! import at module level, and one that renames a function defined at module level or in a
@@ -2383,9 +2385,11 @@ impl<'a, 't> UnitWalk<'a, 't> {
     /// sets itself (`self.x = self.x or load()`), or a return or attribute written by code that
     /// reads, directly or not, what this unit passes on (recursion), may hold its own old
     /// output, which could keep itself alive after the edit removed what first produced it,
-    /// where a whole analysis, starting from nothing, would not find it. So the unit is walked
-    /// once more with those reads left empty, and it must pass on the same. Returns the units
-    /// whose output it read (see [`Reads`]).
+    /// where a whole analysis, starting from nothing, would not find it. So does a parameter
+    /// whose taint comes from a source inside the unit: only the unit's own output can have
+    /// carried it there, through code that passes it back (an LLM's answer turned into the next
+    /// prompt). So the unit is walked once more with those reads left empty, and it must pass
+    /// on the same. Returns the units whose output it read (see [`Reads`]).
     fn reads_back_nothing_of_its_own(
         &self,
         memo: &mut Memo,
@@ -2425,8 +2429,20 @@ impl<'a, 't> UnitWalk<'a, 't> {
                 _ => None,
             })
             .collect();
+        let (start, end) = (self.node.start_byte(), self.node.end_byte());
+        let blank_params: Vec<usize> = summaries.functions[self.function]
+            .param_taint
+            .iter()
+            .enumerate()
+            .filter(|(_, taint)| {
+                taint
+                    .as_ref()
+                    .is_some_and(|taint| start <= taint.range.0 && taint.range.1 <= end)
+            })
+            .map(|(index, _)| index)
+            .collect();
         summaries.reset_reads();
-        if blank_returns.is_empty() && blank_attrs.is_empty() {
+        if blank_returns.is_empty() && blank_attrs.is_empty() && blank_params.is_empty() {
             return Ok(writers);
         }
 
@@ -2439,6 +2455,9 @@ impl<'a, 't> UnitWalk<'a, 't> {
         }
         for (class, name) in &blank_attrs {
             summaries.classes[*class].attrs.remove(name);
+        }
+        for index in blank_params {
+            summaries.functions[self.function].param_taint[index] = None;
         }
         self.forget_what_it_defines(summaries);
         let (_, blank_effects) = self.walk(memo);
