@@ -721,6 +721,48 @@ fn a_parameter_tainted_by_the_function_s_own_output_is_not_kept() {
     assert!(!llm_eval(&next_version(&mut session, &edited)));
 }
 
+/// A method read an attribute before anything set it, which walked the class's `__init__`
+/// ahead to set it: the write made that read out of date, and the method is marked stale (its
+/// findings are the walk's order). It still read the attribute, so when an edit changes what
+/// the attribute holds, the session must not take the method for one that does not read it
+/// (seed 150 on langchain-community of the differential test: infinispan's `schema_post`).
+#[test]
+fn a_stale_reader_of_a_changed_attribute_is_not_forgotten() {
+    let original = "\
+import httpx
+
+
+class Store:
+    def __init__(self):
+        self.client = Client()
+
+    def create(self):
+        return self.client.schema_post(\"x\")
+
+
+class Client:
+    def __init__(self, schema: str = \"http\"):
+        self._schema = schema
+        self._default_node = self._schema + \"://host\"
+        self._h2c = httpx.Client()
+
+    def schema_post(self, name):
+        api_url = self._default_node + \"/\" + name
+        return self._h2c.post(api_url)
+
+    def post(self, key):
+        return self._h2c.post(self._default_node + \"/\" + key)
+";
+    let mut session = Session::new();
+    let plain_http = |findings: &[threatlens_rules::Finding]| {
+        findings.iter().filter(|f| f.rule == "TL508").count()
+    };
+    assert_eq!(plain_http(&next_version(&mut session, original)), 2);
+    let edited = original.replace("self._schema + ", "self.scheme + ");
+    assert_eq!(plain_http(&next_version(&mut session, &edited)), 0);
+    assert_eq!(session.last_fallback(), Some(Fallback::StaleFunction));
+}
+
 /// A message quotes the code a finding starts with (here the target of an assignment that
 /// tree-sitter's recovery carried over a line): a comment inside that code is quoted too, so an
 /// edit in it changes the message (seed 598 of the differential test).

@@ -574,8 +574,9 @@ impl ClassInfo {
         (learned, overwritten)
     }
 
-    /// After `.name` was set: the units whose read of it is out of date (forgotten here), and
-    /// whether it was read before anything was known about it and now something is.
+    /// After `.name` was set: the units whose read of it is out of date (no longer readers in
+    /// this pass; kept as stale readers), and whether it was read before anything was known
+    /// about it and now something is.
     fn outdated_readers(
         &mut self,
         name: &str,
@@ -587,6 +588,12 @@ impl ClassInfo {
         } else {
             Vec::new()
         };
+        if !readers.is_empty() {
+            self.stale_readers
+                .entry(name.into())
+                .or_default()
+                .extend(&readers);
+        }
         (readers, missed)
     }
 }
@@ -599,7 +606,7 @@ impl Summaries {
             f.walking_readers.retain(|&unit| !outdated(unit));
         }
         for c in &mut self.classes {
-            for readers in c.readers.values_mut() {
+            for readers in c.readers.values_mut().chain(c.stale_readers.values_mut()) {
                 readers.retain(|&unit| !outdated(unit));
             }
         }
@@ -664,7 +671,7 @@ impl Summaries {
     fn attribute_readers(&self) -> HashMap<Rc<str>, Vec<u32>> {
         let mut readers: HashMap<Rc<str>, Vec<u32>> = HashMap::default();
         for class in &self.classes {
-            for (name, units) in &class.readers {
+            for (name, units) in class.readers.iter().chain(&class.stale_readers) {
                 readers.entry(name.clone()).or_default().extend(units);
             }
         }
@@ -685,6 +692,7 @@ impl Summaries {
         for c in &mut self.classes {
             c.missed.clear();
             c.readers.clear();
+            c.stale_readers.clear();
         }
     }
 }
@@ -774,6 +782,9 @@ struct ClassInfo {
     /// The units that read each attribute in this pass (a later write with another value makes
     /// what they read out of date).
     readers: HashMap<Rc<str>, Vec<u32>>,
+    /// The readers such a later write made out of date (they are marked [`Unit::stale`]): they
+    /// still read the attribute, which an editing session must know.
+    stale_readers: HashMap<Rc<str>, Vec<u32>>,
 }
 
 #[derive(Default, Clone)]

@@ -2337,6 +2337,7 @@ impl<'a, 't> UnitWalk<'a, 't> {
             class.methods.clear();
             class.missed.clear();
             class.readers.clear();
+            class.stale_readers.clear();
         }
     }
 
