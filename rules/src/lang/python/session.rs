@@ -1,8 +1,9 @@
 //! Re-analysis after an edit, for an editor buffer: when an edit falls inside the body of a
 //! function defined at module level or in a class body (a [`Unit`]), only that function is
 //! walked again, over the summaries the last whole analysis settled on; the findings of the
-//! rest of the file move with the text. After an edit inside a comment, or inside a docstring
-//! that cannot hold a provider token, nothing is walked: the findings only move.
+//! rest of the file move with the text. After an edit inside a comment, inside a docstring
+//! that cannot hold a provider token, in blank lines, or in module-level lines of bare names and
+//! keywords (the start of a statement being typed), nothing is walked: the findings only move.
 //!
 //! The result must be what a whole analysis of the new text gives, so a unit is re-walked
 //! alone only when that is certain to be the case, and the whole file is analysed otherwise:
