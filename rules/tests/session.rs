@@ -721,13 +721,45 @@ fn a_parameter_tainted_by_the_function_s_own_output_is_not_kept() {
     assert!(!llm_eval(&next_version(&mut session, &edited)));
 }
 
-/// A method read an attribute before anything set it, which walked the class's `__init__`
-/// ahead to set it: the write made that read out of date, and the method is marked stale (its
-/// findings are the walk's order). It still read the attribute, so when an edit changes what
-/// the attribute holds, the session must not take the method for one that does not read it
-/// (seed 150 on langchain-community of the differential test: infinispan's `schema_post`).
+/// `__init__` sets an attribute, calls a method that reads it (walked ahead, in the middle of
+/// `__init__`), then sets it again: the second write makes that read out of date, and the
+/// method is marked stale (its findings are the walk's order). It still read the attribute, so
+/// when an edit changes the first write, the session must not take the method for one that
+/// does not read it (seed 150 on langchain-community of the differential test found a reader
+/// dropped this way; a read that walked `__init__` ahead is no longer made stale by it).
 #[test]
 fn a_stale_reader_of_a_changed_attribute_is_not_forgotten() {
+    let original = "\
+import httpx
+
+
+class Client:
+    def __init__(self, host):
+        self._h2c = httpx.Client()
+        self._default_node = \"http://\" + host
+        self.ping()
+        self._default_node = \"https://\" + host
+
+    def ping(self):
+        url = self._default_node + \"/ping\"
+        return self._h2c.get(url)
+";
+    let mut session = Session::new();
+    let plain_http = |findings: &[threatlens_rules::Finding]| {
+        findings.iter().filter(|f| f.rule == "TL508").count()
+    };
+    assert_eq!(plain_http(&next_version(&mut session, original)), 1);
+    let edited = original.replace("\"http://\"", "\"htp://\"");
+    assert_eq!(plain_http(&next_version(&mut session, &edited)), 0);
+    assert_eq!(session.last_fallback(), Some(Fallback::StaleFunction));
+}
+
+/// A method that reads an attribute nothing has set yet walks the methods that set it first
+/// (here `__init__`, from another class's call): their writes are what the read sees, so they
+/// do not make it out of date, and an edit to the attribute walks the method again with the
+/// other readers (it used to be marked stale, and the whole file analysed).
+#[test]
+fn a_read_that_walks_its_setter_ahead_is_not_out_of_date() {
     let original = "\
 import httpx
 
@@ -760,7 +792,7 @@ class Client:
     assert_eq!(plain_http(&next_version(&mut session, original)), 2);
     let edited = original.replace("self._schema + ", "self.scheme + ");
     assert_eq!(plain_http(&next_version(&mut session, &edited)), 0);
-    assert_eq!(session.last_fallback(), Some(Fallback::StaleFunction));
+    assert_eq!(session.last_reuse(), Some(Reuse::FunctionAndItsReaders));
 }
 
 /// A message quotes the code a finding starts with (here the target of an assignment that

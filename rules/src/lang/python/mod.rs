@@ -1139,10 +1139,10 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
     /// before the attribute is read: a method reading an attribute that a later method sets
     /// (a getter before its setter, anything before `__init__`) then sees it in this pass instead
     /// of forcing another one. The text only picks which bodies run first; what they assign is
-    /// still what their walk finds. Returns whether any body ran.
-    fn walk_ahead_setters(&mut self, class: usize, name: &str) -> bool {
+    /// still what their walk finds.
+    fn walk_ahead_setters(&mut self, class: usize, name: &str) {
         if !self.deferred.module_done || self.depth >= MAX_DEPTH_TO_WALK_AHEAD {
-            return false;
+            return;
         }
         // Methods that run later are not pending now, so indexing the pending ones once is
         // enough; `take_ahead` skips those that have run since.
@@ -1173,16 +1173,13 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
             index
         });
         let Some(setters) = index.get(name).cloned() else {
-            return false;
+            return;
         };
-        let mut walked = false;
         for method in setters {
             if let Some(job) = self.deferred.take_ahead(method) {
                 self.visit_function_body(job);
-                walked = true;
             }
         }
-        walked
     }
 
     fn visit_block(&mut self, block: Node<'t>, ctx: &Ctx) {
@@ -2257,6 +2254,12 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
     fn attribute_of(&mut self, object: Sym, name: &str, at: Range) -> Sym {
         match object.shape {
             Shape::Instance(class) | Shape::Class(class) => {
+                // Nothing known of it yet: the methods that set it are walked first, and this
+                // read sees what they set (their writes do not make it out of date).
+                let info = &self.summaries.classes[class];
+                if !info.attrs.contains_key(name) && !info.methods.contains_key(name) {
+                    self.walk_ahead_setters(class, name);
+                }
                 let info = &mut self.summaries.classes[class];
                 let method = info.methods.contains_key(name) && !info.attrs.contains_key(name);
                 // A later write with another value makes what this unit read out of date
@@ -2278,13 +2281,7 @@ impl<'a, 'e, 't> Walker<'a, 'e, 't> {
                         ..Sym::default()
                     };
                 }
-                if self.walk_ahead_setters(class, name) {
-                    let info = &self.summaries.classes[class];
-                    if let Some(attr) = info.attrs.get(name) {
-                        return attr.clone();
-                    }
-                }
-                self.summaries.classes[class].missed.insert(name.into());
+                info.missed.insert(name.into());
             }
             Shape::Dict(_) | Shape::Seq(_) | Shape::Partial(_) | Shape::Function(_) => {}
             Shape::Plain => {}
