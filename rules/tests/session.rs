@@ -562,6 +562,11 @@ fn outcome(session: &Session) -> (Option<Reuse>, Option<Fallback>) {
     (session.last_reuse(), session.last_fallback())
 }
 
+/// How many of `findings` are of `rule`.
+fn count(rule: &str, findings: &[threatlens_rules::Finding]) -> usize {
+    findings.iter().filter(|f| f.rule == rule).count()
+}
+
 /// The severities of the `eval`/`exec` findings (TL401), in order.
 fn eval_severities(findings: &[threatlens_rules::Finding]) -> Vec<Severity> {
     findings
@@ -745,12 +750,9 @@ class Client:
         return self._h2c.get(url)
 ";
     let mut session = Session::new();
-    let plain_http = |findings: &[threatlens_rules::Finding]| {
-        findings.iter().filter(|f| f.rule == "TL508").count()
-    };
-    assert_eq!(plain_http(&next_version(&mut session, original)), 1);
+    assert_eq!(count("TL508", &next_version(&mut session, original)), 1);
     let edited = original.replace("\"http://\"", "\"htp://\"");
-    assert_eq!(plain_http(&next_version(&mut session, &edited)), 0);
+    assert_eq!(count("TL508", &next_version(&mut session, &edited)), 0);
     assert_eq!(session.last_fallback(), Some(Fallback::StaleFunction));
 }
 
@@ -786,12 +788,9 @@ class Client:
         return self._h2c.post(self._default_node + \"/\" + key)
 ";
     let mut session = Session::new();
-    let plain_http = |findings: &[threatlens_rules::Finding]| {
-        findings.iter().filter(|f| f.rule == "TL508").count()
-    };
-    assert_eq!(plain_http(&next_version(&mut session, original)), 2);
+    assert_eq!(count("TL508", &next_version(&mut session, original)), 2);
     let edited = original.replace("self._schema + ", "self.scheme + ");
-    assert_eq!(plain_http(&next_version(&mut session, &edited)), 0);
+    assert_eq!(count("TL508", &next_version(&mut session, &edited)), 0);
     assert_eq!(session.last_reuse(), Some(Reuse::FunctionAndItsReaders));
 }
 
