@@ -718,11 +718,7 @@ fn a_parameter_tainted_by_the_function_s_own_output_is_not_kept() {
     };
     assert!(llm_eval(&found), "{found:?}");
     // A token pasted into the call's name: the call is broken, the model no longer called.
-    let edited = original.replacen(
-        "messages.create(",
-        "messages.crea hf_abcdefghijklmnopqrstuvwxyzABCDEFGHte(",
-        1,
-    );
+    let edited = original.replacen("messages.create(", &format!("messages.crea {token}te("), 1);
     assert!(!llm_eval(&next_version(&mut session, &edited)));
 }
 
