@@ -1130,10 +1130,16 @@ fn timings_say_what_each_keystroke_re_analysed() {
     );
     let log = server.await_log("timings.py v6:");
     assert!(message(&log).contains("(back to an earlier text)"), "{log}");
+    // … whose tree it parsed then.
+    assert!(
+        message(&log).contains("no reparse (the tree of an earlier parse of this text)"),
+        "{log}"
+    );
     // Enter on a blank line only moves the findings.
     change(&mut server, 7, 2, 0, "\n");
     let log = server.await_log("timings.py v7:");
     assert!(message(&log).contains("(blank lines edited)"), "{log}");
+    assert!(message(&log).contains("v7: reparse "), "{log}");
     // Renaming the function re-walks the functions that name it (none).
     change(&mut server, 8, 4, 8, "x");
     let log = server.await_log("timings.py v8:");

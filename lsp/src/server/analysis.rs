@@ -45,6 +45,8 @@ pub enum Input {
         text: String,
         /// The previous tree, edited to match `text`.
         tree: Option<Tree>,
+        /// `tree` is a parse of `text` as it is (an earlier text come back): no re-parse.
+        parsed: bool,
     },
     Notebook {
         /// `(index in the notebook, source)` of the Python code cells, in order.
@@ -96,7 +98,8 @@ pub struct Outcome {
     /// The new tree (and, for notebooks, the module text it is of).
     pub tree: Option<Tree>,
     pub python: Option<String>,
-    pub reparse: Duration,
+    /// `None` when the tree of an earlier parse of the same text was taken instead.
+    pub reparse: Option<Duration>,
     pub analysis: Duration,
     /// For an open Python document: how much of the previous analysis was reused, and why the
     /// whole file was analysed when it was.
@@ -149,14 +152,19 @@ fn run_inner(job: Job) -> Outcome {
         ..
     } = job;
     let mut outcome = match input {
-        Input::Text { kind, text, tree } => {
+        Input::Text {
+            kind,
+            text,
+            tree,
+            parsed,
+        } => {
             check_fault(&panic_marker, &text);
             match kind {
                 DocKind::Source(language) => analyse_text(
                     catalogue,
                     language,
                     text,
-                    tree,
+                    (tree, parsed),
                     &place,
                     session.as_ref(),
                     whole,
@@ -200,7 +208,7 @@ fn run_inner(job: Job) -> Outcome {
             });
             let started = Instant::now();
             let tree = lang::parse(Language::Python, &notebook.python, old.as_ref());
-            let reparse = started.elapsed();
+            let reparse = Some(started.elapsed());
             let Some(tree) = tree else {
                 return Outcome {
                     reparse,
@@ -236,14 +244,19 @@ fn analyse_text(
     catalogue: &Catalogue,
     language: Language,
     text: String,
-    old: Option<Tree>,
+    (old, parsed): (Option<Tree>, bool),
     place: &Place,
     session: Option<&(Arc<Sessions>, String)>,
     whole: bool,
 ) -> Outcome {
-    let started = Instant::now();
-    let tree = lang::parse(language, &text, old.as_ref());
-    let reparse = started.elapsed();
+    let (tree, reparse) = match old {
+        Some(tree) if parsed => (Some(tree), None),
+        old => {
+            let started = Instant::now();
+            let tree = lang::parse(language, &text, old.as_ref());
+            (tree, Some(started.elapsed()))
+        }
+    };
     let Some(tree) = tree else {
         return Outcome {
             reparse,

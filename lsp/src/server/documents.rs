@@ -118,6 +118,10 @@ pub struct Analysed {
     pub findings: Arc<Vec<Finding>>,
 }
 
+/// How many parses a document keeps as they were: two, the text before the last edit and the
+/// one before that, which typing a character and deleting it again returns to.
+const PARSES_KEPT: usize = 2;
+
 #[derive(Debug)]
 pub struct TextDocument {
     pub uri: Uri,
@@ -129,6 +133,10 @@ pub struct TextDocument {
     /// The last parse, edited to match `text` (`None` before the first parse or when it was
     /// thrown away).
     pub tree: Option<Tree>,
+    /// The texts of the last parses with their trees as parsed (no edit applied), oldest first:
+    /// deleting a character just typed gives back the text before it, whose tree needs no
+    /// re-parse (which, after a mistyped keyword, can take as long as half a full parse).
+    parses: Vec<(String, Tree)>,
     /// For a notebook cell: the notebook it belongs to.
     pub notebook: Option<Uri>,
     pub analysis: Option<Analysed>,
@@ -169,6 +177,7 @@ impl TextDocument {
             version,
             text,
             tree: None,
+            parses: Vec::new(),
             notebook: None,
             analysis: None,
             encoding,
@@ -179,9 +188,35 @@ impl TextDocument {
     /// includes it).
     pub fn make_model(&mut self) {
         self.kind = DocKind::Model;
-        self.tree = None;
+        self.forget_parses();
         self.analysis = None;
         self.canonical = self.path.as_deref().map(canonical);
+    }
+
+    /// A tree parsed for exactly the current text, if one of the last parses was of it.
+    pub fn tree_of_this_text(&self) -> Option<Tree> {
+        self.parses
+            .iter()
+            .rev()
+            .find(|(text, _)| *text == self.text)
+            .map(|(_, tree)| tree.clone())
+    }
+
+    /// Keeps the tree of a parse of the current text, for the next re-parse and as one of the
+    /// last parses.
+    pub fn parsed(&mut self, tree: Tree) {
+        self.parses.retain(|(text, _)| *text != self.text);
+        if self.parses.len() == PARSES_KEPT {
+            self.parses.remove(0);
+        }
+        self.parses.push((self.text.clone(), tree.clone()));
+        self.tree = Some(tree);
+    }
+
+    /// Throws the trees away (the document is no longer parsed).
+    pub fn forget_parses(&mut self) {
+        self.tree = None;
+        self.parses.clear();
     }
 
     /// Applies one change event, editing the tree to match.
@@ -411,6 +446,41 @@ mod tests {
             incremental.root_node().to_sexp(),
             fresh.root_node().to_sexp()
         );
+    }
+
+    /// Typing a character and deleting it gives back the tree parsed before it, unedited; a
+    /// text three parses back is no longer kept.
+    #[test]
+    fn an_earlier_text_comes_back_with_its_tree() {
+        let mut d = doc("if ready:\n    run()\n");
+        let parse = |d: &mut TextDocument| {
+            let tree = lang::parse(Language::Python, &d.text, d.tree.as_ref()).unwrap();
+            d.parsed(tree);
+        };
+        parse(&mut d);
+        let first = d.tree_of_this_text().unwrap();
+        d.apply(&change(0, 1, 0, 1, "x"));
+        assert!(d.tree_of_this_text().is_none());
+        parse(&mut d);
+        assert!(d.tree.as_ref().unwrap().root_node().has_error());
+        d.apply(&change(0, 1, 0, 2, ""));
+        let tree = d
+            .tree_of_this_text()
+            .expect("the text before `x` was typed");
+        assert!(!tree.root_node().has_changes() && !tree.root_node().has_error());
+        assert_eq!(tree.root_node().to_sexp(), first.root_node().to_sexp());
+        // Once more, and a third text: the first is two parses back, then three.
+        parse(&mut d);
+        d.apply(&change(1, 4, 1, 4, "y"));
+        parse(&mut d);
+        d.apply(&change(1, 4, 1, 4, "z"));
+        parse(&mut d);
+        d.apply(&change(1, 4, 1, 6, ""));
+        assert!(d.tree_of_this_text().is_none());
+        d.apply(&change(1, 4, 1, 4, "y"));
+        assert!(d.tree_of_this_text().is_some());
+        d.forget_parses();
+        assert!(d.tree_of_this_text().is_none() && d.tree.is_none());
     }
 
     #[test]

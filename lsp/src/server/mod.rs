@@ -495,10 +495,19 @@ impl Inner {
         let doc = st.docs.get_mut(unit)?;
         Some(Prepared::Run(Job {
             version: doc.version,
-            input: Input::Text {
-                kind: doc.kind,
-                text: doc.text.clone(),
-                tree: doc.tree.clone(),
+            input: match doc.tree_of_this_text() {
+                Some(tree) => Input::Text {
+                    kind: doc.kind,
+                    text: doc.text.clone(),
+                    tree: Some(tree),
+                    parsed: true,
+                },
+                None => Input::Text {
+                    kind: doc.kind,
+                    text: doc.text.clone(),
+                    tree: doc.tree.clone(),
+                    parsed: false,
+                },
             },
             config,
             place: Place {
@@ -527,7 +536,7 @@ impl Inner {
             notebook.analysis = Some(empty(notebook.version));
         } else if let Some(doc) = st.docs.get_mut(unit) {
             doc.analysis = Some(empty(doc.version));
-            doc.tree = None;
+            doc.forget_parses();
         }
         Prepared::Skip(reason)
     }
@@ -552,7 +561,7 @@ impl Inner {
         match st.docs.get_mut(unit) {
             Some(doc) if doc.version == version => {
                 if let Some(tree) = outcome.tree.take() {
-                    doc.tree = Some(tree);
+                    doc.parsed(tree);
                 }
                 doc.analysis = Some(Analysed { version, findings });
                 true
@@ -736,11 +745,14 @@ impl Inner {
                     }
                     (Some(Reuse::Nothing) | None, _) => String::new(),
                 };
+                let reparse = match outcome.reparse {
+                    Some(took) => format!("reparse {:.3} ms", took.as_secs_f64() * 1000.0),
+                    None => "no reparse (the tree of an earlier parse of this text)".into(),
+                };
                 format!(
-                    "analysed {} v{}: reparse {:.3} ms, analysis {:.3} ms{reused}, {} diagnostics",
+                    "analysed {} v{}: {reparse}, analysis {:.3} ms{reused}, {} diagnostics",
                     unit.as_str(),
                     version.unwrap_or_default(),
-                    outcome.reparse.as_secs_f64() * 1000.0,
                     outcome.analysis.as_secs_f64() * 1000.0,
                     batch.iter().map(|(_, d, _)| d.len()).sum::<usize>()
                 )
