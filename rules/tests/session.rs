@@ -1465,6 +1465,48 @@ def run():
     );
 }
 
+/// A module's name in another import statement (`from yaml import CLoader`) neither reads nor
+/// binds the name `yaml`: an import that rebinds `yaml` still re-walks only the functions naming
+/// it. A plain `import yaml.constructor` binds `yaml` again, so there the whole file is analysed.
+#[test]
+fn a_module_named_in_another_import_is_not_a_use_of_the_name() {
+    let original = "\
+import yaml
+from yaml import CLoader
+from .yaml import helpers
+import config.yaml
+import yaml.constructor as constructor
+from loaders import yaml as other_yaml
+
+
+def settings(text):
+    return yaml.load(text)
+";
+    let mut session = Session::new();
+    let found = next_version(&mut session, original);
+    assert_eq!(count("TL205", &found), 1, "{found:?}");
+    let typo = next_version(
+        &mut session,
+        &original.replacen("import yaml\n", "import yamlx\n", 1),
+    );
+    assert_eq!(outcome(&session), (Some(Reuse::Import), None));
+    assert_eq!(count("TL205", &typo), 0, "{typo:?}");
+    let back = next_version(&mut session, original);
+    assert_eq!(count("TL205", &back), 1, "{back:?}");
+    // `import yaml.constructor` binds `yaml`: which binding a function reads depends on the
+    // order of the two imports.
+    let rebinding = original.replace(" as constructor", "");
+    next_version(&mut session, &rebinding);
+    next_version(
+        &mut session,
+        &rebinding.replacen("import yaml\n", "import yamlx\n", 1),
+    );
+    assert_eq!(
+        outcome(&session),
+        (Some(Reuse::Nothing), Some(Fallback::OutsideFunctionBodies))
+    );
+}
+
 /// Renaming a function (at module level or in a class body) changes what the code that names
 /// it calls: those functions are walked again, and only they.
 #[test]

@@ -1533,7 +1533,7 @@ fn units_naming(
             let unit = units.partition_point(|&(from, ..)| from <= at);
             match unit.checked_sub(1).map(|unit| units[unit]) {
                 Some((_, body, end, id)) if body <= at && at < end => readers.push(id),
-                _ if in_a_comment(at) => {}
+                _ if in_a_comment(at) || only_names_a_module(root, at) => {}
                 _ => return Err(Fallback::OutsideFunctionBodies),
             }
         }
@@ -1541,6 +1541,33 @@ fn units_naming(
     readers.sort_unstable();
     readers.dedup();
     Ok(readers)
+}
+
+/// Whether the name at `at` is part of a module's or an imported name's path in an import
+/// statement, which neither reads nor binds a variable of that name: `collections` in `from
+/// collections import deque`, `from .collections import x`, `import a.collections`, `import
+/// collections.abc as abc` or `from x import collections as c`. (The first name of a plain
+/// `import collections.abc` binds it.)
+fn only_names_a_module(root: Node, at: usize) -> bool {
+    let Some(name) = root
+        .descendant_for_byte_range(at, at + 1)
+        .filter(|node| kind_of(*node) == "identifier" && node.start_byte() == at)
+    else {
+        return false;
+    };
+    let Some(path) = name.parent().filter(|p| kind_of(*p) == "dotted_name") else {
+        return false;
+    };
+    let Some(parent) = path.parent() else {
+        return false;
+    };
+    match kind_of(parent) {
+        "import_from_statement" => parent.child_by_field_name("module_name") == Some(path),
+        "relative_import" => true,
+        "aliased_import" => parent.child_by_field_name("name") == Some(path),
+        "import_statement" => path.named_child(0) != Some(name),
+        _ => false,
+    }
 }
 
 /// Where `name` occurs in `text` as a whole word (not inside a longer name). A name in a string
