@@ -1637,7 +1637,7 @@ class Store:
     path = 'store.pkl'
 ";
     // The reuse after each keystroke typing `statement` on a new line before `before`.
-    let typing = |before: &str, statement: &str| {
+    let typing = |original: &str, before: &str, statement: &str| {
         let at = original.find(before).expect("where to type");
         let original = typed_in(original, at, "\n");
         let mut session = Session::new();
@@ -1652,21 +1652,30 @@ class Store:
             .collect::<Vec<_>>()
     };
     let bare = Some(Reuse::BareNames);
-    assert_eq!(typing("import pickle", "from"), [bare; 4]);
-    assert_eq!(typing("import pickle", "import "), [bare; 7]);
+    assert_eq!(typing(original, "import pickle", "from"), [bare; 4]);
+    assert_eq!(typing(original, "import pickle", "import "), [bare; 7]);
     // Two names, and a keyword at the end of the file.
-    assert_eq!(typing("\nclass Store", "fro pick"), [bare; 8]);
+    assert_eq!(typing(original, "\nclass Store", "fro pick"), [bare; 8]);
+    // A module's name after `from`, which the parser can keep as a dotted name in an error.
+    let guarded = original.replace(
+        "\n\ndef load",
+        "\n\nif ready():\n    import os\n\n\ndef load",
+    );
+    assert_eq!(typing(&guarded, "\nif ready", "from hashlib "), [bare; 13]);
     let at_the_end = format!("{original}\nimport");
     let mut session = Session::new();
     next_version(&mut session, &at_the_end);
     next_version(&mut session, &format!("{at_the_end} "));
     assert_eq!(session.last_reuse(), bare);
     // Once the line imports a name, it binds it: the import path takes it, or the whole file.
-    assert_ne!(typing("import pickle", "import o").last(), Some(&bare));
+    assert_ne!(
+        typing(original, "import pickle", "import o").last(),
+        Some(&bare)
+    );
     // After a decorator, the line is read on from the one before.
-    assert!(!typing("def index", "f").contains(&bare));
+    assert!(!typing(original, "def index", "f").contains(&bare));
     // Inside a class body.
-    assert!(!typing("    path =", "    f").contains(&bare));
+    assert!(!typing(original, "    path =", "    f").contains(&bare));
 
     // In a file that imports nothing, a fix's new import line goes before the first statement:
     // a line typed there moves it.

@@ -940,12 +940,18 @@ fn only_bare_names(
         let to = text.get(end..)?.find('\n').map_or(text.len(), |n| end + n);
         Some((to, text.get(from..to)?))
     }
-    // Statements of names and keywords alone (a keyword typed alone is a syntax error).
+    // Statements of names and keywords alone (a keyword typed alone is a syntax error). An
+    // `ERROR` can hold a dotted name (`from hashlib`), whose names the walk reads one by one.
     fn bare(node: Node) -> bool {
         let mut cursor = node.walk();
         kind_of(node) == "identifier"
             || ((node.is_error() || kind_of(node) == "expression_statement")
-                && node.named_children(&mut cursor).all(bare))
+                && node.named_children(&mut cursor).all(|child| {
+                    bare(child)
+                        || (node.is_error()
+                            && kind_of(child) == "dotted_name"
+                            && child.named_children(&mut child.walk()).all(bare))
+                }))
     }
     let from = text.get(..edit.start)?.rfind('\n').map_or(0, |n| n + 1);
     let (old_to, old_lines) = lines(&memo.text, from, edit.old_end)?;
