@@ -383,18 +383,35 @@ impl Project {
         facts
     }
 
+    /// Which of `changed` modules (changed on disk, none added or removed) now hold other
+    /// constants than the project last read from them, or were not read since their last change:
+    /// only the files that read those can find something else. Reads the modules again; what
+    /// the project holds does not change.
+    pub fn constants_changed(&self, catalogue: &Catalogue, changed: &[PathBuf]) -> Vec<PathBuf> {
+        changed
+            .iter()
+            .filter(|file| {
+                let before = self
+                    .facts
+                    .lock()
+                    .ok()
+                    .and_then(|cache| cache.get(*file).cloned());
+                before.is_none_or(|before| {
+                    let now = parse_module(file)
+                        .map(|(text, _, tree)| facts_from_tree(catalogue, &text, &tree))
+                        .unwrap_or_default();
+                    before.constants != now.constants
+                })
+            })
+            .cloned()
+            .collect()
+    }
+
     /// Parses `file` for its constants. During a scan that has not started the file yet, the
     /// parse is kept for the scan's analysis of it (when that analysis would read the same text).
     fn compute_facts(&self, catalogue: &Catalogue, file: &Path) -> ModuleFacts {
-        let Ok(bytes) = crate::scan::read_limited(file, MAX_MODULE_BYTES) else {
+        let Some((text, utf8, tree)) = parse_module(file) else {
             return ModuleFacts::default();
-        };
-        let (text, utf8) = match String::from_utf8(bytes) {
-            Ok(text) => (text, true),
-            Err(error) => (
-                String::from_utf8_lossy(error.as_bytes()).into_owned(),
-                false,
-            ),
         };
         // Only text the scan would analyse exactly as it is (valid UTF-8, not binary, in size).
         let scan = self.scan.as_ref().filter(|scan| {
@@ -402,9 +419,6 @@ impl Project {
                 && text.len() as u64 <= scan.max_file_bytes
                 && !crate::analyse::looks_binary(text.as_bytes())
         });
-        let Some(tree) = crate::lang::parse(Language::Python, &text, None) else {
-            return ModuleFacts::default();
-        };
         let facts = facts_from_tree(catalogue, &text, &tree);
         if let Some(scan) = scan
             && self.start(file)
@@ -418,6 +432,21 @@ impl Project {
         }
         facts
     }
+}
+
+/// A module read for its constants, parsed: its text (invalid UTF-8 replaced), whether the text
+/// was valid UTF-8, and its tree. `None` when it cannot be read or is over the size limit.
+fn parse_module(file: &Path) -> Option<(String, bool, Tree)> {
+    let bytes = crate::scan::read_limited(file, MAX_MODULE_BYTES).ok()?;
+    let (text, utf8) = match String::from_utf8(bytes) {
+        Ok(text) => (text, true),
+        Err(error) => (
+            String::from_utf8_lossy(error.as_bytes()).into_owned(),
+            false,
+        ),
+    };
+    let tree = crate::lang::parse(Language::Python, &text, None)?;
+    Some((text, utf8, tree))
 }
 
 fn facts_from_tree(catalogue: &Catalogue, text: &str, tree: &Tree) -> ModuleFacts {
@@ -621,6 +650,26 @@ mod tests {
         assert_eq!(model_id(&project, &app).as_deref(), Some("acme/bot"));
         assert!(project.take_parsed_ahead().is_none());
         assert!(project.start(&config) && project.start(&config));
+    }
+
+    #[test]
+    fn a_module_changed_outside_its_constants_keeps_them() {
+        let (dir, config, app) = config_project(CONFIG);
+        let project = Project::new(&[dir.path().to_path_buf()], [config.clone(), app.clone()]);
+        let catalogue = Catalogue::builtin();
+        let changed = |project: &Project| {
+            project.constants_changed(catalogue, std::slice::from_ref(&config)) == [config.clone()]
+        };
+        // Not read yet: nothing to compare with.
+        assert!(changed(&project));
+        assert_eq!(model_id(&project, &app).as_deref(), Some("acme/bot"));
+        let function = [CONFIG, b"\n\ndef load():\n    return 1\n"].concat();
+        std::fs::write(&config, &function).expect("write config.py");
+        assert!(!changed(&project));
+        std::fs::write(&config, b"MODEL_ID = \"acme/other\"\n").expect("write config.py");
+        assert!(changed(&project));
+        // It only compares: the project still holds the constants it read.
+        assert_eq!(model_id(&project, &app).as_deref(), Some("acme/bot"));
     }
 
     #[test]

@@ -265,6 +265,33 @@ fn a_changed_module_is_checked_again_only_where_it_was_read() {
     assert_eq!(next_rules(&mut server, &app), Vec::<String>::new());
     assert!(server.await_diagnostics(&serve).is_empty());
 
+    let checked = server.await_log("file(s) again in");
+    assert!(
+        checked["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("checked 2 file(s) again")),
+        "the module and `app.py`: {checked}"
+    );
+
+    // A change that leaves its constants as they were checks only the module itself again.
+    std::fs::write(
+        &config,
+        "MODEL_ID = \"./checkpoints/support-bot\"\n\n\ndef unused():\n    return 1\n",
+    )
+    .expect("write");
+    server.file_on_disk(OnDisk::Changed, &file_uri(&config));
+    server.await_log(&format!(
+        "{} changed: the constants other files read from it are as they were, so none is checked again",
+        config.display()
+    ));
+    let checked = server.await_log("file(s) again in");
+    assert!(
+        checked["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("checked 1 file(s) again")),
+        "{checked}"
+    );
+
     // Who read what outlives the change: the other module's reader is found too.
     std::fs::write(&names, "OTHER_ID = \"acme/other-bot\"\n").expect("write");
     server.file_on_disk(OnDisk::Changed, &file_uri(&names));

@@ -812,6 +812,33 @@ impl Inner {
             self.recheck_open_code();
             changed.extend(askers);
         }
+        // A module whose constants are those read before changes nothing for its readers (an
+        // edit inside a function, or a module too large to be read for its constants).
+        let read = if read.is_empty() {
+            read
+        } else {
+            let (project, catalogue) = (Arc::clone(&self.state().project), self.catalogue);
+            let modules = read.clone();
+            let changed_constants =
+                tokio::task::spawn_blocking(move || project.constants_changed(catalogue, &modules))
+                    .await
+                    .unwrap_or_else(|_| read.clone());
+            let same: Vec<String> = read
+                .iter()
+                .filter(|module| !changed_constants.contains(module))
+                .map(|module| module.display().to_string())
+                .collect();
+            if !same.is_empty() {
+                self.log(
+                    MessageType::INFO,
+                    format!(
+                        "{} changed: the constants other files read from it are as they were, so none is checked again",
+                        same.join(", ")
+                    ),
+                );
+            }
+            changed_constants
+        };
         if !read.is_empty() {
             let readers = {
                 let mut st = self.state();
