@@ -22,10 +22,9 @@ pub struct ImportContext {
 const ENVIRONMENT_MODULE: &str = "os";
 
 impl ImportContext {
-    /// Whether every fix the catalogue can build comes out the same under `other`: a new
-    /// import line goes to the same place, and each module a fix can import is bound in both or
-    /// in neither.
-    pub fn builds_the_same_fixes(&self, other: &ImportContext, catalogue: &Catalogue) -> bool {
+    /// Whether each module a fix can import is bound under both or under neither (a fix imports
+    /// it where it is not).
+    pub fn binds_what_fixes_import(&self, other: &ImportContext, catalogue: &Catalogue) -> bool {
         let fix_imports = catalogue
             .rules
             .iter()
@@ -34,10 +33,9 @@ impl ImportContext {
                 _ => None,
             })
             .chain([ENVIRONMENT_MODULE]);
-        self.insert_at == other.insert_at
-            && fix_imports
-                .into_iter()
-                .all(|module| self.bound.contains(module) == other.bound.contains(module))
+        fix_imports
+            .into_iter()
+            .all(|module| self.bound.contains(module) == other.bound.contains(module))
     }
 }
 

@@ -119,7 +119,17 @@ fn edit(text: &str, random: &mut Random) -> String {
                 return edit(text, random);
             };
             let words = [
-                "f", "fro", "from", "import ", "def", "x y", "if", "print", "class C",
+                "f",
+                "fro",
+                "from",
+                "import ",
+                "def",
+                "x y",
+                "if",
+                "print",
+                "class C",
+                "from os import",
+                "from pickle import ",
             ];
             let word = words[random.below(words.len())];
             format!("{}{word}\n{}", &text[..start], &text[start..])
@@ -169,20 +179,25 @@ fn edit(text: &str, random: &mut Random) -> String {
                 format!("{}{}", &text[..at], &text[end..])
             }
         }
-        // A name typed into or deleted from an import at module level (what it binds changes).
+        // A name typed into or deleted from an import at module level (what it binds changes),
+        // or typed after an `import` that has none yet.
         9 => {
             let imports: Vec<(usize, usize)> = line_starts(text)
                 .filter(|&(_, line)| line.starts_with("import ") || line.starts_with("from "))
                 .filter_map(|(start, line)| {
-                    let names = line.find("import ")? + "import ".len();
+                    let names = line.find("import")? + "import".len();
                     Some((start + names, start + line.trim_end().len()))
                 })
-                .filter(|(from, to)| from < to)
+                .filter(|(from, to)| from <= to)
                 .collect();
             if imports.is_empty() {
                 return edit(text, random);
             }
             let (from, to) = imports[random.below(imports.len())];
+            if from == to {
+                let name = [" l", " p", " os", "x"][random.below(4)];
+                return format!("{}{name}{}", &text[..to], &text[to..]);
+            }
             let at = from + random.below(to - from);
             if !text.is_char_boundary(at) {
                 return edit(text, random);
@@ -1461,6 +1476,70 @@ def run():
     let os = with_os.replace("import o\n", "import os\n");
     assert_eq!(
         analyse(&os).1,
+        (Some(Reuse::Nothing), Some(Fallback::OutsideFunctionBodies))
+    );
+}
+
+/// Typing the name after `import` turns a line of names and keywords (a syntax error, which
+/// binds nothing) into an import, and deleting it turns it back: the functions naming what it
+/// binds are walked again, even where the new import line of a fix moves, unless a finding kept
+/// has such a fix.
+#[test]
+fn an_import_typed_or_deleted_re_walks_the_functions_naming_what_it_binds() {
+    let original = "\
+import json
+
+
+class Store:
+    path = 'store.pkl'
+
+    def restore(self):
+        return loads(open(self.path, 'rb').read())
+";
+    let at = "import json\n".len();
+    let with = |typed: &str| format!("{}{typed}\n{}", &original[..at], &original[at..]);
+    let mut session = Session::new();
+    next_version(&mut session, &with("from pickle import"));
+    let (import, earlier) = (Some(Reuse::Import), Some(Reuse::EarlierText));
+    // The name typed, then deleted again, a character at a time.
+    for typed in [" ", " l", " lo", " loa", " loads", " loa", " lo", " l", " "] {
+        let found = next_version(&mut session, &with(&format!("from pickle import{typed}")));
+        let reuse = session.last_reuse();
+        assert!(
+            reuse == import || (reuse == earlier && typed.len() > 1) || typed == " ",
+            "{typed:?}: {reuse:?}"
+        );
+        assert_eq!(
+            count("TL101", &found),
+            usize::from(typed == " loads"),
+            "{found:?}"
+        );
+        if typed == " l" {
+            assert_eq!(reuse, import, "a line of names became an import");
+        }
+    }
+    assert_eq!(
+        session.last_reuse(),
+        import,
+        "an import became a line of names"
+    );
+
+    // A kept finding has a fix adding an import line where the typed import now goes.
+    let secret = format!("{original}\n\nTOKEN = \"hf_abcdefghijklmnopqrstuvwxyzABCDEFGH\"\n");
+    let with = |typed: &str| format!("{}{typed}\n{}", &secret[..at], &secret[at..]);
+    let mut session = Session::new();
+    let found = next_version(&mut session, &with("from pickle import "));
+    assert!(
+        found.iter().any(|f| f
+            .fix
+            .iter()
+            .flat_map(|fix| &fix.edits)
+            .any(|e| e.new_text == "import os\n")),
+        "{found:?}"
+    );
+    next_version(&mut session, &with("from pickle import l"));
+    assert_eq!(
+        outcome(&session),
         (Some(Reuse::Nothing), Some(Fallback::OutsideFunctionBodies))
     );
 }

@@ -940,19 +940,6 @@ fn only_bare_names(
         let to = text.get(end..)?.find('\n').map_or(text.len(), |n| end + n);
         Some((to, text.get(from..to)?))
     }
-    // Statements of names and keywords alone (a keyword typed alone is a syntax error). An
-    // `ERROR` can hold a dotted name (`from hashlib`), whose names the walk reads one by one.
-    fn bare(node: Node) -> bool {
-        let mut cursor = node.walk();
-        kind_of(node) == "identifier"
-            || ((node.is_error() || kind_of(node) == "expression_statement")
-                && node.named_children(&mut cursor).all(|child| {
-                    bare(child)
-                        || (node.is_error()
-                            && kind_of(child) == "dotted_name"
-                            && child.named_children(&mut child.walk()).all(bare))
-                }))
-    }
     let from = text.get(..edit.start)?.rfind('\n').map_or(0, |n| n + 1);
     let (old_to, old_lines) = lines(&memo.text, from, edit.old_end)?;
     let (new_to, new_lines) = lines(text, from, edit.new_end)?;
@@ -1012,17 +999,38 @@ fn only_bare_names(
         .map(|range| edit.range(range))
         .collect();
     let imports = import_context(root, text);
-    let import_line = memo.imports.insert_at;
-    let a_fix_imports = || {
-        memo.findings.iter().any(|(finding, _)| {
-            finding.fix.iter().flat_map(|fix| &fix.edits).any(|edit| {
-                (edit.span.start_byte, edit.span.end_byte) == (import_line, import_line)
-            })
-        })
-    };
-    let same_fixes = imports.insert_at == edit.start(import_line) || !a_fix_imports();
+    let same_fixes =
+        imports.insert_at == edit.start(memo.imports.insert_at) || !a_fix_imports(memo);
     (root.named_child_count() == top_level && outside(&errors, new_to)? == moved && same_fixes)
         .then_some((top_level, errors, imports))
+}
+
+/// Whether `node` is a statement of names and keywords alone (a keyword typed alone is a syntax
+/// error): its walk reads a name or two and finds nothing, and it binds nothing. An `ERROR` can
+/// hold a dotted name (`from hashlib`), whose names the walk reads one by one.
+fn bare(node: Node) -> bool {
+    let mut cursor = node.walk();
+    kind_of(node) == "identifier"
+        || ((node.is_error() || kind_of(node) == "expression_statement")
+            && node.named_children(&mut cursor).all(|child| {
+                bare(child)
+                    || (node.is_error()
+                        && kind_of(child) == "dotted_name"
+                        && child.named_children(&mut child.walk()).all(bare))
+            }))
+}
+
+/// Whether one of the last analysis's findings has a fix that adds an import line (where the
+/// memo's import context puts it).
+fn a_fix_imports(memo: &Memo) -> bool {
+    let line = memo.imports.insert_at;
+    memo.findings.iter().any(|(finding, _)| {
+        finding
+            .fix
+            .iter()
+            .flat_map(|fix| &fix.edits)
+            .any(|edit| (edit.span.start_byte, edit.span.end_byte) == (line, line))
+    })
 }
 
 /// The last analysis's findings, moved with an edit that changed nothing they depend on.
@@ -1152,32 +1160,95 @@ fn top_level_statement_at<'t>(root: Node<'t>, edit: &Edit) -> Option<Node<'t>> {
         .find(|s| s.start_byte() <= edit.start && edit.new_end <= s.end_byte())
 }
 
-/// The text of a module-level `statement` (in the new tree) before the edit, and that text
+/// The top-level statement an edit is in, with the end of the range it is in: the statement's,
+/// or, when the edit is in blanks after it at the end of its line (a name deleted after `from
+/// hashlib import `, which ends before the space), the line's.
+fn statement_and_blanks_at<'t>(
+    root: Node<'t>,
+    edit: &Edit,
+    text: &str,
+) -> Option<(Node<'t>, usize)> {
+    let mut cursor = root.walk();
+    let statement = root
+        .named_children(&mut cursor)
+        .take_while(|s| s.start_byte() <= edit.start)
+        .last()?;
+    let end = statement.end_byte();
+    if edit.new_end <= end {
+        return Some((statement, end));
+    }
+    let line_end = text.get(end..)?.find('\n').map_or(text.len(), |n| end + n);
+    let blanks = text
+        .get(end..line_end)?
+        .bytes()
+        .all(|b| b == b' ' || b == b'\t');
+    (blanks && edit.new_end <= line_end).then_some((statement, line_end))
+}
+
+/// The text of a module-level statement (its range in the new tree) before the edit, and that text
 /// parsed on its own (a statement at module level reads the same anywhere), when it is one
-/// statement that parses cleanly.
+/// statement that parses cleanly, or, with `or_bare`, one of names and keywords alone.
 fn statement_before_the_edit<'m>(
     memo: &'m Memo,
     edit: &Edit,
-    statement: Node,
+    (start, end): Range,
+    or_bare: bool,
 ) -> Result<(&'m str, Tree), Fallback> {
-    let old_end = statement.end_byte() + edit.old_end - edit.new_end;
+    let old_end = end + edit.old_end - edit.new_end;
     let old_text = memo
         .text
-        .get(statement.start_byte()..old_end)
+        .get(start..old_end)
         .ok_or(Fallback::OutsideFunctionBodies)?;
     let old_tree = crate::lang::parse(Language::Python, old_text, None)
-        .filter(|tree| !tree.root_node().has_error() && tree.root_node().named_child_count() == 1)
+        .filter(|tree| {
+            let root = tree.root_node();
+            root.named_child_count() == 1
+                && (!root.has_error() || (or_bare && root.named_child(0).is_some_and(bare)))
+        })
         .ok_or(Fallback::OutsideFunctionBodies)?;
     Ok((old_text, old_tree))
 }
 
-/// When the edit is inside one import statement at module level, finds the names it now binds
-/// to something else and the functions that name them, and checks, without changing `memo`,
-/// that walking those functions again over the module's names, set again, can give what a whole
-/// analysis would: the statement parses cleanly before and after the edit, imports no `*`, and
-/// no other code names them outside a function body (module-level code, a class body, a
-/// decorator, a default or another binding of the name would have to be walked again too);
-/// every fix the catalogue builds comes out the same. `Err` says why not.
+/// The new tree's syntax errors, when the tree agrees with the memo's outside the range of the
+/// top-level statement the edit is inside: as many top-level statements, and the errors
+/// outside the statement where they were, none reaching into it. Errors inside it may come and
+/// go.
+fn errors_around(
+    memo: &Memo,
+    edit: &Edit,
+    root: Node,
+    (start, end): Range,
+) -> Result<Vec<Range>, Fallback> {
+    let outside = |errors: &mut dyn Iterator<Item = Range>| -> Option<Vec<Range>> {
+        let mut outside = Vec::new();
+        for (from, to) in errors {
+            if to <= start || end <= from {
+                outside.push((from, to));
+            } else if from < start || end < to {
+                return None;
+            }
+        }
+        Some(outside)
+    };
+    let errors = syntax_errors(root);
+    let now = outside(&mut errors.iter().copied());
+    let before = outside(&mut memo.errors.iter().map(|&r| edit.range(r)));
+    if root.named_child_count() != memo.top_level || now.is_none() || now != before {
+        return Err(Fallback::Reshaped);
+    }
+    Ok(errors)
+}
+
+/// When the edit is inside one import statement at module level (or in the blanks after it on
+/// its line), finds the names it now binds to something else and the functions that name them,
+/// and checks, without changing `memo`, that walking those functions again over the module's
+/// names, set again, can give what a whole analysis would: the statement parses cleanly before
+/// and after the edit, or on one side is a line of names and keywords, which binds nothing
+/// (`from hashlib import`, before the name to import is typed); it imports no `*`; no other
+/// code names them outside a function body (module-level code, a class body, a decorator, a
+/// default or another binding of the name would have to be walked again too); every module a
+/// fix can import is bound as it was, and a new import line goes where it went unless no
+/// finding kept has a fix adding one. `Err` says why not.
 fn import_to_rebind(
     memo: &Memo,
     catalogue: &Catalogue,
@@ -1186,19 +1257,31 @@ fn import_to_rebind(
     tree: &Tree,
 ) -> Result<Rebinding, Fallback> {
     let root = tree.root_node();
-    let statement = top_level_statement_at(root, edit)
-        .filter(|s| matches!(kind_of(*s), "import_statement" | "import_from_statement"))
+    let imports = |s: Node| {
+        matches!(kind_of(s), "import_statement" | "import_from_statement") && !s.has_error()
+    };
+    // Names and keywords alone (`from hashlib import`, a syntax error) bind nothing: typing the
+    // name to import makes them an import, and deleting it makes the import such a line again.
+    let (statement, end) = statement_and_blanks_at(root, edit, text)
+        .filter(|(s, _)| imports(*s) || bare(*s))
         .ok_or(Fallback::OutsideFunctionBodies)?;
-    let errors = errors_if_the_rest_agrees(memo, edit, root, !statement.has_error())?;
-    let (start, end) = (statement.start_byte(), statement.end_byte());
-    let (old_text, old_tree) = statement_before_the_edit(memo, edit, statement)?;
+    let start = statement.start_byte();
+    let errors = errors_around(memo, edit, root, (start, end))?;
+    let (old_text, old_tree) = statement_before_the_edit(memo, edit, (start, end), true)?;
     let old_statement = old_tree
         .root_node()
         .named_child(0)
-        .filter(|s| kind_of(*s) == kind_of(statement))
+        .filter(|old| match (imports(*old), imports(statement)) {
+            (true, true) => kind_of(*old) == kind_of(statement),
+            (true, false) | (false, true) => true,
+            (false, false) => false,
+        })
         .ok_or(Fallback::OutsideFunctionBodies)?;
     let bindings = |node: Node, text: &str| {
         let mut bound: Vec<(Rc<str>, Rc<str>)> = Vec::new();
+        if !imports(node) {
+            return Some(bound);
+        }
         let star = import_bindings(catalogue, node, text, |name, qname| {
             bound.push((name.into(), qname));
         });
@@ -1227,10 +1310,14 @@ fn import_to_rebind(
             rebound.push((name.clone(), now));
         }
     }
+    // A new import line goes where it went, or no finding kept has a fix adding one (the
+    // functions walked again build theirs where it goes now).
     let imports = import_context(root, text);
     let mut imports_before = memo.imports.clone();
     imports_before.insert_at = edit.start(imports_before.insert_at);
-    if !imports.builds_the_same_fixes(&imports_before, catalogue) {
+    if !imports.binds_what_fixes_import(&imports_before, catalogue)
+        || (imports.insert_at != imports_before.insert_at && a_fix_imports(memo))
+    {
         return Err(Fallback::OutsideFunctionBodies);
     }
     let names: Vec<&str> = rebound.iter().map(|(name, _)| &**name).collect();
@@ -1439,7 +1526,7 @@ fn constant_edited(
     let new = constant_name(statement, text).ok_or(Fallback::OutsideFunctionBodies)?;
     let errors = errors_if_the_rest_agrees(memo, edit, root, !statement.has_error())?;
     let (start, end) = (statement.start_byte(), statement.end_byte());
-    let (old_text, old_tree) = statement_before_the_edit(memo, edit, statement)?;
+    let (old_text, old_tree) = statement_before_the_edit(memo, edit, (start, end), false)?;
     let old = old_tree
         .root_node()
         .named_child(0)
