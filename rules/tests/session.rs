@@ -1544,6 +1544,29 @@ class Store:
     );
 }
 
+/// Seed 282: a line typed at the first column inside a function, `from pickle import `, was read
+/// with the indented line after it as one import (`from pickle import pickle.dump`). Typing a
+/// name after `import` ends the import there and makes the next line a call again: the line,
+/// read on its own, was no statement of its own in the old tree.
+#[test]
+fn a_line_that_read_on_into_the_next_is_not_taken_for_a_statement_of_its_own() {
+    let before = "\
+import pickle
+
+
+def save(items, path):
+    with open(path, \"wb\") as fh:
+from pickle import 
+        pickle.dump(items, fh)
+    torch.save(items, path)
+";
+    let mut session = Session::new();
+    next_version(&mut session, before);
+    let after = before.replace("import \n", "import os \n");
+    next_version(&mut session, &after);
+    assert_ne!(session.last_reuse(), Some(Reuse::Import));
+}
+
 /// A module's name in another import statement (`from yaml import CLoader`) neither reads nor
 /// binds the name `yaml`: an import that rebinds `yaml` still re-walks only the functions naming
 /// it. A plain `import yaml.constructor` binds `yaml` again, so there the whole file is analysed.

@@ -139,7 +139,15 @@ pub fn analyse(
     lines: &LineIndex,
     context: &FileContext,
 ) -> Vec<Finding> {
-    let (findings, _) = analyse_whole(catalogue, text, tree, lines, context);
+    let (findings, _, _) = analyse_repeating(
+        catalogue,
+        text,
+        tree,
+        lines,
+        context,
+        Repeat::OutdatedUnits,
+        false,
+    );
     findings.into_iter().map(|(finding, _)| finding).collect()
 }
 
@@ -152,8 +160,15 @@ fn analyse_whole(
     lines: &LineIndex,
     context: &FileContext,
 ) -> (Vec<(Finding, Provenance)>, Option<session::Memo>) {
-    let (findings, memo, _) =
-        analyse_repeating(catalogue, text, tree, lines, context, Repeat::OutdatedUnits);
+    let (findings, memo, _) = analyse_repeating(
+        catalogue,
+        text,
+        tree,
+        lines,
+        context,
+        Repeat::OutdatedUnits,
+        true,
+    );
     (findings, memo)
 }
 
@@ -168,8 +183,9 @@ enum Repeat {
     OutdatedUnits,
 }
 
-/// [`analyse_whole`], repeating the walk as `repeat` says; also returns how many times the
-/// whole module was walked.
+/// [`analyse_whole`], repeating the walk as `repeat` says, and keeping a memo if `keep_memo`
+/// (a one-off analysis has no use for one); also returns how many times the whole module was
+/// walked.
 fn analyse_repeating(
     catalogue: &Catalogue,
     text: &str,
@@ -177,6 +193,7 @@ fn analyse_repeating(
     lines: &LineIndex,
     context: &FileContext,
     repeat: Repeat,
+    keep_memo: bool,
 ) -> (Vec<(Finding, Provenance)>, Option<session::Memo>, usize) {
     let root = tree.root_node();
     let imports = import_context(root, text);
@@ -231,9 +248,14 @@ fn analyse_repeating(
                 }
             }
         }
-        let reads = summaries.reads(&last.effects, |_| true);
-        let return_readers = summaries.outside_return_readers();
-        let attribute_readers = summaries.attribute_readers();
+        // Who read what, for the memo of a walk that settled.
+        let read = (keep_memo && !changed).then(|| {
+            (
+                summaries.reads(&last.effects, |_| true),
+                summaries.outside_return_readers(),
+                summaries.attribute_readers(),
+            )
+        });
         summaries.reset_reads();
         // A finding two units report belongs to whichever the walk reached first.
         for &owner in &last.shared {
@@ -247,9 +269,9 @@ fn analyse_repeating(
         }
         let mut findings = last.findings;
         session::sort(&mut findings);
-        let memo = (!changed).then(|| session::Memo {
+        let memo = read.map(|(reads, return_readers, attribute_readers)| session::Memo {
             text: text.to_string(),
-            top_level: root.named_child_count(),
+            statements: session::top_level_ranges(root),
             errors: session::syntax_errors(root),
             summaries,
             units: last.units,
@@ -3497,8 +3519,15 @@ mod tests {
         let tree = crate::lang::parse(Language::Python, code, None).expect("parse");
         let lines = LineIndex::new(code);
         let context = FileContext::default();
-        let (findings, memo, walks) =
-            analyse_repeating(Catalogue::builtin(), code, &tree, &lines, &context, repeat);
+        let (findings, memo, walks) = analyse_repeating(
+            Catalogue::builtin(),
+            code,
+            &tree,
+            &lines,
+            &context,
+            repeat,
+            true,
+        );
         assert!(memo.is_some(), "the walk did not settle:\n{code}");
         (findings.into_iter().map(|(f, _)| f).collect(), walks)
     }

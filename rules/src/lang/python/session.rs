@@ -60,8 +60,8 @@ use tree_sitter::{Node, Tree};
 /// What a whole analysis of one text leaves for the next re-analysis of the same document.
 pub(super) struct Memo {
     pub(super) text: String,
-    /// The module's named top-level nodes (statements and comments).
-    pub(super) top_level: usize,
+    /// Where the module's named top-level nodes (statements and comments) are.
+    pub(super) statements: Vec<Range>,
     /// Where the tree has syntax errors (see [`syntax_errors`]).
     pub(super) errors: Vec<Range>,
     pub(super) summaries: Summaries,
@@ -105,7 +105,7 @@ impl Memo {
             .collect();
         Memo {
             text: self.text.clone(),
-            top_level: self.top_level,
+            statements: self.statements.clone(),
             errors: self.errors.clone(),
             summaries: self.summaries.clone(),
             units,
@@ -337,9 +337,10 @@ fn reanalyse(
     if only_blank_lines(memo, &edit, text, tree) {
         return Ok((Reuse::BlankLines, move_findings(memo, &edit, text, lines)));
     }
-    if let Some((top_level, errors, imports)) = only_bare_names(memo, &edit, text, tree) {
+    if let Some((errors, imports)) = only_bare_names(memo, &edit, text, tree) {
         let findings = move_findings(memo, &edit, text, lines);
-        (memo.top_level, memo.errors, memo.imports) = (top_level, errors, imports);
+        memo.statements = top_level_ranges(tree.root_node());
+        (memo.errors, memo.imports) = (errors, imports);
         return Ok((Reuse::BareNames, findings));
     }
     let not_taken = |why| NotTaken {
@@ -596,6 +597,9 @@ impl Memo {
                 .collect();
         }
         self.imports.insert_at = edit.start(self.imports.insert_at);
+        for range in &mut self.statements {
+            *range = edit.range(*range);
+        }
         let mut scopes = std::collections::HashSet::new();
         for unit in &mut self.units {
             unit.start = edit.start(unit.start);
@@ -665,7 +669,7 @@ fn errors_if_the_rest_agrees(
     clean: bool,
 ) -> Result<Vec<Range>, Fallback> {
     let errors = syntax_errors(root);
-    if root.named_child_count() != memo.top_level
+    if root.named_child_count() != memo.statements.len()
         || !clean
         || !errors_where_they_were(memo, edit, &errors)
     {
@@ -910,7 +914,7 @@ fn only_blank_lines(memo: &Memo, edit: &Edit, text: &str, tree: &Tree) -> bool {
         });
     // A fix's new import line goes at the start of a line, maybe where a blank line now is.
     let import_line = import_context(root, text).insert_at;
-    root.named_child_count() == memo.top_level
+    root.named_child_count() == memo.statements.len()
         && !in_a_string
         && import_line == edit.start(memo.imports.insert_at)
         && errors_where_they_were(memo, edit, &errors)
@@ -921,8 +925,8 @@ fn only_blank_lines(memo: &Memo, edit: &Edit, text: &str, tree: &Tree) -> bool {
 
 /// When the edit only changed whole module-level lines that hold nothing but names and
 /// keywords, before it and after it, as typing the start of a statement leaves them (`f`, `fro`,
-/// `from`, `import `), or blank lines: the module's number of top-level statements and its
-/// syntax errors and where a new import line goes in the new tree. The walk of such a statement
+/// `from`, `import `), or blank lines: the new tree's syntax errors and where a new import line
+/// goes in it. The walk of such a statement
 /// reads a name or two and finds nothing, and the statement binds nothing.
 ///
 /// The lines start at the first column and the new tree agrees: they are statements of their
@@ -934,7 +938,7 @@ fn only_bare_names(
     edit: &Edit,
     text: &str,
     tree: &Tree,
-) -> Option<(usize, Vec<Range>, ImportContext)> {
+) -> Option<(Vec<Range>, ImportContext)> {
     // The whole lines the edit touches, from `from` to the end of the line `end` is on.
     fn lines(text: &str, from: usize, end: usize) -> Option<(usize, &str)> {
         let to = text.get(end..)?.find('\n').map_or(text.len(), |n| end + n);
@@ -960,11 +964,14 @@ fn only_bare_names(
     }) {
         return None;
     }
-    // The statements the lines held, read on their own.
+    // The statements the lines held, read on their own; in the old tree too they were
+    // statements of the lines alone.
     let old_tree = crate::lang::parse(Language::Python, old_lines, None)?;
     let old_root = old_tree.root_node();
     let mut cursor = old_root.walk();
-    if !old_root.named_children(&mut cursor).all(bare) {
+    if !old_root.named_children(&mut cursor).all(bare)
+        || statements_within(memo, (from, old_to)) != Some(old_root.named_child_count())
+    {
         return None;
     }
     let root = tree.root_node();
@@ -980,7 +987,8 @@ fn only_bare_names(
         }
         new_statements += 1;
     }
-    let top_level = (memo.top_level + new_statements).checked_sub(old_root.named_child_count())?;
+    let top_level =
+        (memo.statements.len() + new_statements).checked_sub(old_root.named_child_count())?;
     // The errors outside the lines, where they were; none reaches into them.
     let outside = |errors: &[Range], to: usize| -> Option<Vec<Range>> {
         let mut outside = Vec::new();
@@ -1002,7 +1010,31 @@ fn only_bare_names(
     let same_fixes =
         imports.insert_at == edit.start(memo.imports.insert_at) || !a_fix_imports(memo);
     (root.named_child_count() == top_level && outside(&errors, new_to)? == moved && same_fixes)
-        .then_some((top_level, errors, imports))
+        .then_some((errors, imports))
+}
+
+/// Where the module's named top-level nodes are.
+pub(super) fn top_level_ranges(root: Node) -> Vec<Range> {
+    let mut cursor = root.walk();
+    root.named_children(&mut cursor)
+        .map(|node| (node.start_byte(), node.end_byte()))
+        .collect()
+}
+
+/// How many of the memo's top-level statements overlap `from..to` (a range of its text), when
+/// all of them lie inside it: `None` when one reads on past it, or starts before it, as `from
+/// pickle import ` followed by an indented `pickle.dump(…)` is read as one import.
+fn statements_within(memo: &Memo, (from, to): Range) -> Option<usize> {
+    let mut within = 0;
+    for &(start, end) in &memo.statements {
+        if start < to && from < end {
+            if start < from || to < end {
+                return None;
+            }
+            within += 1;
+        }
+    }
+    Some(within)
 }
 
 /// Whether `node` is a statement of names and keywords alone (a keyword typed alone is a syntax
@@ -1086,7 +1118,7 @@ fn unit_to_rewalk<'t>(
     if memo.units[index].stale {
         return Err(Fallback::StaleFunction);
     }
-    if root.named_child_count() != memo.top_level {
+    if root.named_child_count() != memo.statements.len() {
         return Err(Fallback::Reshaped);
     }
     let node = function_at(root, edit.start(memo.units[index].start)).ok_or(Fallback::Reshaped)?;
@@ -1233,7 +1265,7 @@ fn errors_around(
     let errors = syntax_errors(root);
     let now = outside(&mut errors.iter().copied());
     let before = outside(&mut memo.errors.iter().map(|&r| edit.range(r)));
-    if root.named_child_count() != memo.top_level || now.is_none() || now != before {
+    if root.named_child_count() != memo.statements.len() || now.is_none() || now != before {
         return Err(Fallback::Reshaped);
     }
     Ok(errors)
@@ -1268,6 +1300,10 @@ fn import_to_rebind(
     let start = statement.start_byte();
     let errors = errors_around(memo, edit, root, (start, end))?;
     let (old_text, old_tree) = statement_before_the_edit(memo, edit, (start, end), true)?;
+    // In the old tree too, one statement (which read on no further than this one).
+    if statements_within(memo, (start, start + old_text.len())) != Some(1) {
+        return Err(Fallback::Reshaped);
+    }
     let old_statement = old_tree
         .root_node()
         .named_child(0)
@@ -1527,6 +1563,9 @@ fn constant_edited(
     let errors = errors_if_the_rest_agrees(memo, edit, root, !statement.has_error())?;
     let (start, end) = (statement.start_byte(), statement.end_byte());
     let (old_text, old_tree) = statement_before_the_edit(memo, edit, (start, end), false)?;
+    if statements_within(memo, (start, start + old_text.len())) != Some(1) {
+        return Err(Fallback::Reshaped);
+    }
     let old = old_tree
         .root_node()
         .named_child(0)
@@ -1733,6 +1772,7 @@ fn rebind_and_walk(
         imports,
     } = rebinding;
     memo.shift(edit);
+    memo.statements = top_level_ranges(tree.root_node());
     memo.errors.clone_from(&errors);
     memo.imports = imports;
     // Every unit's walk starts from the module's scope.
