@@ -271,7 +271,7 @@ fn analyse_repeating(
         session::sort(&mut findings);
         let memo = read.map(|(reads, return_readers, attribute_readers)| session::Memo {
             text: text.to_string(),
-            statements: session::top_level_ranges(root),
+            tree: tree.clone(),
             errors: session::syntax_errors(root),
             summaries,
             units: last.units,

@@ -60,8 +60,8 @@ use tree_sitter::{Node, Tree};
 /// What a whole analysis of one text leaves for the next re-analysis of the same document.
 pub(super) struct Memo {
     pub(super) text: String,
-    /// Where the module's named top-level nodes (statements and comments) are.
-    pub(super) statements: Vec<Range>,
+    /// The tree of `text` (a copy shares it): where its top-level statements were.
+    pub(super) tree: Tree,
     /// Where the tree has syntax errors (see [`syntax_errors`]).
     pub(super) errors: Vec<Range>,
     pub(super) summaries: Summaries,
@@ -81,6 +81,11 @@ pub(super) struct Memo {
 }
 
 impl Memo {
+    /// How many named top-level nodes (statements and comments) the text has.
+    fn top_level(&self) -> usize {
+        self.tree.root_node().named_child_count()
+    }
+
     /// A copy that shares nothing with this memo: a re-walk changes the memo it starts from
     /// (the units' scopes too, which units share), and the copy is what the session falls back
     /// on when the re-walk fails. Which units share a scope stays as it was.
@@ -105,7 +110,7 @@ impl Memo {
             .collect();
         Memo {
             text: self.text.clone(),
-            statements: self.statements.clone(),
+            tree: self.tree.clone(),
             errors: self.errors.clone(),
             summaries: self.summaries.clone(),
             units,
@@ -263,7 +268,10 @@ impl Session {
         let mut last_as_it_was = None;
         if let Some(memo) = &mut self.memo {
             match analyse_from(memo) {
-                Ok((reuse, findings)) => return self.reused(reuse, findings),
+                Ok((reuse, findings)) => {
+                    memo.tree = tree.clone();
+                    return self.reused(reuse, findings);
+                }
                 Err(not) => {
                     fallback = Some(not.why);
                     if !not.memo_intact {
@@ -276,6 +284,7 @@ impl Session {
         if let Some(earlier) = &mut self.earlier {
             match analyse_from(earlier) {
                 Ok((reuse, findings)) => {
+                    earlier.tree = tree.clone();
                     let replaced = std::mem::replace(&mut self.memo, self.earlier.take());
                     self.keep_as_earlier(replaced.or(last_as_it_was));
                     let reuse = match reuse {
@@ -339,7 +348,6 @@ fn reanalyse(
     }
     if let Some((errors, imports)) = only_bare_names(memo, &edit, text, tree) {
         let findings = move_findings(memo, &edit, text, lines);
-        memo.statements = top_level_ranges(tree.root_node());
         (memo.errors, memo.imports) = (errors, imports);
         return Ok((Reuse::BareNames, findings));
     }
@@ -597,9 +605,6 @@ impl Memo {
                 .collect();
         }
         self.imports.insert_at = edit.start(self.imports.insert_at);
-        for range in &mut self.statements {
-            *range = edit.range(*range);
-        }
         let mut scopes = std::collections::HashSet::new();
         for unit in &mut self.units {
             unit.start = edit.start(unit.start);
@@ -669,7 +674,7 @@ fn errors_if_the_rest_agrees(
     clean: bool,
 ) -> Result<Vec<Range>, Fallback> {
     let errors = syntax_errors(root);
-    if root.named_child_count() != memo.statements.len()
+    if root.named_child_count() != memo.top_level()
         || !clean
         || !errors_where_they_were(memo, edit, &errors)
     {
@@ -914,7 +919,7 @@ fn only_blank_lines(memo: &Memo, edit: &Edit, text: &str, tree: &Tree) -> bool {
         });
     // A fix's new import line goes at the start of a line, maybe where a blank line now is.
     let import_line = import_context(root, text).insert_at;
-    root.named_child_count() == memo.statements.len()
+    root.named_child_count() == memo.top_level()
         && !in_a_string
         && import_line == edit.start(memo.imports.insert_at)
         && errors_where_they_were(memo, edit, &errors)
@@ -988,7 +993,7 @@ fn only_bare_names(
         new_statements += 1;
     }
     let top_level =
-        (memo.statements.len() + new_statements).checked_sub(old_root.named_child_count())?;
+        (memo.top_level() + new_statements).checked_sub(old_root.named_child_count())?;
     // The errors outside the lines, where they were; none reaches into them.
     let outside = |errors: &[Range], to: usize| -> Option<Vec<Range>> {
         let mut outside = Vec::new();
@@ -1013,20 +1018,15 @@ fn only_bare_names(
         .then_some((errors, imports))
 }
 
-/// Where the module's named top-level nodes are.
-pub(super) fn top_level_ranges(root: Node) -> Vec<Range> {
-    let mut cursor = root.walk();
-    root.named_children(&mut cursor)
-        .map(|node| (node.start_byte(), node.end_byte()))
-        .collect()
-}
-
 /// How many of the memo's top-level statements overlap `from..to` (a range of its text), when
 /// all of them lie inside it: `None` when one reads on past it, or starts before it, as `from
 /// pickle import ` followed by an indented `pickle.dump(…)` is read as one import.
 fn statements_within(memo: &Memo, (from, to): Range) -> Option<usize> {
+    let root = memo.tree.root_node();
+    let mut cursor = root.walk();
     let mut within = 0;
-    for &(start, end) in &memo.statements {
+    for statement in root.named_children(&mut cursor) {
+        let (start, end) = (statement.start_byte(), statement.end_byte());
         if start < to && from < end {
             if start < from || to < end {
                 return None;
@@ -1118,7 +1118,7 @@ fn unit_to_rewalk<'t>(
     if memo.units[index].stale {
         return Err(Fallback::StaleFunction);
     }
-    if root.named_child_count() != memo.statements.len() {
+    if root.named_child_count() != memo.top_level() {
         return Err(Fallback::Reshaped);
     }
     let node = function_at(root, edit.start(memo.units[index].start)).ok_or(Fallback::Reshaped)?;
@@ -1265,7 +1265,7 @@ fn errors_around(
     let errors = syntax_errors(root);
     let now = outside(&mut errors.iter().copied());
     let before = outside(&mut memo.errors.iter().map(|&r| edit.range(r)));
-    if root.named_child_count() != memo.statements.len() || now.is_none() || now != before {
+    if root.named_child_count() != memo.top_level() || now.is_none() || now != before {
         return Err(Fallback::Reshaped);
     }
     Ok(errors)
@@ -1772,7 +1772,6 @@ fn rebind_and_walk(
         imports,
     } = rebinding;
     memo.shift(edit);
-    memo.statements = top_level_ranges(tree.root_node());
     memo.errors.clone_from(&errors);
     memo.imports = imports;
     // Every unit's walk starts from the module's scope.
