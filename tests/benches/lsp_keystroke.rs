@@ -243,24 +243,56 @@ fn typing_a_statement(original: &str, methods: usize) -> Vec<String> {
 }
 
 /// Typing an import, `from hashlib import sha256`, on a new line before the file's first
-/// `import` line.
+/// `import` line, and after the last import line at the first column before the first
+/// definition.
 fn typing_an_import(original: &str) -> Vec<String> {
-    let first_import = original
+    let lines: Vec<(usize, &str)> = original
         .split_inclusive('\n')
         .scan(0, |offset, line| {
             let start = *offset;
             *offset += line.len();
             Some((start, line))
         })
+        .collect();
+    let first_import = lines
+        .iter()
         .find(|(_, line)| line.starts_with("import "))
-        .map_or(0, |(start, _)| start);
-    typing(
-        original,
-        &[first_import],
-        "",
-        "from hashlib import sha256",
-        "before the first import",
-    )
+        .map_or(0, |(start, _)| *start);
+    // The end of the last import statement (a parenthesised one ends on the line of its `)`).
+    let definitions = lines
+        .iter()
+        .position(|(_, line)| line.starts_with("def ") || line.starts_with("class "))
+        .unwrap_or(lines.len());
+    let after_the_last = lines[..definitions]
+        .iter()
+        .enumerate()
+        .rfind(|(_, (_, line))| line.starts_with("import ") || line.starts_with("from "))
+        .map_or(0, |(index, (_, line))| {
+            let closing = if line.contains('(') && !line.contains(')') {
+                lines[index..]
+                    .iter()
+                    .find(|(_, line)| line.starts_with(')'))
+            } else {
+                None
+            };
+            let (start, line) = closing.unwrap_or(&lines[index]);
+            start + line.len()
+        });
+    [
+        (first_import, "before the first import"),
+        (after_the_last, "after the last import"),
+    ]
+    .into_iter()
+    .flat_map(|(at, where_typed)| {
+        typing(
+            original,
+            &[at],
+            "",
+            "from hashlib import sha256",
+            where_typed,
+        )
+    })
+    .collect()
 }
 
 /// Types `statement` on a new line at each of `places` (line starts) in turn, each time in a
