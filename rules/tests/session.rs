@@ -1524,6 +1524,21 @@ class Store:
         "an import became a line of names"
     );
 
+    // Typed above another import, the unfinished line is read with it as one import (`from p`
+    // and `import json` are `from p import json`), which binds `json` to something else.
+    let statement = "from pickle import loads";
+    let above = |typed: &str| format!("{typed}\n{original}");
+    let mut session = Session::new();
+    next_version(&mut session, &above(""));
+    let typed = (1..=statement.len()).chain((0..statement.len()).rev());
+    let whole: Vec<&str> = typed
+        .filter_map(|end| {
+            next_version(&mut session, &above(&statement[..end]));
+            (session.last_reuse() == Some(Reuse::Nothing)).then_some(&statement[..end])
+        })
+        .collect();
+    assert!(whole.is_empty(), "analysed the whole file: {whole:?}");
+
     // A kept finding has a fix adding an import line where the typed import now goes.
     let secret = format!("{original}\n\nTOKEN = \"hf_abcdefghijklmnopqrstuvwxyzABCDEFGH\"\n");
     let with = |typed: &str| format!("{}{typed}\n{}", &secret[..at], &secret[at..]);
@@ -1598,6 +1613,7 @@ def settings(text):
     // `import yaml.constructor` binds `yaml`: which binding a function reads depends on the
     // order of the two imports.
     let rebinding = original.replace(" as constructor", "");
+    let mut session = Session::new();
     next_version(&mut session, &rebinding);
     next_version(
         &mut session,

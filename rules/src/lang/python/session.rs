@@ -1192,39 +1192,13 @@ fn top_level_statement_at<'t>(root: Node<'t>, edit: &Edit) -> Option<Node<'t>> {
         .find(|s| s.start_byte() <= edit.start && edit.new_end <= s.end_byte())
 }
 
-/// The top-level statement an edit is in, with the end of the range it is in: the statement's,
-/// or, when the edit is in blanks after it at the end of its line (a name deleted after `from
-/// hashlib import `, which ends before the space), the line's.
-fn statement_and_blanks_at<'t>(
-    root: Node<'t>,
-    edit: &Edit,
-    text: &str,
-) -> Option<(Node<'t>, usize)> {
-    let mut cursor = root.walk();
-    let statement = root
-        .named_children(&mut cursor)
-        .take_while(|s| s.start_byte() <= edit.start)
-        .last()?;
-    let end = statement.end_byte();
-    if edit.new_end <= end {
-        return Some((statement, end));
-    }
-    let line_end = text.get(end..)?.find('\n').map_or(text.len(), |n| end + n);
-    let blanks = text
-        .get(end..line_end)?
-        .bytes()
-        .all(|b| b == b' ' || b == b'\t');
-    (blanks && edit.new_end <= line_end).then_some((statement, line_end))
-}
-
-/// The text of a module-level statement (its range in the new tree) before the edit, and that text
-/// parsed on its own (a statement at module level reads the same anywhere), when it is one
-/// statement that parses cleanly, or, with `or_bare`, one of names and keywords alone.
+/// The text of a module-level statement (its range in the new tree) before the edit, and that
+/// text parsed on its own (a statement at module level reads the same anywhere), when it is one
+/// statement that parses cleanly.
 fn statement_before_the_edit<'m>(
     memo: &'m Memo,
     edit: &Edit,
     (start, end): Range,
-    or_bare: bool,
 ) -> Result<(&'m str, Tree), Fallback> {
     let old_end = end + edit.old_end - edit.new_end;
     let old_text = memo
@@ -1232,19 +1206,14 @@ fn statement_before_the_edit<'m>(
         .get(start..old_end)
         .ok_or(Fallback::OutsideFunctionBodies)?;
     let old_tree = crate::lang::parse(Language::Python, old_text, None)
-        .filter(|tree| {
-            let root = tree.root_node();
-            root.named_child_count() == 1
-                && (!root.has_error() || (or_bare && root.named_child(0).is_some_and(bare)))
-        })
+        .filter(|tree| !tree.root_node().has_error() && tree.root_node().named_child_count() == 1)
         .ok_or(Fallback::OutsideFunctionBodies)?;
     Ok((old_text, old_tree))
 }
 
-/// The new tree's syntax errors, when the tree agrees with the memo's outside the range of the
-/// top-level statement the edit is inside: as many top-level statements, and the errors
-/// outside the statement where they were, none reaching into it. Errors inside it may come and
-/// go.
+/// The new tree's syntax errors, when the errors outside `start..end` (a range of the new text
+/// that holds the edit) are where they were, and none reaches into it. Errors inside it may
+/// come and go.
 fn errors_around(
     memo: &Memo,
     edit: &Edit,
@@ -1265,22 +1234,24 @@ fn errors_around(
     let errors = syntax_errors(root);
     let now = outside(&mut errors.iter().copied());
     let before = outside(&mut memo.errors.iter().map(|&r| edit.range(r)));
-    if root.named_child_count() != memo.top_level() || now.is_none() || now != before {
+    if now.is_none() || now != before {
         return Err(Fallback::Reshaped);
     }
     Ok(errors)
 }
 
-/// When the edit is inside one import statement at module level (or in the blanks after it on
-/// its line), finds the names it now binds to something else and the functions that name them,
-/// and checks, without changing `memo`, that walking those functions again over the module's
-/// names, set again, can give what a whole analysis would: the statement parses cleanly before
-/// and after the edit, or on one side is a line of names and keywords, which binds nothing
-/// (`from hashlib import`, before the name to import is typed); it imports no `*`; no other
-/// code names them outside a function body (module-level code, a class body, a decorator, a
-/// default or another binding of the name would have to be walked again too); every module a
-/// fix can import is bound as it was, and a new import line goes where it went unless no
-/// finding kept has a fix adding one. `Err` says why not.
+/// When the edit is inside import statements at module level, finds the names they now bind to
+/// something else and the functions that name them, and checks, without changing `memo`, that
+/// walking those functions again over the module's names, set again, can give what a whole
+/// analysis would. The edit's lines, widened to the top-level statements they hold before and
+/// after the edit, hold nothing but imports and lines of names and keywords, which bind
+/// nothing (`from hashlib import`, before the name to import is typed; an unfinished line that
+/// the parser reads into the import after it is one import); the statements and syntax errors
+/// outside them are those there were; no `*` is imported; no other code names the names
+/// outside a function body (module-level code, a class body, a decorator, a default or another
+/// binding of the name would have to be walked again too); every module a fix can import is
+/// bound as it was, and a new import line goes where it went unless no finding kept has a fix
+/// adding one. What the old statements bound is read from the old tree. `Err` says why not.
 fn import_to_rebind(
     memo: &Memo,
     catalogue: &Catalogue,
@@ -1289,43 +1260,80 @@ fn import_to_rebind(
     tree: &Tree,
 ) -> Result<Rebinding, Fallback> {
     let root = tree.root_node();
-    let imports = |s: Node| {
-        matches!(kind_of(s), "import_statement" | "import_from_statement") && !s.has_error()
-    };
-    // Names and keywords alone (`from hashlib import`, a syntax error) bind nothing: typing the
-    // name to import makes them an import, and deleting it makes the import such a line again.
-    let (statement, end) = statement_and_blanks_at(root, edit, text)
-        .filter(|(s, _)| imports(*s) || bare(*s))
-        .ok_or(Fallback::OutsideFunctionBodies)?;
-    let start = statement.start_byte();
-    let errors = errors_around(memo, edit, root, (start, end))?;
-    let (old_text, old_tree) = statement_before_the_edit(memo, edit, (start, end), true)?;
-    // In the old tree too, one statement (which read on no further than this one).
-    if statements_within(memo, (start, start + old_text.len())) != Some(1) {
-        return Err(Fallback::Reshaped);
+    let (old_root, old_text) = (memo.tree.root_node(), memo.text.as_str());
+    let moved = |old: usize| old + edit.new_end - edit.old_end;
+    // The edit's whole lines, in the new text, then widened until no statement of either tree
+    // reaches out of them.
+    let line_start = text
+        .get(..edit.start)
+        .and_then(|before| before.rfind('\n'))
+        .map_or(0, |n| n + 1);
+    let line_end = |text: &str, at: usize| text.get(at..)?.find('\n').map(|n| at + n);
+    let (mut start, mut end) = (
+        line_start,
+        line_end(text, edit.new_end).unwrap_or(text.len()),
+    );
+    fn overlapping(root: Node<'_>, (from, to): Range) -> Vec<Node<'_>> {
+        let mut cursor = root.walk();
+        root.named_children(&mut cursor)
+            .filter(|s| s.start_byte() < to && from < s.end_byte())
+            .collect()
     }
-    let old_statement = old_tree
-        .root_node()
-        .named_child(0)
-        .filter(|old| match (imports(*old), imports(statement)) {
-            (true, true) => kind_of(*old) == kind_of(statement),
-            (true, false) | (false, true) => true,
-            (false, false) => false,
-        })
-        .ok_or(Fallback::OutsideFunctionBodies)?;
-    let bindings = |node: Node, text: &str| {
-        let mut bound: Vec<(Rc<str>, Rc<str>)> = Vec::new();
-        if !imports(node) {
-            return Some(bound);
+    let (mut old, mut new) = (Vec::new(), Vec::new());
+    let mut settled = false;
+    for _ in 0..8 {
+        let old_end = end + edit.old_end - edit.new_end;
+        (old, new) = (
+            overlapping(old_root, (start, old_end)),
+            overlapping(root, (start, end)),
+        );
+        let starts = old.iter().chain(&new).map(Node::start_byte);
+        let ends = old
+            .iter()
+            .map(|s| moved(s.end_byte().max(edit.old_end)))
+            .chain(new.iter().map(Node::end_byte));
+        let widened = (starts.fold(start, usize::min), ends.fold(end, usize::max));
+        settled = widened == (start, end);
+        if settled {
+            break;
         }
-        let star = import_bindings(catalogue, node, text, |name, qname| {
-            bound.push((name.into(), qname));
-        });
-        star.is_none().then_some(bound)
+        (start, end) = widened;
+    }
+    let imports = |s: &Node| matches!(kind_of(*s), "import_statement" | "import_from_statement");
+    let binds_nothing = |s: &Node| bare(*s) || kind_of(*s) == "comment";
+    if !settled
+        || old
+            .iter()
+            .chain(&new)
+            .any(|s| !imports(s) && !binds_nothing(s))
+        || !old.iter().chain(&new).any(imports)
+        || memo.top_level() + new.len() != root.named_child_count() + old.len()
+    {
+        return Err(Fallback::OutsideFunctionBodies);
+    }
+    let old_end = end + edit.old_end - edit.new_end;
+    let errors = errors_around(memo, edit, root, (start, end))?;
+    let touches = |span: &Span| span.start_byte < old_end && start < span.end_byte;
+    if memo
+        .findings
+        .iter()
+        .any(|(finding, _)| touches(&finding.span))
+    {
+        return Err(Fallback::OutsideFunctionBodies);
+    }
+    let bindings = |statements: &[Node], text: &str| {
+        let mut bound: Vec<(Rc<str>, Rc<str>)> = Vec::new();
+        for statement in statements.iter().filter(|s| imports(s)) {
+            let star = import_bindings(catalogue, *statement, text, |name, qname| {
+                bound.push((name.into(), qname));
+            });
+            if star.is_some() {
+                return None;
+            }
+        }
+        Some(bound)
     };
-    let (Some(before), Some(after)) =
-        (bindings(old_statement, old_text), bindings(statement, text))
-    else {
+    let (Some(before), Some(after)) = (bindings(&old, old_text), bindings(&new, text)) else {
         return Err(Fallback::OutsideFunctionBodies);
     };
     // With a `*` import, a name no longer bound would be looked up there.
@@ -1562,7 +1570,7 @@ fn constant_edited(
     let new = constant_name(statement, text).ok_or(Fallback::OutsideFunctionBodies)?;
     let errors = errors_if_the_rest_agrees(memo, edit, root, !statement.has_error())?;
     let (start, end) = (statement.start_byte(), statement.end_byte());
-    let (old_text, old_tree) = statement_before_the_edit(memo, edit, (start, end), false)?;
+    let (old_text, old_tree) = statement_before_the_edit(memo, edit, (start, end))?;
     if statements_within(memo, (start, start + old_text.len())) != Some(1) {
         return Err(Fallback::Reshaped);
     }
