@@ -31,14 +31,18 @@
 //!   the unit passes on and that comes back to another of its parameters); the language
 //!   server analyses the whole file once more when the edits stop.
 //!
-//! Some edits outside function bodies only change what names are bound to: an edit inside an
-//! import at module level, and one that renames a function defined at module level or in a
-//! class body, or an attribute a class body sets. The session binds the names again and walks again the functions whose bodies
-//! name what was or is now bound (then, as above, the functions that read what those pass on
-//! differently), unless code outside function bodies names it too (see [`units_naming`]).
+//! Some edits outside function bodies only change what names are bound to: an edit inside
+//! imports at module level (an import being typed passes through lines of names and keywords,
+//! which bind nothing, and through lines the parser reads into the import after them), and one
+//! that renames a function defined at module level or in a class body, or an attribute a class
+//! body sets. The session binds the names again and walks again the functions whose bodies name
+//! what was or is now bound (then, as above, the functions that read what those pass on
+//! differently), unless code outside function bodies names it too (see [`units_naming`]; a
+//! module's name in another import names no variable).
 //!
 //! Everything the session keeps is in the coordinates of the text it last analysed: after an
-//! edit, positions after it are moved first, then the unit is walked in the new text.
+//! edit, positions after it are moved first, then the unit is walked in the new text. It keeps
+//! that text's tree too, for what the module-level statements around the edit were.
 
 use super::{
     ClassInfo, Effect, FunctionInfo, MODULE, ParamSummary, Reads, Scope, ScopeRef, Summaries, Undo,
