@@ -493,21 +493,17 @@ impl Inner {
             Arc::clone(&st.flagged),
         );
         let doc = st.docs.get_mut(unit)?;
+        let (tree, parsed) = match doc.tree_of_this_text() {
+            Some(tree) => (Some(tree), true),
+            None => (doc.tree.clone(), false),
+        };
         Some(Prepared::Run(Job {
             version: doc.version,
-            input: match doc.tree_of_this_text() {
-                Some(tree) => Input::Text {
-                    kind: doc.kind,
-                    text: doc.text.clone(),
-                    tree: Some(tree),
-                    parsed: true,
-                },
-                None => Input::Text {
-                    kind: doc.kind,
-                    text: doc.text.clone(),
-                    tree: doc.tree.clone(),
-                    parsed: false,
-                },
+            input: Input::Text {
+                kind: doc.kind,
+                text: doc.text.clone(),
+                tree,
+                parsed,
             },
             config,
             place: Place {
