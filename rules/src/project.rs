@@ -117,8 +117,9 @@ pub struct Project {
     /// File → its full dotted name from its root (for relative imports).
     names: HashMap<PathBuf, String>,
     facts: Mutex<HashMap<PathBuf, Arc<ModuleFacts>>>,
-    /// Module file → the files whose analysis read its constants (what a change to it affects).
-    readers: Mutex<HashMap<PathBuf, HashSet<PathBuf>>>,
+    /// Module file → the files whose analysis read its constants (what a change to it affects),
+    /// each with the names it looked up there, found or not.
+    readers: Mutex<HashMap<PathBuf, HashMap<PathBuf, HashSet<String>>>>,
     /// Dotted module name → the files whose analysis looked for a constant in it, found or not
     /// (what a file claiming or giving up the name affects).
     askers: Mutex<HashMap<String, HashSet<PathBuf>>>,
@@ -341,7 +342,9 @@ impl Project {
             readers
                 .entry(file.clone())
                 .or_default()
-                .insert(importer.to_path_buf());
+                .entry(importer.to_path_buf())
+                .or_default()
+                .insert(name.to_string());
         }
         let facts = self.facts_of(catalogue, &file);
         facts.constants.get(name).map(ConstValue::to_sym)
@@ -359,12 +362,32 @@ impl Project {
     /// The files whose analysis read `file`'s constants (with a path: open documents not saved
     /// under one are not counted).
     pub fn readers_of(&self, file: &Path) -> impl Iterator<Item = PathBuf> {
-        self.readers
+        self.readers_of_names(file, None)
+    }
+
+    /// The files whose analysis looked up one of `names` (every name when `None`) among
+    /// `file`'s constants.
+    pub fn readers_of_names(
+        &self,
+        file: &Path,
+        names: Option<&HashSet<String>>,
+    ) -> impl Iterator<Item = PathBuf> {
+        let readers: Vec<PathBuf> = self
+            .readers
             .lock()
             .ok()
-            .and_then(|readers| readers.get(file).cloned())
-            .unwrap_or_default()
-            .into_iter()
+            .and_then(|readers| {
+                let of_file = readers.get(file)?;
+                Some(
+                    of_file
+                        .iter()
+                        .filter(|(_, read)| names.is_none_or(|names| !read.is_disjoint(names)))
+                        .map(|(reader, _)| reader.clone())
+                        .collect(),
+                )
+            })
+            .unwrap_or_default();
+        readers.into_iter()
     }
 
     fn facts_of(&self, catalogue: &Catalogue, file: &Path) -> Arc<ModuleFacts> {
@@ -383,27 +406,39 @@ impl Project {
         facts
     }
 
-    /// Which of `changed` modules (changed on disk, none added or removed) now hold other
-    /// constants than the project last read from them, or were not read since their last change:
-    /// only the files that read those can find something else. Reads the modules again; what
-    /// the project holds does not change.
-    pub fn constants_changed(&self, catalogue: &Catalogue, changed: &[PathBuf]) -> Vec<PathBuf> {
+    /// Of `changed` modules (changed on disk, none added or removed), those that now hold other
+    /// constants than the project last read from them, each with the names whose value changed,
+    /// came or went, or `None` (any name) when the project has not read them since their last
+    /// change: only the files that looked those names up can find something else. Reads the
+    /// modules again; what the project holds does not change.
+    pub fn constants_changed(
+        &self,
+        catalogue: &Catalogue,
+        changed: &[PathBuf],
+    ) -> Vec<(PathBuf, Option<HashSet<String>>)> {
         changed
             .iter()
-            .filter(|file| {
+            .filter_map(|file| {
                 let before = self
                     .facts
                     .lock()
                     .ok()
-                    .and_then(|cache| cache.get(*file).cloned());
-                before.is_none_or(|before| {
-                    let now = parse_module(file)
-                        .map(|(text, _, tree)| facts_from_tree(catalogue, &text, &tree))
-                        .unwrap_or_default();
-                    before.constants != now.constants
-                })
+                    .and_then(|cache| cache.get(file).cloned());
+                let Some(before) = before else {
+                    return Some((file.clone(), None));
+                };
+                let now = parse_module(file)
+                    .map(|(text, _, tree)| facts_from_tree(catalogue, &text, &tree))
+                    .unwrap_or_default();
+                let names: HashSet<String> = before
+                    .constants
+                    .keys()
+                    .chain(now.constants.keys())
+                    .filter(|name| before.constants.get(*name) != now.constants.get(*name))
+                    .cloned()
+                    .collect();
+                (!names.is_empty()).then(|| (file.clone(), Some(names)))
             })
-            .cloned()
             .collect()
     }
 
@@ -657,19 +692,29 @@ mod tests {
         let (dir, config, app) = config_project(CONFIG);
         let project = Project::new(&[dir.path().to_path_buf()], [config.clone(), app.clone()]);
         let catalogue = Catalogue::builtin();
-        let changed = |project: &Project| {
-            project.constants_changed(catalogue, std::slice::from_ref(&config)) == [config.clone()]
-        };
-        // Not read yet: nothing to compare with.
-        assert!(changed(&project));
+        let changed =
+            |project: &Project| project.constants_changed(catalogue, std::slice::from_ref(&config));
+        // Not read yet: nothing to compare with, so any name may have changed.
+        assert_eq!(changed(&project), [(config.clone(), None)]);
         assert_eq!(model_id(&project, &app).as_deref(), Some("acme/bot"));
         let function = [CONFIG, b"\n\ndef load():\n    return 1\n"].concat();
         std::fs::write(&config, &function).expect("write config.py");
-        assert!(!changed(&project));
-        std::fs::write(&config, b"MODEL_ID = \"acme/other\"\n").expect("write config.py");
-        assert!(changed(&project));
+        assert!(changed(&project).is_empty());
+        std::fs::write(&config, b"MODEL_ID = \"acme/other\"\nCACHE = \"/tmp\"\n")
+            .expect("write config.py");
+        let names = HashSet::from(["MODEL_ID".to_string(), "CACHE".to_string()]);
+        assert_eq!(changed(&project), [(config.clone(), Some(names.clone()))]);
         // It only compares: the project still holds the constants it read.
         assert_eq!(model_id(&project, &app).as_deref(), Some("acme/bot"));
+        // `app.py` looked up `MODEL_ID`, not `CACHE`.
+        let readers = |names: &[&str]| {
+            let names = names.iter().map(|n| n.to_string()).collect();
+            project
+                .readers_of_names(&config, Some(&names))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(readers(&["CACHE", "MODEL_ID"]), std::slice::from_ref(&app));
+        assert!(readers(&["CACHE"]).is_empty());
     }
 
     #[test]

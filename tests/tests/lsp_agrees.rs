@@ -237,8 +237,17 @@ fn a_changed_module_is_checked_again_only_where_it_was_read() {
         )
     };
     dir.write("pkg/__init__.py", "");
-    let config = dir.write("pkg/config.py", "MODEL_ID = \"acme/support-bot\"\n");
+    let cache = "CACHE_DIR = \"/tmp/cache\"\n";
+    let config = dir.write(
+        "pkg/config.py",
+        format!("MODEL_ID = \"acme/support-bot\"\n{cache}"),
+    );
     let app = dir.write("pkg/app.py", from_pretrained("config", "MODEL_ID"));
+    // Another reader of the module, which looks up another constant.
+    dir.write(
+        "pkg/paths.py",
+        "from pkg.config import CACHE_DIR\nroot = CACHE_DIR\n",
+    );
     let names = dir.write("pkg/names.py", "OTHER_ID = \"./checkpoints/other\"\n");
     let other = dir.write("pkg/other.py", from_pretrained("names", "OTHER_ID"));
     dir.write("pkg/train.py", "import torch\nm = torch.load(p)\n");
@@ -255,11 +264,15 @@ fn a_changed_module_is_checked_again_only_where_it_was_read() {
     );
     assert_eq!(codes_of(&server.await_diagnostics(&serve)), ["TL303"]);
 
-    // The configuration module now names a local directory: only `app.py` read it.
-    std::fs::write(&config, "MODEL_ID = \"./checkpoints/support-bot\"\n").expect("write");
+    // The configuration module now names a local directory: only `app.py` read that constant.
+    std::fs::write(
+        &config,
+        format!("MODEL_ID = \"./checkpoints/support-bot\"\n{cache}"),
+    )
+    .expect("write");
     server.file_on_disk(OnDisk::Changed, &file_uri(&config));
     server.await_log(&format!(
-        "{} changed: checking again the 1 file(s) that read its constants",
+        "{} changed: checking again the 1 file(s) that read the constants that changed",
         config.display()
     ));
     assert_eq!(next_rules(&mut server, &app), Vec::<String>::new());
@@ -276,7 +289,9 @@ fn a_changed_module_is_checked_again_only_where_it_was_read() {
     // A change that leaves its constants as they were checks only the module itself again.
     std::fs::write(
         &config,
-        "MODEL_ID = \"./checkpoints/support-bot\"\n\n\ndef unused():\n    return 1\n",
+        format!(
+            "MODEL_ID = \"./checkpoints/support-bot\"\n{cache}\n\ndef unused():\n    return 1\n"
+        ),
     )
     .expect("write");
     server.file_on_disk(OnDisk::Changed, &file_uri(&config));
@@ -296,7 +311,7 @@ fn a_changed_module_is_checked_again_only_where_it_was_read() {
     std::fs::write(&names, "OTHER_ID = \"acme/other-bot\"\n").expect("write");
     server.file_on_disk(OnDisk::Changed, &file_uri(&names));
     server.await_log(&format!(
-        "{} changed: checking again the 1 file(s) that read its constants",
+        "{} changed: checking again the 1 file(s) that read the constants that changed",
         names.display()
     ));
     assert_eq!(next_rules(&mut server, &other), ["TL303"]);

@@ -812,20 +812,23 @@ impl Inner {
             self.recheck_open_code();
             changed.extend(askers);
         }
-        // A module whose constants are those read before changes nothing for its readers (an
-        // edit inside a function, or a module too large to be read for its constants).
-        let read = if read.is_empty() {
-            read
-        } else {
+        // Only the files that looked up a constant whose value changed (came or went) can find
+        // something else: none when a module's constants are those read before (an edit inside
+        // a function, or a module too large to be read for its constants).
+        if !read.is_empty() {
             let (project, catalogue) = (Arc::clone(&self.state().project), self.catalogue);
             let modules = read.clone();
             let changed_constants =
                 tokio::task::spawn_blocking(move || project.constants_changed(catalogue, &modules))
                     .await
-                    .unwrap_or_else(|_| read.clone());
+                    .unwrap_or_else(|_| read.iter().map(|module| (module.clone(), None)).collect());
             let same: Vec<String> = read
                 .iter()
-                .filter(|module| !changed_constants.contains(module))
+                .filter(|module| {
+                    changed_constants
+                        .iter()
+                        .all(|(changed, _)| changed != *module)
+                })
                 .map(|module| module.display().to_string())
                 .collect();
             if !same.is_empty() {
@@ -837,34 +840,34 @@ impl Inner {
                     ),
                 );
             }
-            changed_constants
-        };
-        if !read.is_empty() {
-            let readers = {
-                let mut st = self.state();
-                let readers: Vec<PathBuf> = read
-                    .iter()
-                    .flat_map(|module| st.project.readers_of(module))
-                    // Readers deleted since are gone from the workspace (and its diagnostics).
-                    .filter(|reader| !changed.contains(reader) && st.scanned.contains(reader))
-                    .collect::<HashSet<_>>()
-                    .into_iter()
-                    .collect();
-                st.project = Arc::new(st.project.after_changes_to(&read));
-                readers
-            };
-            let modules: Vec<String> = read.iter().map(|p| p.display().to_string()).collect();
-            self.log(
-                MessageType::INFO,
-                format!(
-                    "{} changed: checking again the {} file(s) that read its constants",
-                    modules.join(", "),
-                    readers.len()
-                ),
-            );
-            // Open documents that read it are analysed again with the new constants.
-            self.recheck_open_code();
-            changed.extend(readers);
+            let any_changed = !changed_constants.is_empty();
+            for (module, names) in changed_constants {
+                let readers = {
+                    let mut st = self.state();
+                    let readers: Vec<PathBuf> = st
+                        .project
+                        .readers_of_names(&module, names.as_ref())
+                        // Readers deleted since are gone from the workspace (and its diagnostics).
+                        .filter(|reader| !changed.contains(reader) && st.scanned.contains(reader))
+                        .collect();
+                    st.project =
+                        Arc::new(st.project.after_changes_to(std::slice::from_ref(&module)));
+                    readers
+                };
+                self.log(
+                    MessageType::INFO,
+                    format!(
+                        "{} changed: checking again the {} file(s) that read the constants that changed",
+                        module.display(),
+                        readers.len()
+                    ),
+                );
+                changed.extend(readers);
+            }
+            if any_changed {
+                // Open documents that read one are analysed again with the new constants.
+                self.recheck_open_code();
+            }
         }
         self.check_again(changed, started).await;
     }
