@@ -1303,14 +1303,14 @@ fn import_to_rebind(
         }
         (start, end) = widened;
     }
-    let imports = |s: &Node| matches!(kind_of(*s), "import_statement" | "import_from_statement");
+    let is_import = |s: &Node| matches!(kind_of(*s), "import_statement" | "import_from_statement");
     let binds_nothing = |s: &Node| bare(*s) || kind_of(*s) == "comment";
     if !settled
         || old
             .iter()
             .chain(&new)
-            .any(|s| !imports(s) && !binds_nothing(s))
-        || !old.iter().chain(&new).any(imports)
+            .any(|s| !is_import(s) && !binds_nothing(s))
+        || !old.iter().chain(&new).any(is_import)
         || memo.top_level() + new.len() != root.named_child_count() + old.len()
     {
         return Err(Fallback::OutsideFunctionBodies);
@@ -1327,7 +1327,7 @@ fn import_to_rebind(
     }
     let bindings = |statements: &[Node], text: &str| {
         let mut bound: Vec<(Rc<str>, Rc<str>)> = Vec::new();
-        for statement in statements.iter().filter(|s| imports(s)) {
+        for statement in statements.iter().filter(|s| is_import(s)) {
             let star = import_bindings(catalogue, *statement, text, |name, qname| {
                 bound.push((name.into(), qname));
             });
