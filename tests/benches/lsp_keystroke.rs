@@ -3,17 +3,17 @@
 //!
 //! `cargo bench -p threatlens-tests --bench lsp_keystroke`
 //!
-//! Two measurements:
+//! Four measurements:
 //! 1. **In process**, the server's pipeline without the protocol: apply the edit to the text and
 //!    `Tree::edit`, incremental re-parse with the old tree, rule analysis of the new tree. Reported
 //!    separately, with a full parse for comparison.
 //! 2. **End to end** through the real `threatlens lsp` binary (release) over stdio, with the
 //!    debounce set to 0 (`debounceMs`), so the time is re-parse + analysis + protocol; the server
-//!    also reports its own re-parse and analysis times (`logTimings`).
-//!
+//!    also reports its own re-parse and analysis times (`logTimings`), or that it took back
+//!    the tree of an earlier parse of the same text.
 //! 3. **A statement typed** in process: `self.cache_key = compute(value)` on a new line in 10
-//!    methods of the file, and `from hashlib import sha256` before its first import, with how
-//!    many keystrokes analysed the whole file.
+//!    methods of the file, and `from hashlib import sha256` before its first import and after
+//!    its last import line, with how many keystrokes analysed the whole file.
 //! 4. **`ruff server`** (`--select S`), the peer the issue measures against, given the same
 //!    keystrokes end to end, when the harness's pinned peers are installed
 //!    (`python3 tests/bench/run.py --install-peers`) or `$THREATLENS_BENCH_RUFF` names a ruff
