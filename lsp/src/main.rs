@@ -4,6 +4,13 @@
 //! server (`lsp`).
 //! Exit codes: 0 clean, 1 findings at or above `--fail-on`, 2 usage, config or internal error.
 
+/// jemalloc serves the Rust side, as in ruff: the analysis makes many small allocations, and a
+/// check takes 2–3.5% less CPU than with glibc's allocator (the language server holds about
+/// 5 MiB more). tree-sitter's trees come from mimalloc.
+#[cfg(target_os = "linux")]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 mod artefacts;
 mod check;
 mod diagram;
