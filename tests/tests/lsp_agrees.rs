@@ -219,6 +219,18 @@ fn codes_of(diagnostics: &[Value]) -> Vec<&str> {
         .collect()
 }
 
+/// The next re-check's log says it checked `files` files again.
+fn assert_checked_again(server: &mut TestServer, files: usize) {
+    let checked = server.await_log("file(s) again in");
+    let expected = format!("checked {files} file(s) again");
+    assert!(
+        checked["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with(&expected)),
+        "{checked}"
+    );
+}
+
 /// The diagnostics of `path` the server publishes next.
 fn next_rules(server: &mut TestServer, path: &Path) -> Vec<String> {
     server
@@ -278,13 +290,8 @@ fn a_changed_module_is_checked_again_only_where_it_was_read() {
     assert_eq!(next_rules(&mut server, &app), Vec::<String>::new());
     assert!(server.await_diagnostics(&serve).is_empty());
 
-    let checked = server.await_log("file(s) again in");
-    assert!(
-        checked["message"]
-            .as_str()
-            .is_some_and(|m| m.starts_with("checked 2 file(s) again")),
-        "the module and `app.py`: {checked}"
-    );
+    // The module and `app.py`.
+    assert_checked_again(&mut server, 2);
 
     // A change that leaves its constants as they were checks only the module itself again.
     std::fs::write(
@@ -299,13 +306,7 @@ fn a_changed_module_is_checked_again_only_where_it_was_read() {
         "{} changed: the constants other files read from it are as they were, so none is checked again",
         config.display()
     ));
-    let checked = server.await_log("file(s) again in");
-    assert!(
-        checked["message"]
-            .as_str()
-            .is_some_and(|m| m.starts_with("checked 1 file(s) again")),
-        "{checked}"
-    );
+    assert_checked_again(&mut server, 1);
 
     // Who read what outlives the change: the other module's reader is found too.
     std::fs::write(&names, "OTHER_ID = \"acme/other-bot\"\n").expect("write");

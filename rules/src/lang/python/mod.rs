@@ -139,36 +139,24 @@ pub fn analyse(
     lines: &LineIndex,
     context: &FileContext,
 ) -> Vec<Finding> {
-    let (findings, _, _) = analyse_repeating(
-        catalogue,
-        text,
-        tree,
-        lines,
-        context,
-        Repeat::OutdatedUnits,
-        false,
-    );
+    let (findings, _) = analyse_whole(catalogue, text, tree, lines, context, false);
     findings.into_iter().map(|(finding, _)| finding).collect()
 }
 
-/// Analyses the whole module; also returns what a [`session::Session`] needs to re-analyse one
-/// function after an edit, when the walk settled (it did not stop at [`MAX_PASSES`]).
+/// Analyses the whole module; with `keep_memo`, also returns what a [`session::Session`] needs
+/// to re-analyse one function after an edit, when the walk settled (it did not stop at
+/// [`MAX_PASSES`]).
 fn analyse_whole(
     catalogue: &Catalogue,
     text: &str,
     tree: &Tree,
     lines: &LineIndex,
     context: &FileContext,
+    keep_memo: bool,
 ) -> (Vec<(Finding, Provenance)>, Option<session::Memo>) {
-    let (findings, memo, _) = analyse_repeating(
-        catalogue,
-        text,
-        tree,
-        lines,
-        context,
-        Repeat::OutdatedUnits,
-        true,
-    );
+    let repeat = Repeat::OutdatedUnits;
+    let (findings, memo, _) =
+        analyse_repeating(catalogue, text, tree, lines, context, repeat, keep_memo);
     (findings, memo)
 }
 

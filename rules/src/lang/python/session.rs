@@ -305,7 +305,7 @@ impl Session {
                 }
             }
         }
-        let (findings, memo) = analyse_whole(catalogue, text, tree, lines, context);
+        let (findings, memo) = analyse_whole(catalogue, text, tree, lines, context, true);
         let replaced = std::mem::replace(&mut self.memo, memo);
         self.keep_as_earlier(replaced.or(last_as_it_was));
         self.last = Some(Reuse::Nothing);
@@ -999,26 +999,16 @@ fn only_bare_names(
     let top_level =
         (memo.top_level() + new_statements).checked_sub(old_root.named_child_count())?;
     // The errors outside the lines, where they were; none reaches into them.
-    let outside = |errors: &[Range], to: usize| -> Option<Vec<Range>> {
-        let mut outside = Vec::new();
-        for &(start, end) in errors {
-            if end <= from || to <= start {
-                outside.push((start, end));
-            } else if start < from || to < end {
-                return None;
-            }
-        }
-        Some(outside)
-    };
     let errors = syntax_errors(root);
-    let moved: Vec<Range> = outside(&memo.errors, old_to)?
+    let moved: Vec<Range> = errors_outside(memo.errors.iter().copied(), (from, old_to))?
         .into_iter()
         .map(|range| edit.range(range))
         .collect();
     let imports = import_context(root, text);
     let same_fixes =
         imports.insert_at == edit.start(memo.imports.insert_at) || !a_fix_imports(memo);
-    (root.named_child_count() == top_level && outside(&errors, new_to)? == moved && same_fixes)
+    let outside = errors_outside(errors.iter().copied(), (from, new_to))?;
+    (root.named_child_count() == top_level && outside == moved && same_fixes)
         .then_some((errors, imports))
 }
 
@@ -1222,26 +1212,28 @@ fn errors_around(
     memo: &Memo,
     edit: &Edit,
     root: Node,
-    (start, end): Range,
+    range: Range,
 ) -> Result<Vec<Range>, Fallback> {
-    let outside = |errors: &mut dyn Iterator<Item = Range>| -> Option<Vec<Range>> {
-        let mut outside = Vec::new();
-        for (from, to) in errors {
-            if to <= start || end <= from {
-                outside.push((from, to));
-            } else if from < start || end < to {
-                return None;
-            }
-        }
-        Some(outside)
-    };
     let errors = syntax_errors(root);
-    let now = outside(&mut errors.iter().copied());
-    let before = outside(&mut memo.errors.iter().map(|&r| edit.range(r)));
+    let now = errors_outside(errors.iter().copied(), range);
+    let before = errors_outside(memo.errors.iter().map(|&r| edit.range(r)), range);
     if now.is_none() || now != before {
         return Err(Fallback::Reshaped);
     }
     Ok(errors)
+}
+
+/// The errors that lie outside `from..to`, or `None` when one reaches into it from outside.
+fn errors_outside(errors: impl Iterator<Item = Range>, (from, to): Range) -> Option<Vec<Range>> {
+    let mut outside = Vec::new();
+    for (start, end) in errors {
+        if end <= from || to <= start {
+            outside.push((start, end));
+        } else if start < from || to < end {
+            return None;
+        }
+    }
+    Some(outside)
 }
 
 /// When the edit is inside import statements at module level, finds the names they now bind to
