@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 use threatlens_models::format::Exception;
 use threatlens_models::{DEFAULT_MODEL_FILE, Date, Model};
 use threatlens_rules::finding::Suppressed;
-use threatlens_rules::{Category, Config, FileReport, Finding, RuleDoc};
+use threatlens_rules::{Category, Config, Finding, RuleDoc};
 
 /// Today's date (UTC) from the system clock.
 pub fn today() -> Date {
@@ -135,15 +135,16 @@ impl CheckedModel {
         self.canonical.contains(&canonical(path))
     }
 
-    /// Applies the model's `code:<glob>` exceptions to code findings (see the module docs).
-    pub fn apply_code_exceptions(&mut self, code: &mut [FileReport], today: Date) {
-        let Some(root) = self.files.first().map(|f| f.path.clone()) else {
-            return;
-        };
-        let granted = CodeExceptions::granted(&self.model, &root, today);
-        for file in code.iter_mut() {
-            granted.apply(&file.path, &mut file.findings);
-        }
+    /// The model's `code:<glob>` exceptions in force on `today` (see the module docs), to apply
+    /// to each code file's findings; `None` without a model file.
+    pub fn code_exceptions(&self, today: Date) -> Option<CodeExceptions> {
+        let root = self.files.first()?;
+        Some(CodeExceptions::granted(&self.model, &root.path, today))
+    }
+
+    /// Reports, in the model's files, the exceptions of `granted` that have expired and those
+    /// that are not valid.
+    pub fn report_exceptions(&mut self, granted: CodeExceptions) {
         let CodeExceptions {
             expired, errors, ..
         } = granted;

@@ -5,6 +5,7 @@ use serde::Serialize;
 use serde_json::json;
 use serde_sarif::sarif;
 use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use threatlens_rules::{Catalogue, FileReport, Finding, References, RuleDoc, ScanResult, Severity};
 
@@ -101,12 +102,17 @@ impl<'a> Report<'a> {
         self.path_errors
             .iter()
             .cloned()
-            .chain(self.files.iter().flat_map(|file| {
-                file.errors
-                    .iter()
-                    .map(move |e| format!("{}: {e}", display_path(file.path)))
-            }))
+            .chain(self.files.iter().flat_map(|file| file.errors()))
             .collect()
+    }
+}
+
+impl ReportFile<'_> {
+    /// One line per problem that kept part of the file from being analysed.
+    pub fn errors(&self) -> impl Iterator<Item = String> + '_ {
+        self.errors
+            .iter()
+            .map(|e| format!("{}: {e}", display_path(self.path)))
     }
 }
 
@@ -117,52 +123,100 @@ pub fn display_path(path: &Path) -> String {
 
 // ----- text ---------------------------------------------------------------------------------
 
-pub fn text(report: &Report) -> String {
-    let mut out = String::new();
-    let mut counts: BTreeMap<Severity, usize> = BTreeMap::new();
-    for (file, finding) in report.active() {
-        *counts.entry(finding.severity).or_default() += 1;
-        let position = match finding.span.cell {
-            // Cells are numbered from 1 for people (JSON keeps the 0-based index).
-            Some(cell) => format!(
-                "cell {}:{}:{}",
-                cell + 1,
-                finding.span.start.line,
-                finding.span.start.column
-            ),
-            None => format!("{}:{}", finding.span.start.line, finding.span.start.column),
+/// The text report, written as the files come: a line per active finding, then a summary line.
+/// A write that fails (a reader that went away, a full disk) ends the output, not the scan.
+pub struct TextReport<W: Write> {
+    out: W,
+    failed: Option<std::io::Error>,
+    counts: BTreeMap<Severity, usize>,
+    suppressed: usize,
+    files: usize,
+}
+
+impl<W: Write> TextReport<W> {
+    pub fn new(out: W) -> Self {
+        Self {
+            out,
+            failed: None,
+            counts: BTreeMap::new(),
+            suppressed: 0,
+            files: 0,
+        }
+    }
+
+    /// Writes the lines of one file's active findings.
+    pub fn file(&mut self, file: ReportFile) {
+        self.files += 1;
+        let mut lines = String::new();
+        for finding in file.findings {
+            if !finding.is_active() {
+                self.suppressed += 1;
+                continue;
+            }
+            *self.counts.entry(finding.severity).or_default() += 1;
+            let position = match finding.span.cell {
+                // Cells are numbered from 1 for people (JSON keeps the 0-based index).
+                Some(cell) => format!(
+                    "cell {}:{}:{}",
+                    cell + 1,
+                    finding.span.start.line,
+                    finding.span.start.column
+                ),
+                None => format!("{}:{}", finding.span.start.line, finding.span.start.column),
+            };
+            lines.push_str(&format!(
+                "{}:{position}: {} [{}] {}\n",
+                display_path(file.path),
+                finding.rule,
+                finding.severity,
+                finding.message
+            ));
+        }
+        if !lines.is_empty() {
+            self.write(&lines);
+        }
+    }
+
+    /// Writes the summary line and gives the output back, or the first write that failed.
+    pub fn finish(mut self) -> std::io::Result<W> {
+        let total: usize = self.counts.values().sum();
+        let files = self.files;
+        let mut summary = if total == 0 {
+            format!("No findings in {files} file{}.", plural(files))
+        } else {
+            let by_severity: Vec<String> = self
+                .counts
+                .iter()
+                .rev()
+                .map(|(severity, n)| format!("{n} {severity}"))
+                .collect();
+            format!(
+                "Found {total} finding{} ({}) in {files} file{}.",
+                plural(total),
+                by_severity.join(", "),
+                plural(files)
+            )
         };
-        out.push_str(&format!(
-            "{}:{position}: {} [{}] {}\n",
-            display_path(file.path),
-            finding.rule,
-            finding.severity,
-            finding.message
-        ));
+        if self.suppressed > 0 {
+            summary.push_str(&format!(" {} suppressed.", self.suppressed));
+        }
+        summary.push('\n');
+        self.write(&summary);
+        match self.failed {
+            Some(error) => Err(error),
+            None => Ok(self.out),
+        }
     }
-    let total: usize = counts.values().sum();
-    let suppressed = report.suppressed().count();
-    let files = report.files.len();
-    if total == 0 {
-        out.push_str(&format!("No findings in {files} file{}.", plural(files)));
-    } else {
-        let by_severity: Vec<String> = counts
-            .iter()
-            .rev()
-            .map(|(severity, n)| format!("{n} {severity}"))
-            .collect();
-        out.push_str(&format!(
-            "Found {total} finding{} ({}) in {files} file{}.",
-            plural(total),
-            by_severity.join(", "),
-            plural(files)
-        ));
+
+    fn write(&mut self, text: &str) {
+        if self.failed.is_none() {
+            self.failed = self
+                .out
+                .write_all(text.as_bytes())
+                .and_then(|()| self.out.flush())
+                .err();
+        }
     }
-    if suppressed > 0 {
-        out.push_str(&format!(" {suppressed} suppressed."));
-    }
-    out.push('\n');
-    out
 }
 
 fn plural(n: usize) -> &'static str {

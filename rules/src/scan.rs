@@ -13,6 +13,7 @@ use rayon::prelude::*;
 use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
 
 /// Directories never worth walking into (virtual environments, caches, build output).
 const DEFAULT_EXCLUDES: &[&str] = &[
@@ -259,74 +260,137 @@ fn finish_report(
 }
 
 /// Walks `paths` and analyses every file in parallel: artefacts first, so that code loading
-/// a flagged artefact (`torch.load("model.pt")`) can say so.
+/// a flagged artefact (`torch.load("model.pt")`) can say so. Files in path order.
 pub fn scan(catalogue: &Catalogue, config: &Config, paths: &[PathBuf]) -> ScanResult {
+    let mut files = Vec::new();
+    let errors = scan_each(catalogue, config, paths, |report| files.push(report));
+    ScanResult { files, errors }
+}
+
+/// Analyses what [`scan`] analyses, and hands each file's report to `emit` as soon as every
+/// file before it has been analysed: in path order, while the scan goes on. Returns the
+/// problems with the paths themselves.
+pub fn scan_each(
+    catalogue: &Catalogue,
+    config: &Config,
+    paths: &[PathBuf],
+    mut emit: impl FnMut(FileReport) + Send,
+) -> Vec<String> {
     let (files, errors) = collect_files(paths, config);
+    let mut reorder = Reorder::new(files.len());
     let (artefacts, code): (Vec<_>, Vec<_>) = files
         .iter()
-        .partition(|(_, kind)| *kind == FileKind::Artefact);
-    let mut reports: Vec<FileReport> = artefacts
+        .enumerate()
+        .partition(|(_, (_, kind))| *kind == FileKind::Artefact);
+    let artefact_reports: Vec<(usize, FileReport)> = artefacts
         .par_iter()
         .with_max_len(1)
-        .map(|(path, kind)| analyse_file(catalogue, config, None, path, *kind))
+        .map(|(slot, (path, kind))| (*slot, analyse_file(catalogue, config, None, path, *kind)))
         .collect();
-    let flagged = flagged_artefacts(&reports);
-    let code: Vec<(&Path, FileKind, PathBuf)> = code
-        .iter()
-        .map(|(path, kind)| {
+    let flagged = flagged_artefacts(artefact_reports.iter().map(|(_, report)| report));
+    for (slot, report) in artefact_reports {
+        reorder.put(Some(slot), report, &mut emit);
+    }
+    let code: Vec<(usize, &Path, FileKind, PathBuf)> = code
+        .into_iter()
+        .map(|(slot, (path, kind))| {
             let absolute = std::path::absolute(path).unwrap_or_else(|_| path.clone());
-            (path.as_path(), *kind, absolute)
+            (slot, path.as_path(), *kind, absolute)
         })
         .collect();
     let members = code
         .iter()
-        .map(|(_, _, absolute)| absolute.clone())
+        .map(|(_, _, _, absolute)| absolute.clone())
         .collect();
     let project = project_of(paths, &files, config).scanning(config.max_file_size(), members);
-    // Modules parsed ahead are reported under the path the scan would have given them.
-    let scanned_as: HashMap<&Path, &Path> = code
+    // Modules parsed ahead are reported under the path and in the place the scan gives them.
+    let scanned_as: HashMap<&Path, (usize, &Path)> = code
         .iter()
-        .map(|(path, _, absolute)| (absolute.as_path(), *path))
+        .map(|(slot, path, _, absolute)| (absolute.as_path(), (*slot, *path)))
         .collect();
-    // One file per job: rayon otherwise hands each thread long runs of files it cannot steal
-    // from once started, and one thread finished a transformers check 0.17 s before the other.
-    reports.par_extend(
-        code.par_iter()
-            .with_max_len(1)
-            .flat_map_iter(|(path, kind, absolute)| {
-                let mut analysed = Vec::new();
-                if project.start(absolute) {
-                    analysed.push(analyse_file_with(
-                        catalogue,
-                        config,
-                        Some(&project),
-                        (path, absolute),
-                        *kind,
-                        &flagged,
-                    ));
-                }
-                // What this analysis parsed ahead (or another thread's, whichever comes first).
-                while let Some(module) = project.take_parsed_ahead() {
-                    let path = scanned_as
-                        .get(module.path.as_path())
-                        .copied()
-                        .unwrap_or(&module.path);
-                    analysed.push(analyse_parsed_module(
-                        catalogue, config, &project, path, &module, &flagged,
-                    ));
-                }
-                analysed
-            }),
-    );
-    reports.sort_by(|a, b| a.path.cmp(&b.path));
-    ScanResult {
-        files: reports,
-        errors,
+    // The thread that completes the next report in order hands it on, and the others wait for
+    // it: a slow reader of the output holds the scan back instead of making it keep reports.
+    let output = Mutex::new((reorder, emit));
+    let hand_on = |slot: Option<usize>, report: FileReport| {
+        let mut output = output.lock().unwrap_or_else(PoisonError::into_inner);
+        let (reorder, emit) = &mut *output;
+        reorder.put(slot, report, emit);
+    };
+    // One file per job, taken in path order: each thread takes the next file when it is done
+    // (rayon's own split handed each thread long runs it could not share, and the output could
+    // only follow one of them).
+    code.iter()
+        .par_bridge()
+        .for_each(|(slot, path, kind, absolute)| {
+            if project.start(absolute) {
+                let report = analyse_file_with(
+                    catalogue,
+                    config,
+                    Some(&project),
+                    (path, absolute),
+                    *kind,
+                    &flagged,
+                );
+                hand_on(Some(*slot), report);
+            }
+            // What this analysis parsed ahead (or another thread's, whichever comes first).
+            while let Some(module) = project.take_parsed_ahead() {
+                let (slot, path) = match scanned_as.get(module.path.as_path()) {
+                    Some(&(slot, path)) => (Some(slot), path),
+                    None => (None, module.path.as_path()),
+                };
+                let report =
+                    analyse_parsed_module(catalogue, config, &project, path, &module, &flagged);
+                hand_on(slot, report);
+            }
+        });
+    let (reorder, mut emit) = output.into_inner().unwrap_or_else(PoisonError::into_inner);
+    reorder.finish(&mut emit);
+    errors
+}
+
+/// Reports put back in path order: each is handed on once all those before it have been.
+struct Reorder {
+    waiting: Vec<Option<FileReport>>,
+    next: usize,
+    /// Reports of files the scan did not list (none are expected): handed on at the end.
+    unplaced: Vec<FileReport>,
+}
+
+impl Reorder {
+    fn new(files: usize) -> Self {
+        Self {
+            waiting: std::iter::repeat_with(|| None).take(files).collect(),
+            next: 0,
+            unplaced: Vec::new(),
+        }
+    }
+
+    /// Takes the report of the file at `slot` of the scan's list (`None`: not on it), and hands
+    /// on those now next in order.
+    fn put(&mut self, slot: Option<usize>, report: FileReport, emit: &mut impl FnMut(FileReport)) {
+        match slot.and_then(|slot| self.waiting.get_mut(slot)) {
+            Some(waiting) => *waiting = Some(report),
+            None => self.unplaced.push(report),
+        }
+        while let Some(report) = self.waiting.get_mut(self.next).and_then(Option::take) {
+            emit(report);
+            self.next += 1;
+        }
+    }
+
+    /// Hands on what is left, in order: files no analysis reported (a second path to a file
+    /// already analysed) are skipped.
+    fn finish(mut self, emit: &mut impl FnMut(FileReport)) {
+        let rest = self.waiting.drain(self.next..).flatten();
+        let mut rest: Vec<FileReport> = rest.chain(self.unplaced).collect();
+        rest.sort_by(|a, b| a.path.cmp(&b.path));
+        rest.into_iter().for_each(emit);
     }
 }
 
 /// Artefacts with an active finding of medium severity or worse.
-fn flagged_artefacts(reports: &[FileReport]) -> ArtefactIndex {
+fn flagged_artefacts<'r>(reports: impl Iterator<Item = &'r FileReport>) -> ArtefactIndex {
     let mut index = ArtefactIndex::default();
     for report in reports {
         if let Some(flag) = artefact_flag(&report.findings) {
@@ -433,8 +497,8 @@ pub struct ParseOnly {
 pub fn parse_only(paths: &[PathBuf], config: &Config) -> ParseOnly {
     let (files, _) = collect_files(paths, config);
     files
-        .par_iter()
-        .with_max_len(1)
+        .iter()
+        .par_bridge()
         .map(|(path, kind)| {
             let Ok(bytes) = read_limited(path, config.max_file_size()) else {
                 return ParseOnly::default();

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use threatlens_rules::analyse::FileKind;
 use threatlens_rules::catalogue::Catalogue;
 use threatlens_rules::config::Config;
-use threatlens_rules::scan::{analyse_file, collect_files, project_of, scan};
+use threatlens_rules::scan::{analyse_file, collect_files, project_of, scan, scan_each};
 
 const MODULES: usize = 16;
 
@@ -101,5 +101,55 @@ fn checking_some_files_reads_the_constants_of_the_configured_project() {
     assert_eq!(
         rules_of(&configured),
         [(app.clone(), vec!["TL303".to_string()])]
+    );
+}
+
+#[test]
+fn each_report_is_handed_on_in_path_order_before_a_later_file_is_read() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let root = std::path::absolute(dir.path()).expect("an absolute path");
+    let mut files = Vec::new();
+    for i in 0..8 {
+        let file = root.join(format!("step_{i}.py"));
+        std::fs::write(&file, "import pickle\n").expect("write a module");
+        files.push(file);
+    }
+    // An artefact among them, scanned before the code and handed on in its place.
+    let artefact = root.join("step_3.pkl");
+    std::fs::write(&artefact, b"\x80\x02K\x01.").expect("write a pickle");
+    files.push(artefact);
+    files.sort();
+    let last = files.last().expect("files").clone();
+    let catalogue = Catalogue::builtin();
+    let config = Config::default();
+    // On one thread the scan takes the files in order, so what the output does with the first
+    // report happens before the last file is read: here, it gives that file a finding. A scan
+    // that reported only when it was done would have read the file as it was.
+    let one_thread = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .expect("a thread pool");
+    let mut handed_on: Vec<(PathBuf, Vec<String>)> = Vec::new();
+    let errors = one_thread.install(|| {
+        scan_each(catalogue, &config, std::slice::from_ref(&root), |report| {
+            if handed_on.is_empty() {
+                std::fs::write(&last, "import pickle\npickle.loads(blob)\n")
+                    .expect("change the last file");
+            }
+            let rules = report.findings.into_iter().map(|f| f.rule).collect();
+            handed_on.push((report.path, rules));
+        })
+    });
+
+    assert!(errors.is_empty(), "{errors:?}");
+    let paths: Vec<&PathBuf> = handed_on.iter().map(|(path, _)| path).collect();
+    assert_eq!(paths, files.iter().collect::<Vec<_>>());
+    let (_, rules_of_last) = handed_on.last().expect("reports");
+    assert_eq!(rules_of_last, &["TL101"]);
+    assert!(
+        handed_on[..handed_on.len() - 1]
+            .iter()
+            .all(|(path, rules)| rules.is_empty() || path.extension().is_some_and(|e| e == "pkl")),
+        "{handed_on:?}"
     );
 }

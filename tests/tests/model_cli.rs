@@ -308,6 +308,19 @@ fn code_exceptions_in_the_model_suppress_code_findings() {
     assert_eq!(expired["target"], "code:old/**");
     assert_eq!(expired["line"], 14);
 
+    // The text report, written as the scan hands on each file, applies them the same way.
+    let text = stdout(&check(dir.path(), &[]));
+    assert!(!text.contains("legacy/load.py"), "{text}");
+    assert!(text.contains("app.py:2:5: TL110 [medium]"), "{text}");
+    assert!(text.contains("old/cfg.py:2:1: TL201 [high]"), "{text}");
+    let expired_line = format!(
+        "threatmodel.yaml:14:{}: {}",
+        expired["column"],
+        expired["rule"].as_str().unwrap_or("")
+    );
+    assert!(text.contains(&expired_line), "{expired_line} in {text}");
+    assert!(text.trim_end().ends_with(" 1 suppressed."), "{text}");
+
     // Past the first expiry, the legacy finding is active again.
     let later = json(&run(
         dir.path(),
