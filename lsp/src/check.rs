@@ -94,9 +94,10 @@ pub fn run(args: &CheckArgs) -> Result<ExitCode, String> {
             };
             let mut report = Report::new(catalogue, &result, listed);
             report.add_files(model_files);
-            let rendered = match args.format {
-                Format::Sarif => output::sarif(&report)?,
-                Format::Json | Format::Text => output::json(&report),
+            let rendered = if args.format == Format::Sarif {
+                output::sarif(&report)?
+            } else {
+                output::json(&report)
             };
             match &args.output {
                 Some(file) => std::fs::write(file, rendered).map_err(|e| cannot_write(args, &e))?,

@@ -177,8 +177,8 @@ impl<W: Write> TextReport<W> {
         }
     }
 
-    /// Writes the summary line and gives the output back, or the first write that failed.
-    pub fn finish(mut self) -> std::io::Result<W> {
+    /// Writes the summary line; says if a write failed.
+    pub fn finish(mut self) -> std::io::Result<()> {
         let total: usize = self.counts.values().sum();
         let files = self.files;
         let mut summary = if total == 0 {
@@ -202,10 +202,7 @@ impl<W: Write> TextReport<W> {
         }
         summary.push('\n');
         self.write(&summary);
-        match self.failed {
-            Some(error) => Err(error),
-            None => Ok(self.out),
-        }
+        self.failed.map_or(Ok(()), Err)
     }
 
     fn write(&mut self, text: &str) {
