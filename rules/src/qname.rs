@@ -69,11 +69,18 @@ impl Pattern {
         }
     }
 
-    /// The literal start of a glob last segment (`recv` of `recv*()`): a cheap pre-check.
-    fn last_prefix(&self) -> &str {
+    /// Whether `last`, the last segment of a name, can be what a glob last segment matches: it
+    /// has the glob's literal start and end (`recv` and `()` of `recv*()`). A cheap pre-check.
+    fn may_end_with(&self, last: &str) -> bool {
         match self.segments.last() {
-            Some(Segment::Glob(glob)) => glob.split('*').next().unwrap_or(""),
-            _ => "",
+            Some(Segment::Glob(glob)) => {
+                let start = glob.find('*').map_or(glob.as_str(), |star| &glob[..star]);
+                let end = glob.rfind('*').map_or("", |star| &glob[star + 1..]);
+                last.len() >= start.len() + end.len()
+                    && last.starts_with(start)
+                    && last.ends_with(end)
+            }
+            _ => true,
         }
     }
 
@@ -266,12 +273,15 @@ impl PatternSet {
             .by_first
             .get(first_segment(qname))
             .map_or(&[][..], Vec::as_slice);
+        let by_first = by_first
+            .iter()
+            .filter(|(_, pattern)| pattern.may_end_with(last));
         let other = self.other.iter().filter(|(_, pattern)| {
-            qname.starts_with(&pattern.literal_prefix) && last.starts_with(pattern.last_prefix())
+            qname.starts_with(&pattern.literal_prefix) && pattern.may_end_with(last)
         });
         let mut matched: Vec<usize> = Vec::new();
         let mut rest: Vec<usize> = self.everything.clone();
-        let mut tests = by_first.iter().chain(other).peekable();
+        let mut tests = by_first.chain(other).peekable();
         if !exact.is_empty() || tests.peek().is_some() {
             with_segments(qname, |parts| {
                 matched.extend(
@@ -422,5 +432,29 @@ mod tests {
             vec![&2]
         );
         assert!(index.matching("json.loads").next().is_none());
+    }
+
+    #[test]
+    fn a_glob_last_segment_needs_its_literal_start_and_end() {
+        let mut index = PatternIndex::default();
+        index.insert(Pattern::parse("langchain*.**.*()()").unwrap(), 1);
+        index.insert(Pattern::parse("fastapi.FastAPI().get*_x").unwrap(), 2);
+        index.insert(Pattern::parse("**.recv*()").unwrap(), 3);
+        index.insert(Pattern::parse("**.ab*bc").unwrap(), 4);
+        let found = |qname| index.matching(qname).copied().collect::<Vec<_>>();
+        assert_eq!(found("langchain_core.chains.Chain()()"), [1]);
+        assert_eq!(found("langchain.llm()()"), [1]);
+        assert!(found("langchain_core.chains.Chain().invoke()").is_empty());
+        assert!(found("langchain_core.chains.Chain()").is_empty());
+        assert_eq!(found("fastapi.FastAPI().get_x"), [2]);
+        assert_eq!(found("fastapi.FastAPI().get_all_x"), [2]);
+        assert!(found("fastapi.FastAPI().get_x_y").is_empty());
+        assert!(found("fastapi.FastAPI().get_").is_empty());
+        assert_eq!(found("?socket.recv()"), [3]);
+        assert_eq!(found("?socket.recv_into()"), [3]);
+        assert!(found("?socket.recv_into").is_empty());
+        // The literal start and end may not overlap.
+        assert!(found("?x.abc").is_empty());
+        assert_eq!(found("?x.abbc"), [4]);
     }
 }
