@@ -19,6 +19,7 @@ Nothing here is a test: the tables are copied into BENCHMARKS.md.
     python3 tests/bench/run.py --runs 5                   # transformers, threatlens vs floor vs ruff
     python3 tests/bench/run.py --corpus all --slow-peers  # every corpus, bandit and semgrep too
     python3 tests/bench/run.py --corpus openai --single-files  # one-file checks (pre-commit)
+    python3 tests/bench/run.py --corpus all --first-line  # when the text report's first line comes
 """
 
 from __future__ import annotations
@@ -123,6 +124,22 @@ def paired_ratio(ours: dict, theirs: dict) -> str:
     return f"{statistics.median(ratios):.2f} [{min(ratios):.2f}–{max(ratios):.2f}]"
 
 
+def first_line(command: list[str], runs: int) -> tuple[float, float]:
+    """Median seconds to the first line `command` writes to a pipe, and to its end."""
+    firsts, wholes = [], []
+    for _ in range(runs):
+        start = time.perf_counter()
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        assert process.stdout is not None
+        first = None
+        for _line in process.stdout:
+            first = first or time.perf_counter() - start
+        process.wait()
+        wholes.append(time.perf_counter() - start)
+        firsts.append(first or wholes[-1])
+    return statistics.median(firsts), statistics.median(wholes)
+
+
 def semgrep_rule_count() -> int:
     return sum(1 for line in SEMGREP_RULES.read_text().splitlines() if line.startswith("  - id:"))
 
@@ -146,6 +163,9 @@ def main() -> int:
     parser.add_argument("--no-build", action="store_true", help="use the existing release binary")
     parser.add_argument(
         "--single-files", action="store_true", help="also time one-file checks (what a pre-commit hook runs)"
+    )
+    parser.add_argument(
+        "--first-line", action="store_true", help="also time the first line of the text report (it streams)"
     )
     args = parser.parse_args()
 
@@ -197,6 +217,9 @@ def main() -> int:
                 f"{files / wall:,.0f} | {size / 1e6 / wall:.1f} | {wall / floor:.2f} | {ratio_ruff} | {wall / ours:.1f} |"
             )
         print(f"\n`threatlens check` paired with the others run by run: {', '.join(paired)}")
+        if args.first_line:
+            first, whole = first_line([threatlens, "check", str(root)], args.runs)
+            print(f"\nThe text report's first line after {first:.3f} s, the whole of it after {whole:.3f} s (median)")
     if args.single_files:
         single_files(threatlens, fetch("transformers", CORPORA["transformers"]), max(args.runs, 20))
     return 0
