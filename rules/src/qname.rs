@@ -27,6 +27,10 @@ pub struct Pattern {
     segments: Vec<Segment>,
     /// What every matching name starts with (the text before the first wildcard).
     literal_prefix: String,
+    /// What the last segment of every matching name starts and ends with, when the pattern's
+    /// last segment is a glob (`recv` and `()` of `recv*()`); empty otherwise.
+    last_start: String,
+    last_end: String,
 }
 
 impl Pattern {
@@ -50,10 +54,19 @@ impl Pattern {
             })
             .collect::<Result<Vec<_>, _>>()?;
         let literal_prefix = normalised.split('*').next().unwrap_or("").to_string();
+        let (last_start, last_end) = match segments.last() {
+            Some(Segment::Glob(glob)) => (
+                glob.split('*').next().unwrap_or("").to_string(),
+                glob.rsplit('*').next().unwrap_or("").to_string(),
+            ),
+            _ => Default::default(),
+        };
         Ok(Self {
             source: text.to_string(),
             segments,
             literal_prefix,
+            last_start,
+            last_end,
         })
     }
 
@@ -72,16 +85,9 @@ impl Pattern {
     /// Whether `last`, the last segment of a name, can be what a glob last segment matches: it
     /// has the glob's literal start and end (`recv` and `()` of `recv*()`). A cheap pre-check.
     fn may_end_with(&self, last: &str) -> bool {
-        match self.segments.last() {
-            Some(Segment::Glob(glob)) => {
-                let start = glob.find('*').map_or(glob.as_str(), |star| &glob[..star]);
-                let end = glob.rfind('*').map_or("", |star| &glob[star + 1..]);
-                last.len() >= start.len() + end.len()
-                    && last.starts_with(start)
-                    && last.ends_with(end)
-            }
-            _ => true,
-        }
+        last.len() >= self.last_start.len() + self.last_end.len()
+            && last.starts_with(&self.last_start)
+            && last.ends_with(&self.last_end)
     }
 
     pub fn matches(&self, qname: &str) -> bool {
@@ -273,15 +279,12 @@ impl PatternSet {
             .by_first
             .get(first_segment(qname))
             .map_or(&[][..], Vec::as_slice);
-        let by_first = by_first
-            .iter()
-            .filter(|(_, pattern)| pattern.may_end_with(last));
         let other = self.other.iter().filter(|(_, pattern)| {
             qname.starts_with(&pattern.literal_prefix) && pattern.may_end_with(last)
         });
         let mut matched: Vec<usize> = Vec::new();
         let mut rest: Vec<usize> = self.everything.clone();
-        let mut tests = by_first.chain(other).peekable();
+        let mut tests = by_first.iter().chain(other).peekable();
         if !exact.is_empty() || tests.peek().is_some() {
             with_segments(qname, |parts| {
                 matched.extend(
