@@ -50,8 +50,9 @@ pub fn run(args: &CheckArgs) -> Result<ExitCode, String> {
         }
         match &mut text {
             Some(text) => {
-                outcome.add(ReportFile::from(&file), args);
-                text.file(ReportFile::from(&file));
+                let report = ReportFile::from(&file);
+                outcome.add(report, args);
+                text.file(report);
             }
             None => code.push(file),
         }
