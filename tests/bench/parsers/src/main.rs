@@ -37,11 +37,16 @@ fn ruff(text: &str) -> bool {
     ruff_python_parser::parse_module(text).is_ok()
 }
 
-/// Median and minimum, in milliseconds.
-fn summary(mut times: Vec<Duration>) -> String {
+/// The median and the minimum of at least one time.
+fn median_and_min(times: &mut [Duration]) -> (Duration, Duration) {
     times.sort();
+    (times[times.len() / 2], times[0])
+}
+
+/// Median and minimum, in milliseconds.
+fn summary((median, min): (Duration, Duration)) -> String {
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    format!("{:.2} ms [{:.2}]", ms(times[times.len() / 2]), ms(times[0]))
+    format!("{:.2} ms [{:.2}]", ms(median), ms(min))
 }
 
 fn main() {
@@ -53,7 +58,8 @@ fn main() {
         rounds = args
             .get(at + 1)
             .and_then(|n| n.parse().ok())
-            .unwrap_or(rounds);
+            .unwrap_or(rounds)
+            .max(1);
         args.drain(at..(at + 2).min(args.len()));
     }
     let parsers: [(&str, Parse); 2] = [("tree-sitter", tree_sitter), ("ruff", ruff)];
@@ -83,17 +89,16 @@ fn main() {
                 times.push(start.elapsed());
             }
         }
-        for ((times, count), (name, parse)) in all.into_iter().zip(clean).zip(parsers) {
-            let alone: Vec<Duration> = (0..50)
+        for ((mut times, count), (name, parse)) in all.into_iter().zip(clean).zip(parsers) {
+            let mut alone: Vec<Duration> = (0..50)
                 .map(|_| {
                     let start = Instant::now();
                     std::hint::black_box(parse(largest));
                     start.elapsed()
                 })
                 .collect();
-            let mut sorted = times.clone();
-            sorted.sort();
-            let rate = bytes as f64 / 1e6 / sorted[sorted.len() / 2].as_secs_f64();
+            let all_files = median_and_min(&mut times);
+            let rate = bytes as f64 / 1e6 / all_files.0.as_secs_f64();
             println!(
                 "| {} | {} | {:.1} | {name} | {} | {rate:.0} | {count} | {} |",
                 Path::new(dir)
@@ -101,8 +106,8 @@ fn main() {
                     .map_or(dir.as_str(), |n| n.to_str().unwrap_or(dir)),
                 texts.len(),
                 bytes as f64 / 1e6,
-                summary(times),
-                summary(alone),
+                summary(all_files),
+                summary(median_and_min(&mut alone)),
             );
         }
     }
